@@ -1,0 +1,5 @@
+"""Allows `python -m acctsec`."""
+
+from acctsec.cli import main
+
+main()

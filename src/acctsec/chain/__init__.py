@@ -1,0 +1,1 @@
+"""On-chain data: clients per chain and the fund-flow trace."""

@@ -1,0 +1,66 @@
+"""The Typer application, shared options, and the error-to-exit-code boundary."""
+
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.console import Console
+
+from acctsec.errors import AcctsecError
+
+app = typer.Typer(
+    name="acctsec",
+    help="Investigation toolkit for exchange account-security and risk analysts.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+# stdout carries the report and nothing else; messages go to stderr.
+err_console = Console(stderr=True, highlight=False, markup=False, emoji=False)
+
+_state: dict[str, Any] = {"debug": False, "config": None}
+
+
+@app.callback()
+def _root(
+    debug: bool = typer.Option(False, "--debug", help="Show tracebacks of errors."),
+    config: Path | None = typer.Option(
+        None, "--config", help="Config file (default: the user config dir's config.toml).",
+        dir_okay=False,
+    ),
+) -> None:
+    """Investigation toolkit for exchange account-security and risk analysts."""
+    _state["debug"] = debug
+    _state["config"] = config
+
+
+def config_path() -> Path | None:
+    return _state["config"]
+
+
+def run(application: typer.Typer) -> int:
+    """Runs the app; AcctsecError becomes one line on stderr and its exit code.
+
+    Typer's standalone mode already maps usage errors to exit 2 and Ctrl-C to 1.
+    """
+    try:
+        application(standalone_mode=True)
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else 0
+    except AcctsecError as exc:
+        if _state["debug"]:
+            raise
+        err_console.print(f"acctsec: error: {exc}", markup=False, highlight=False)
+        return exc.exit_code
+    except Exception as exc:  # noqa: BLE001 - the last line of defence before a traceback
+        if _state["debug"]:
+            raise
+        err_console.print(
+            f"acctsec: internal error: {type(exc).__name__}: {exc} (run with --debug for details)",
+            markup=False,
+            highlight=False,
+        )
+        return 70
+    return 0

@@ -1,0 +1,1 @@
+"""`acctsec investigate`: one account's verdict (in progress)."""

@@ -1,0 +1,1 @@
+"""Correlation, detection and verdict: pure functions over records, no I/O."""

@@ -1,0 +1,1 @@
+"""Intelligence about IPs, networks, devices and addresses, offline first."""

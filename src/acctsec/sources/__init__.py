@@ -1,0 +1,1 @@
+"""Where account records come from: folders of files, SQL databases."""
