@@ -1,0 +1,281 @@
+"""The folder source: the contract's tables as CSV, JSONL (optionally gzipped) or Parquet."""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+from acctsec.errors import InputError
+from acctsec.model import (
+    Account,
+    AccountRecords,
+    KeyStats,
+    Login,
+    PopulationQuery,
+    PopulationStats,
+    RowProblem,
+    RowRef,
+)
+from acctsec.sources.files import file_format, table_files
+from acctsec.sources.parse import BUILDERS, RowError, login_from_row, text
+
+Keep = Callable[[str], bool]
+RawRows = Iterator[tuple[int, dict[str, Any]]]
+
+csv.field_size_limit(16 * 1024 * 1024)
+
+
+def _open_text(path: Path) -> IO[str]:
+    if path.name.lower().endswith(".gz"):
+        return io.TextIOWrapper(gzip.open(path, "rb"), encoding="utf-8", newline="")
+    return path.open("r", encoding="utf-8", newline="")
+
+
+def _csv_rows(path: Path, keep: Keep) -> RawRows:
+    with _open_text(path) as fh:
+        reader = csv.reader(fh)
+        header = next(reader, None)
+        if header is None:
+            return
+        header = [h.strip().lstrip("\ufeff").lower() for h in header]
+        uid_at = header.index("uid") if "uid" in header else -1
+        line = reader.line_num
+        for cells in reader:
+            start, line = line + 1, reader.line_num
+            if not cells:
+                continue
+            if uid_at >= 0 and uid_at < len(cells) and not keep(cells[uid_at].strip()):
+                continue
+            if len(cells) != len(header):
+                yield start, {"__problem__": f"{len(cells)} cells where the header has "
+                              f"{len(header)}"}
+                continue
+            yield start, dict(zip(header, cells, strict=True))
+
+
+def _jsonl_rows(path: Path, keep: Keep) -> RawRows:
+    with _open_text(path) as fh:
+        for number, raw in enumerate(fh, start=1):
+            if not raw.strip():
+                continue
+            try:
+                row = json.loads(raw)
+            except json.JSONDecodeError as exc:
+                yield number, {"__problem__": f"not valid JSON ({exc.msg})"}
+                continue
+            except (ValueError, RecursionError):
+                yield number, {"__problem__": "not valid JSON"}
+                continue
+            if not isinstance(row, dict):
+                yield number, {"__problem__": "a line is not a JSON object"}
+                continue
+            row = {str(k).lower(): v for k, v in row.items()}
+            if keep(text(row.get("uid")) or ""):
+                yield number, row
+
+
+def _parquet_rows(path: Path, keep: Keep) -> RawRows:
+    import pyarrow.parquet as pq
+
+    try:
+        parquet = pq.ParquetFile(path)
+    except (OSError, ValueError) as exc:
+        raise InputError(f"{path}: not a readable Parquet file ({exc})") from None
+    number = 0
+    for batch in parquet.iter_batches(batch_size=65536):
+        columns = [name.lower() for name in batch.schema.names]
+        values = batch.to_pydict()
+        uids = values.get(batch.schema.names[columns.index("uid")]) if "uid" in columns else None
+        for i in range(batch.num_rows):
+            number += 1
+            if uids is not None and not keep(text(uids[i]) or ""):
+                continue
+            yield number, {col: values[name][i] for col, name in
+                           zip(columns, batch.schema.names, strict=True)}
+
+
+def read_rows(path: Path, keep: Keep) -> RawRows:
+    """(line or row number, raw row) of every row whose uid `keep` accepts."""
+    readers = {"csv": _csv_rows, "jsonl": _jsonl_rows, "parquet": _parquet_rows}
+    reader = readers[file_format(path)]
+    try:
+        yield from reader(path, keep)
+    except (OSError, EOFError, UnicodeDecodeError, csv.Error, gzip.BadGzipFile) as exc:
+        raise InputError(f"{path}: cannot be read ({exc})") from None
+
+
+@dataclass
+class _Collected:
+    records: list[Any] = field(default_factory=list)
+    problems: list[RowProblem] = field(default_factory=list)
+
+
+class FolderSource:
+    """A folder with one file per table (spec/data-model.md)."""
+
+    def __init__(self, folder: Path, *, strict: bool = False) -> None:
+        self.folder = folder
+        self.strict = strict
+        self.files = table_files(folder)
+
+    @property
+    def name(self) -> str:
+        return str(self.folder)
+
+    def _collect(self, table: str, keep: Keep) -> _Collected:
+        path = self.files.get(table)
+        out = _Collected()
+        if path is None:
+            return out
+        build = BUILDERS[table]
+        for line, row in read_rows(path, keep):
+            try:
+                if "__problem__" in row:
+                    raise RowError(row["__problem__"])
+                out.records.append(build(row, RowRef(path.name, line)))
+            except RowError as exc:
+                problem = RowProblem(path.name, line, str(exc))
+                if self.strict:
+                    raise InputError(f"{self.folder / problem.file}:{line}: {exc}") from None
+                out.problems.append(problem)
+        return out
+
+    def account(self, uid: str) -> AccountRecords:
+        wanted = uid.strip()
+
+        def keep(value: str) -> bool:
+            return value == wanted
+
+        accounts = self._collect("accounts", keep)
+        if not accounts.records:
+            reason = "; ".join(str(p) for p in accounts.problems)
+            detail = f" (its row was skipped: {reason})" if reason else ""
+            raise InputError(f"unknown uid {wanted!r}: not in {self.files['accounts']}{detail}")
+        parts = {t: self._collect(t, keep) for t in
+                 ("logins", "security_events", "transactions", "alerts")}
+        problems = [p for c in (accounts, *parts.values()) for p in c.problems]
+
+        def ordered(table: str) -> tuple[Any, ...]:
+            return tuple(sorted(parts[table].records, key=lambda r: r.ts))
+
+        account: Account = accounts.records[0]
+        return AccountRecords(
+            account=account,
+            logins=ordered("logins"),
+            security_events=ordered("security_events"),
+            transactions=ordered("transactions"),
+            alerts=tuple(parts["alerts"].records),
+            problems=tuple(problems),
+        )
+
+    def uids(self) -> Iterator[str]:
+        seen: set[str] = set()
+        for _, row in read_rows(self.files["accounts"], lambda _: True):
+            uid = text(row.get("uid"))
+            if uid is not None and uid not in seen:
+                seen.add(uid)
+                yield uid
+
+    def population(self, query: PopulationQuery) -> PopulationStats:
+        path = self.files.get("logins")
+        if path is None:
+            return PopulationStats()
+        counter = _PopulationCounter(query)
+        for line, row in read_rows(path, lambda _: True):
+            if "__problem__" in row or not counter.wants(row):
+                continue
+            try:
+                login = login_from_row(row, RowRef(path.name, line))
+            except RowError:
+                continue
+            counter.add(login)
+        return counter.result()
+
+
+class _KeyCounter:
+    __slots__ = ("events", "uids", "successes", "success_uids", "failures", "failure_uids")
+
+    def __init__(self) -> None:
+        self.events = self.successes = self.failures = 0
+        self.uids: set[str] = set()
+        self.success_uids: set[str] = set()
+        self.failure_uids: set[str] = set()
+
+    def add(self, login: Login) -> None:
+        self.events += 1
+        self.uids.add(login.uid)
+        if login.succeeded:
+            self.successes += 1
+            self.success_uids.add(login.uid)
+        elif login.failed:
+            self.failures += 1
+            self.failure_uids.add(login.uid)
+
+    def stats(self) -> KeyStats:
+        return KeyStats(
+            events=self.events,
+            accounts=len(self.uids),
+            successes=self.successes,
+            success_accounts=len(self.success_uids),
+            failures=self.failures,
+            failure_accounts=len(self.failure_uids),
+            sample_uids=tuple(sorted(self.uids)[:25]),
+        )
+
+
+class _PopulationCounter:
+    """Counts, in one pass over all logins, only the attribute values a query asks for."""
+
+    def __init__(self, query: PopulationQuery) -> None:
+        self.query = query
+        self.total = 0
+        self.accounts: set[str] = set()
+        self.keys: dict[str, dict[str, _KeyCounter]] = {
+            "ips": {}, "devices": {}, "sessions": {}, "user_agents": {},
+        }
+
+    def wants(self, row: dict[str, Any]) -> bool:
+        """Counts the row toward the totals; True when it holds an asked-for value."""
+        self.total += 1
+        uid = row.get("uid")
+        if uid is not None:
+            self.accounts.add(str(uid))
+        q = self.query
+        return (
+            row.get("ip") in q.ips
+            or row.get("device_id") in q.devices
+            or row.get("session_id") in q.sessions
+            or row.get("user_agent") in q.user_agents
+        )
+
+    def add(self, login: Login) -> None:
+        q = self.query
+        if (q.since and login.ts < q.since) or (q.until and login.ts > q.until):
+            return
+        for kind, value, wanted in (
+            ("ips", login.ip, q.ips),
+            ("devices", login.device_id, q.devices),
+            ("sessions", login.session_id, q.sessions),
+            ("user_agents", login.user_agent, q.user_agents),
+        ):
+            if value is not None and value in wanted:
+                self.keys[kind].setdefault(value, _KeyCounter()).add(login)
+
+    def result(self) -> PopulationStats:
+        def done(kind: str) -> dict[str, KeyStats]:
+            return {k: c.stats() for k, c in self.keys[kind].items()}
+
+        return PopulationStats(
+            total_logins=self.total,
+            total_accounts=len(self.accounts),
+            ips=done("ips"),
+            devices=done("devices"),
+            sessions=done("sessions"),
+            user_agents=done("user_agents"),
+        )

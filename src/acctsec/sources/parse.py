@@ -1,0 +1,320 @@
+"""Turning raw cells of the contract's tables into typed records, or a reason they break it."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
+from types import MappingProxyType
+from typing import Any
+
+from acctsec.model import (
+    LOGIN_EVENTS,
+    TRANSACTION_KINDS,
+    Account,
+    Alert,
+    GeoHint,
+    Login,
+    RowRef,
+    SecurityEvent,
+    Transaction,
+)
+
+Row = Mapping[str, Any]
+
+REQUIRED: dict[str, tuple[str, ...]] = {
+    "accounts": ("uid",),
+    "logins": ("ts", "uid", "event"),
+    "security_events": ("ts", "uid", "event"),
+    "transactions": ("ts", "uid", "kind", "asset", "amount"),
+    "alerts": ("alert_id", "uid"),
+}
+
+KNOWN_COLUMNS: dict[str, frozenset[str]] = {
+    "accounts": frozenset(
+        "uid email phone created_at kyc_level kyc_country status restrictions "
+        "referrer_uid".split()
+    ),
+    "logins": frozenset(
+        "ts uid event ip user_agent device_id session_id mfa_method channel "
+        "failure_reason country city lat lon asn as_org".split()
+    ),
+    "security_events": frozenset(
+        "ts uid event ip device_id user_agent session_id detail".split()
+    ),
+    "transactions": frozenset(
+        "ts uid kind tx_id asset network amount usd_value address txhash "
+        "counterparty_uid status ip device_id payment_method chargeback".split()
+    ),
+    "alerts": frozenset("alert_id uid ts source kind note".split()),
+}
+
+ACCOUNT_STATUSES = frozenset({"active", "restricted", "frozen", "closed"})
+TX_STATUSES = frozenset({"completed", "pending", "failed", "cancelled"})
+
+
+class RowError(ValueError):
+    """A row breaks the contract; the message is the reason shown to the user."""
+
+
+def text(value: Any) -> str | None:
+    """A cell as text, or None when it is empty or null."""
+    if value is None:
+        return None
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    result = value if isinstance(value, str) else str(value)
+    result = result.strip()
+    if result == "" or result.lower() in ("null", "none", "nan"):
+        return None
+    return result
+
+
+def parse_time(value: Any, column: str = "ts") -> datetime | None:
+    """ISO 8601 (offset honoured, none means UTC) or Unix epoch seconds/milliseconds."""
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    raw = text(value)
+    if raw is None:
+        return None
+    try:
+        if _looks_numeric(raw):
+            number = float(raw)
+            if abs(number) > 1e11:  # epoch milliseconds
+                number /= 1000.0
+            return datetime.fromtimestamp(number, tz=UTC)
+        parsed = datetime.fromisoformat(raw)
+    except (ValueError, OverflowError, OSError):
+        raise RowError(f"{column} {raw!r} is not an ISO 8601 time or epoch number") from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _looks_numeric(raw: str) -> bool:
+    return raw.replace(".", "", 1).lstrip("-").isdigit()
+
+
+def parse_decimal(value: Any, column: str) -> Decimal | None:
+    raw = text(value)
+    if raw is None:
+        return None
+    try:
+        number = Decimal(raw)
+    except InvalidOperation:
+        raise RowError(f"{column} {raw!r} is not a decimal number") from None
+    if not number.is_finite():
+        raise RowError(f"{column} {raw!r} is not a finite number")
+    return number
+
+
+def parse_int(value: Any, column: str) -> int | None:
+    raw = text(value)
+    if raw is None:
+        return None
+    try:
+        return int(Decimal(raw))
+    except (InvalidOperation, ValueError):
+        raise RowError(f"{column} {raw!r} is not a whole number") from None
+
+
+def parse_float(value: Any, column: str) -> float | None:
+    raw = text(value)
+    if raw is None:
+        return None
+    try:
+        number = float(raw)
+    except ValueError:
+        raise RowError(f"{column} {raw!r} is not a number") from None
+    if not math.isfinite(number):
+        raise RowError(f"{column} {raw!r} is not a finite number")
+    return number
+
+
+def parse_bool(value: Any, column: str) -> bool | None:
+    if isinstance(value, bool):
+        return value
+    raw = text(value)
+    if raw is None:
+        return None
+    lowered = raw.lower()
+    if lowered in ("true", "t", "1", "yes", "y"):
+        return True
+    if lowered in ("false", "f", "0", "no", "n"):
+        return False
+    raise RowError(f"{column} {raw!r} is not true or false")
+
+
+def parse_asn(value: Any) -> int | None:
+    raw = text(value)
+    if raw is None:
+        return None
+    digits = raw.upper().removeprefix("AS")
+    if not digits.isdigit():
+        raise RowError(f"asn {raw!r} is not an AS number")
+    return int(digits)
+
+
+def parse_detail(value: Any) -> Mapping[str, Any] | str | None:
+    """A JSON object when the cell holds one, else the text as it is."""
+    if isinstance(value, Mapping):
+        return MappingProxyType(dict(value))
+    raw = text(value)
+    if raw is None:
+        return None
+    if raw.startswith("{"):
+        try:
+            loaded = json.loads(raw)
+        except ValueError:
+            return raw
+        if isinstance(loaded, dict):
+            return MappingProxyType(loaded)
+    return raw
+
+
+def _enum(value: Any, column: str, allowed: frozenset[str]) -> str | None:
+    raw = text(value)
+    if raw is None:
+        return None
+    lowered = raw.lower()
+    if lowered not in allowed:
+        raise RowError(f"{column} {raw!r} is not one of {', '.join(sorted(allowed))}")
+    return lowered
+
+
+def _required(row: Row, table: str) -> None:
+    for column in REQUIRED[table]:
+        if text(row.get(column)) is None:
+            raise RowError(f"required column {column} is empty or missing")
+
+
+def _extra(row: Row, table: str) -> Mapping[str, str]:
+    known = KNOWN_COLUMNS[table]
+    extra = {k: t for k, v in row.items() if k not in known and (t := text(v)) is not None}
+    return MappingProxyType(extra) if extra else MappingProxyType({})
+
+
+def _ts(row: Row) -> datetime:
+    value = parse_time(row.get("ts"))
+    if value is None:
+        raise RowError("required column ts is empty")
+    return value
+
+
+def account_from_row(row: Row, origin: RowRef) -> Account:
+    _required(row, "accounts")
+    restrictions = tuple(
+        r.strip().lower() for r in (text(row.get("restrictions")) or "").split(";") if r.strip()
+    )
+    return Account(
+        uid=str(text(row["uid"])),
+        email=text(row.get("email")),
+        phone=text(row.get("phone")),
+        created_at=parse_time(row.get("created_at"), "created_at"),
+        kyc_level=parse_int(row.get("kyc_level"), "kyc_level"),
+        kyc_country=text(row.get("kyc_country")),
+        status=_enum(row.get("status"), "status", ACCOUNT_STATUSES),
+        restrictions=restrictions,
+        referrer_uid=text(row.get("referrer_uid")),
+        extra=_extra(row, "accounts"),
+        origin=origin,
+    )
+
+
+def _geo_hint(row: Row) -> GeoHint | None:
+    hint = GeoHint(
+        country=text(row.get("country")),
+        city=text(row.get("city")),
+        lat=parse_float(row.get("lat"), "lat"),
+        lon=parse_float(row.get("lon"), "lon"),
+        asn=parse_asn(row.get("asn")),
+        as_org=text(row.get("as_org")),
+    )
+    return None if hint.is_empty() else hint
+
+
+def login_from_row(row: Row, origin: RowRef) -> Login:
+    _required(row, "logins")
+    return Login(
+        ts=_ts(row),
+        uid=str(text(row["uid"])),
+        event=str(_enum(row.get("event"), "event", LOGIN_EVENTS)),
+        ip=text(row.get("ip")),
+        user_agent=text(row.get("user_agent")),
+        device_id=text(row.get("device_id")),
+        session_id=text(row.get("session_id")),
+        mfa_method=text(row.get("mfa_method")),
+        channel=text(row.get("channel")),
+        failure_reason=text(row.get("failure_reason")),
+        geo=_geo_hint(row),
+        extra=_extra(row, "logins"),
+        origin=origin,
+    )
+
+
+def security_event_from_row(row: Row, origin: RowRef) -> SecurityEvent:
+    _required(row, "security_events")
+    return SecurityEvent(
+        ts=_ts(row),
+        uid=str(text(row["uid"])),
+        event=str(text(row["event"])).lower(),
+        ip=text(row.get("ip")),
+        device_id=text(row.get("device_id")),
+        user_agent=text(row.get("user_agent")),
+        session_id=text(row.get("session_id")),
+        detail=parse_detail(row.get("detail")),
+        extra=_extra(row, "security_events"),
+        origin=origin,
+    )
+
+
+def transaction_from_row(row: Row, origin: RowRef) -> Transaction:
+    _required(row, "transactions")
+    amount = parse_decimal(row.get("amount"), "amount")
+    if amount is None or amount < 0:
+        raise RowError(f"amount {text(row.get('amount'))!r} must be a positive number")
+    return Transaction(
+        ts=_ts(row),
+        uid=str(text(row["uid"])),
+        kind=str(_enum(row.get("kind"), "kind", TRANSACTION_KINDS)),
+        asset=str(text(row["asset"])).upper(),
+        amount=amount,
+        tx_id=text(row.get("tx_id")),
+        network=(text(row.get("network")) or "").upper() or None,
+        usd_value=parse_decimal(row.get("usd_value"), "usd_value"),
+        address=text(row.get("address")),
+        txhash=text(row.get("txhash")),
+        counterparty_uid=text(row.get("counterparty_uid")),
+        status=_enum(row.get("status"), "status", TX_STATUSES),
+        ip=text(row.get("ip")),
+        device_id=text(row.get("device_id")),
+        payment_method=text(row.get("payment_method")),
+        chargeback=parse_bool(row.get("chargeback"), "chargeback"),
+        extra=_extra(row, "transactions"),
+        origin=origin,
+    )
+
+
+def alert_from_row(row: Row, origin: RowRef) -> Alert:
+    _required(row, "alerts")
+    return Alert(
+        alert_id=str(text(row["alert_id"])),
+        uid=str(text(row["uid"])),
+        ts=parse_time(row.get("ts")),
+        source=text(row.get("source")),
+        kind=text(row.get("kind")),
+        note=text(row.get("note")),
+        extra=_extra(row, "alerts"),
+        origin=origin,
+    )
+
+
+BUILDERS: dict[str, Callable[[Row, RowRef], Any]] = {
+    "accounts": account_from_row,
+    "logins": login_from_row,
+    "security_events": security_event_from_row,
+    "transactions": transaction_from_row,
+    "alerts": alert_from_row,
+}
