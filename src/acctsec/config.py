@@ -28,6 +28,7 @@ class Settings:
     asn_mmdb: Path | None = None
     tagpacks: tuple[Path, ...] = ()
     ofac: tuple[Path, ...] = ()
+    forta: tuple[Path, ...] = ()
     rpc_urls: Mapping[str, str] = field(default_factory=dict)
     etherscan_url: str = "https://api.etherscan.io/v2/api"
     etherscan_api_key: str | None = field(default=None, repr=False)

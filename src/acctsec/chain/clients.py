@@ -1,0 +1,88 @@
+"""Builds the ChainClient for a network from Settings: endpoints, keys, cache, rate limit."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from acctsec.chain.cache import ResponseCache
+from acctsec.chain.http import Fetcher
+from acctsec.chain.interface import BackendNotConfigured, ChainClient, Network, network
+from acctsec.config import Settings
+
+if TYPE_CHECKING:
+    import httpx
+
+
+def response_cache(settings: Settings) -> ResponseCache:
+    return ResponseCache(settings.resolved_cache_dir(), enabled=not settings.no_cache)
+
+
+def http_client(settings: Settings) -> httpx.Client:
+    import httpx
+
+    return httpx.Client(
+        timeout=settings.http_timeout_s, headers={"User-Agent": "acctsec-trace"},
+        follow_redirects=True,
+    )
+
+
+def fetcher(settings: Settings, client: httpx.Client, name: str, *,
+            secret_params: dict[str, str] | None = None,
+            secret_headers: dict[str, str] | None = None,
+            cache: ResponseCache | None = None) -> Fetcher:
+    return Fetcher(
+        client=client, name=name, cache=cache or response_cache(settings),
+        requests_per_second=settings.requests_per_second,
+        secret_params=secret_params or {}, secret_headers=secret_headers or {},
+    )
+
+
+def make_client(settings: Settings, code: str, client: httpx.Client, *,
+                snapshot: Path | None = None) -> ChainClient:
+    """The client for one network; BackendNotConfigured says what setting is missing."""
+    net = network(code)
+    if snapshot is not None:
+        from acctsec.chain.snapshot import SnapshotClient
+
+        return SnapshotClient(snapshot, net)
+    if settings.offline:
+        raise BackendNotConfigured(
+            f"{net.code}: acctsec runs offline (set offline = false or pass --online, "
+            "or trace over a snapshot with --snapshot DIR)"
+        )
+    cache = response_cache(settings)
+    if net.family == "evm":
+        return _evm(settings, net, client, cache)
+    if net.family == "btc":
+        from acctsec.chain.esplora import EsploraClient
+
+        return EsploraClient(fetcher(settings, client, "esplora", cache=cache),
+                             settings.esplora_url, net)
+    from acctsec.chain.tron import TronClient
+
+    headers = {"TRON-PRO-API-KEY": settings.trongrid_api_key} if settings.trongrid_api_key else {}
+    return TronClient(fetcher(settings, client, "trongrid", secret_headers=headers, cache=cache),
+                      settings.trongrid_url, net)
+
+
+def _evm(settings: Settings, net: Network, client: httpx.Client,
+         cache: ResponseCache) -> ChainClient:
+    from acctsec.chain.etherscan import EtherscanClient
+    from acctsec.chain.evm import EvmClient, httpx_web3
+
+    url = settings.rpc_urls.get(net.code)
+    if not url:
+        raise BackendNotConfigured(
+            f"{net.code}: no JSON-RPC endpoint configured (set rpc_urls.{net.code} in the config)"
+        )
+    w3 = httpx_web3(fetcher(settings, client, f"{net.code} JSON-RPC", cache=cache), url)
+    explorer = None
+    key = settings.etherscan_api_key
+    if key or "etherscan.io" not in settings.etherscan_url:
+        params = {"apikey": key} if key else {}
+        explorer = EtherscanClient(
+            fetcher(settings, client, "etherscan", secret_params=params, cache=cache),
+            settings.etherscan_url, net,
+        )
+    return EvmClient(w3, net, explorer=explorer)
