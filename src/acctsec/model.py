@@ -83,7 +83,7 @@ class Account:
     status: str | None = None
     restrictions: tuple[str, ...] = ()
     referrer_uid: str | None = None
-    extra: Mapping[str, str] = EMPTY
+    extra: Mapping[str, str] = field(default_factory=lambda: EMPTY)
     origin: RowRef | None = None
 
 
@@ -100,7 +100,7 @@ class Login:
     channel: str | None = None
     failure_reason: str | None = None
     geo: GeoHint | None = None
-    extra: Mapping[str, str] = EMPTY
+    extra: Mapping[str, str] = field(default_factory=lambda: EMPTY)
     origin: RowRef | None = None
 
     @property
@@ -122,7 +122,7 @@ class SecurityEvent:
     user_agent: str | None = None
     session_id: str | None = None
     detail: Mapping[str, Any] | str | None = None
-    extra: Mapping[str, str] = EMPTY
+    extra: Mapping[str, str] = field(default_factory=lambda: EMPTY)
     origin: RowRef | None = None
 
     def detail_value(self, key: str) -> Any:
@@ -150,7 +150,7 @@ class Transaction:
     device_id: str | None = None
     payment_method: str | None = None
     chargeback: bool | None = None
-    extra: Mapping[str, str] = EMPTY
+    extra: Mapping[str, str] = field(default_factory=lambda: EMPTY)
     origin: RowRef | None = None
 
     @property
@@ -175,7 +175,7 @@ class Alert:
     source: str | None = None
     kind: str | None = None
     note: str | None = None
-    extra: Mapping[str, str] = EMPTY
+    extra: Mapping[str, str] = field(default_factory=lambda: EMPTY)
     origin: RowRef | None = None
 
 

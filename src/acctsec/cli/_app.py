@@ -1,10 +1,10 @@
 """The Typer application, shared options, and the error-to-exit-code boundary."""
 
+import sys
 from pathlib import Path
 from typing import Any
 
 import typer
-from rich.console import Console
 
 from acctsec.errors import AcctsecError
 
@@ -17,10 +17,28 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 
-# stdout carries the report and nothing else; messages go to stderr.
-err_console = Console(stderr=True, highlight=False, markup=False, emoji=False)
 
 _state: dict[str, Any] = {"debug": False, "config": None}
+
+
+def say(message: str) -> None:
+    """One line on stderr, shown literally: stdout carries the report and nothing else."""
+    from acctsec.render.safe import literal
+
+    sys.stderr.write(literal(message) + "\n")
+    sys.stderr.flush()
+
+
+def __getattr__(name: str) -> Any:
+    """`err_console`, a rich Console on stderr, made on first use (rich is slow to import)."""
+    if name == "err_console":
+        from rich.console import Console
+
+        console = Console(stderr=True, highlight=False, markup=False, emoji=False,
+                          soft_wrap=True)
+        globals()["err_console"] = console
+        return console
+    raise AttributeError(name)
 
 
 @app.callback()
@@ -52,15 +70,11 @@ def run(application: typer.Typer) -> int:
     except AcctsecError as exc:
         if _state["debug"]:
             raise
-        err_console.print(f"acctsec: error: {exc}", markup=False, highlight=False)
+        say(f"acctsec: error: {exc}")
         return exc.exit_code
     except Exception as exc:  # noqa: BLE001 - the last line of defence before a traceback
         if _state["debug"]:
             raise
-        err_console.print(
-            f"acctsec: internal error: {type(exc).__name__}: {exc} (run with --debug for details)",
-            markup=False,
-            highlight=False,
-        )
+        say(f"acctsec: internal error: {type(exc).__name__}: {exc} (run with --debug for details)")
         return 70
     return 0

@@ -1,1 +1,51 @@
-"""`acctsec investigate`: one account's verdict (in progress)."""
+"""`acctsec investigate`: one account's evidence-backed verdict."""
+
+import sys
+from pathlib import Path
+
+import typer
+
+from acctsec.cli._app import app, say
+from acctsec.cli.options import parse_when, settings_with
+from acctsec.errors import InputError
+from acctsec.render.formats import ReportFormat
+
+
+@app.command("investigate")
+def investigate_command(
+    uid: str = typer.Argument(..., help="The exchange's account id."),
+    source: Path | None = typer.Option(
+        None, "--source", "-s", help="Folder with the account tables (default: config `source`)."
+    ),
+    since: str | None = typer.Option(
+        None, "--since", help="Report findings from this time on: ISO date/time or 30d, 12h."
+    ),
+    until: str | None = typer.Option(
+        None, "--until", help="Investigate as of this time: later records are ignored."
+    ),
+    fmt: ReportFormat = typer.Option(
+        ReportFormat.table, "--format", "-f", help="Output: table, json or markdown."
+    ),
+    strict: bool = typer.Option(
+        False, "--strict", help="Stop at the first row that breaks the data contract."
+    ),
+    online: bool = typer.Option(
+        False, "--online", help="Allow network look-ups (RDAP) besides the offline data."
+    ),
+    width: int | None = typer.Option(None, "--width", help="Terminal width for the table."),
+) -> None:
+    """Decide whether an account was taken over, is fraudulent, or is clear, with evidence."""
+    from acctsec import service
+    from acctsec.render.interface import formatter_for
+
+    since_at = parse_when(since, "--since")
+    until_at = parse_when(until, "--until")
+    if since_at and until_at and since_at > until_at:
+        raise InputError(f"--since {since} is after --until {until}")
+    settings = settings_with(source=source, offline=None if online else True)
+    log_source = service.open_source(settings, source, strict=strict)
+    report = service.investigate(settings, log_source, uid, since=since_at, until=until_at)
+    formatter_for(fmt, width=width).write(report, sys.stdout)
+    if report.skipped_rows:
+        say(f"acctsec: skipped {len(report.skipped_rows)} rows that break the data contract "
+            f"(first: {report.skipped_rows[0]})")

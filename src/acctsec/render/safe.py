@@ -29,3 +29,14 @@ def csv_cell(text: object) -> str:
     if value[:1] in ("=", "+", "-", "@", "\t", "\r"):
         value = "'" + value
     return value
+
+
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~>])")
+
+
+def md_text(text: object) -> str:
+    """Literal text for Markdown: control characters escaped, markup characters backslashed,
+    and `<`, `>`, `&` as entities so no HTML reaches a renderer."""
+    value = literal(text)
+    value = value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return _MD_SPECIAL.sub(r"\\\1", value)

@@ -1,0 +1,197 @@
+"""Accesses to an account, who made them (actors), and how familiar each actor was."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from acctsec.intel.interface import IpInfo
+from acctsec.intel.useragent import parse_user_agent
+from acctsec.model import AccountRecords, Login, SecurityEvent, Transaction
+
+# A device, network or country counts as new for this long after the account
+# first used it. Attackers who wait before draining (a "slow" takeover) rarely
+# wait longer than a couple of weeks; an owner's new phone is long established
+# by then.
+NOVELTY_WINDOW = timedelta(days=14)
+
+# A baseline needs this much history (on at least two days) before the first use
+# of a new device: with less, nothing is "familiar" yet and novelty means little.
+MIN_BASELINE_ACCESSES = 3
+# An access with no device id is taken to be the device last seen on its IP this recently.
+IP_OWNER_SPAN = timedelta(days=1)
+
+
+@dataclass(frozen=True, slots=True)
+class Access:
+    """One use of the account: a login, a session refresh, a security change, a withdrawal."""
+
+    ts: datetime
+    kind: str  # login | session_refresh | security | transaction
+    record: Login | SecurityEvent | Transaction
+    ip: str | None
+    device_id: str | None
+    session_id: str | None
+    ua_key: str | None
+    automated: bool
+    info: IpInfo | None
+
+    @property
+    def country(self) -> str | None:
+        return self.info.country if self.info else None
+
+    @property
+    def asn(self) -> int | None:
+        return self.info.asn if self.info else None
+
+    @property
+    def network_kind(self) -> str:
+        return self.info.network_kind if self.info else "unknown"
+
+    def where(self) -> dict[str, Any]:
+        """The access's place and network, as evidence."""
+        info = self.info
+        out: dict[str, Any] = {"ts": self.ts.isoformat(), "kind": self.kind, "ip": self.ip,
+                               "device_id": self.device_id}
+        if info is not None:
+            out.update(country=info.country, city=info.city, asn=info.asn, as_org=info.as_org,
+                       network_kind=info.network_kind)
+        if self.record.origin is not None:
+            out["row"] = str(self.record.origin)
+        return out
+
+
+@dataclass
+class Actor:
+    """Whoever used one device (or, with no device id, one browser on one network)."""
+
+    key: str
+    accesses: list[Access] = field(default_factory=list)
+
+    @property
+    def first_seen(self) -> datetime:
+        return self.accesses[0].ts
+
+    @property
+    def last_seen(self) -> datetime:
+        return self.accesses[-1].ts
+
+    def logins(self) -> list[Access]:
+        return [a for a in self.accesses if a.kind in ("login", "session_refresh")]
+
+    def actions(self) -> list[Access]:
+        return [a for a in self.accesses if a.kind in ("security", "transaction")]
+
+
+@dataclass(frozen=True, slots=True)
+class Baseline:
+    """What the account looked like before an actor first appeared."""
+
+    accesses: int
+    days: int
+    devices: frozenset[str]
+    ua_keys: frozenset[str]
+    ips: frozenset[str]
+    asns: frozenset[int]
+    countries: frozenset[str]
+    anonymising_share: float  # share of accesses from hosting / VPN / Tor networks
+
+    @property
+    def established(self) -> bool:
+        return self.accesses >= MIN_BASELINE_ACCESSES and self.days >= 2
+
+
+def _access(kind: str, record: Any, infos: Mapping[str, IpInfo]) -> Access:
+    ua = getattr(record, "user_agent", None)
+    parsed = parse_user_agent(ua) if ua is not None else None
+    ip = record.ip
+    return Access(
+        ts=record.ts,
+        kind=kind,
+        record=record,
+        ip=ip,
+        device_id=record.device_id,
+        session_id=getattr(record, "session_id", None),
+        ua_key=parsed.family_key if parsed else None,
+        automated=bool(parsed and parsed.automated and getattr(record, "channel", None) != "api"),
+        info=infos.get(ip) if ip else None,
+    )
+
+
+def build_accesses(records: AccountRecords, infos: Mapping[str, IpInfo]) -> list[Access]:
+    """Every successful use of the account, in time order (failed logins are not uses)."""
+    out: list[Access] = []
+    for login in records.logins:
+        if login.event == "login_success":
+            out.append(_access("login", login, infos))
+        elif login.event == "session_refresh":
+            out.append(_access("session_refresh", login, infos))
+    out.extend(_access("security", e, infos) for e in records.security_events)
+    out.extend(
+        _access("transaction", t, infos)
+        for t in records.transactions
+        if t.is_outflow and (t.ip or t.device_id)
+    )
+    out.sort(key=lambda a: a.ts)
+    return out
+
+
+def _actor_key(access: Access, session_owner: Mapping[str, str],
+               ip_owner: Mapping[str, tuple[datetime, str]]) -> str | None:
+    if access.device_id:
+        return f"device:{access.device_id}"
+    if access.session_id and access.session_id in session_owner:
+        return session_owner[access.session_id]
+    if access.ip and access.ip in ip_owner:
+        when, key = ip_owner[access.ip]
+        if access.ts - when <= IP_OWNER_SPAN:
+            return key
+    if access.ua_key and access.asn is not None:
+        return f"browser:{access.ua_key}@AS{access.asn}"
+    if access.ip:
+        return f"ip:{access.ip}"
+    return None
+
+
+def group_actors(accesses: Iterable[Access]) -> dict[str, Actor]:
+    """Accesses grouped by who made them; an access with no clue at all is left out.
+
+    An access without a device id belongs to the device whose login opened its
+    session, else to the device last seen on its IP within a day.
+    """
+    actors: dict[str, Actor] = {}
+    session_owner: dict[str, str] = {}
+    ip_owner: dict[str, tuple[datetime, str]] = {}
+    for access in accesses:
+        key = _actor_key(access, session_owner, ip_owner)
+        if key is None:
+            continue
+        if access.kind == "login" and access.session_id:
+            session_owner.setdefault(access.session_id, key)
+        if access.ip and access.device_id:
+            ip_owner[access.ip] = (access.ts, key)
+        actors.setdefault(key, Actor(key)).accesses.append(access)
+    return actors
+
+
+def baseline_before(accesses: list[Access], when: datetime, exclude: str | None,
+                    actors: Mapping[str, Actor]) -> Baseline:
+    """The account's habits from accesses before `when`, leaving out one actor's own."""
+    excluded = {id(a) for a in actors[exclude].accesses} if exclude and exclude in actors \
+        else set()
+    prior = [a for a in accesses if a.ts < when and id(a) not in excluded
+             and a.kind in ("login", "session_refresh", "security")]
+    days = {a.ts.date() for a in prior}
+    anonymising = sum(1 for a in prior if a.info is not None and a.info.anonymising)
+    return Baseline(
+        accesses=len(prior),
+        days=len(days),
+        devices=frozenset(a.device_id for a in prior if a.device_id),
+        ua_keys=frozenset(a.ua_key for a in prior if a.ua_key),
+        ips=frozenset(a.ip for a in prior if a.ip),
+        asns=frozenset(a.asn for a in prior if a.asn is not None),
+        countries=frozenset(a.country for a in prior if a.country),
+        anonymising_share=anonymising / len(prior) if prior else 0.0,
+    )

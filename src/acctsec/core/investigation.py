@@ -1,0 +1,128 @@
+"""One account's investigation, start to finish, as a pure function of its inputs."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any
+
+from acctsec.core.access import Access, build_accesses, group_actors
+from acctsec.core.patterns import (
+    impossible_travel_signals,
+    session_hijack_signals,
+    stuffing_signals,
+)
+from acctsec.core.report import Report, TimelineEntry
+from acctsec.core.respond import actions_for, advice_for, attack_kind, summary
+from acctsec.core.signals import NotChecked, Signal
+from acctsec.core.takeover import ActorFindings, attribute_outflows, findings_for
+from acctsec.core.verdict import Scores, decide, score
+from acctsec.intel.interface import IpInfo
+from acctsec.model import AccountRecords, PopulationStats
+
+SEVERITY_ORDER = {"critical": 0, "high": 1, "medium": 2, "low": 3, "info": 4}
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """Everything one investigation needs, gathered by the caller."""
+
+    records: AccountRecords
+    ip_info: Mapping[str, IpInfo]
+    population: PopulationStats
+    generated_at: datetime
+    since: datetime | None = None
+    until: datetime | None = None
+    extra_signals: Sequence[Signal] = ()  # from fraud linking, fund tracing, …
+    linked_accounts: Sequence[Mapping[str, Any]] = ()
+    funds: Sequence[Mapping[str, Any]] = ()
+    not_checked: Sequence[NotChecked] = ()
+    stats: Mapping[str, Any] = field(default_factory=dict)
+
+
+def in_window(records: AccountRecords, until: datetime | None) -> AccountRecords:
+    """Records up to `until`: what was known at that time."""
+    if until is None:
+        return records
+    return replace(
+        records,
+        logins=tuple(x for x in records.logins if x.ts <= until),
+        security_events=tuple(x for x in records.security_events if x.ts <= until),
+        transactions=tuple(x for x in records.transactions if x.ts <= until),
+    )
+
+
+def takeover_findings(records: AccountRecords, accesses: list[Access]) -> list[ActorFindings]:
+    actors = group_actors(accesses)
+    outflows = attribute_outflows(records.transactions, actors)
+    history = list(records.transactions)
+    security = list(records.security_events)
+    found = (findings_for(a, accesses, actors, outflows.get(k, []), history, security)
+             for k, a in actors.items())
+    return [f for f in found if f is not None]
+
+
+def _recent(signals: list[Signal], since: datetime | None) -> list[Signal]:
+    if since is None:
+        return signals
+    return [s for s in signals if s.ts is None or s.ts >= since]
+
+
+def _recent_findings(findings: list[ActorFindings], since: datetime | None,
+                     ) -> list[ActorFindings]:
+    if since is None:
+        return findings
+    return [f for f in findings if f.actor.last_seen >= since]
+
+
+def run(inp: Inputs) -> Report:
+    records = in_window(inp.records, inp.until)
+    accesses = build_accesses(records, inp.ip_info)
+    findings = _recent_findings(takeover_findings(records, accesses), inp.since)
+    signals = [s for f in findings for s in (*f.access, *f.actions)]
+    signals += _recent(session_hijack_signals(records, inp.ip_info), inp.since)
+    signals += _recent(stuffing_signals(records, inp.population, inp.ip_info), inp.since)
+    signals += _recent(impossible_travel_signals(accesses), inp.since)
+    signals += list(inp.extra_signals)
+    scores = score(findings, signals)
+    history_ok = any(f.baseline.established for f in findings) or len(accesses) >= 3
+    verdict = decide(scores, list(inp.not_checked), history_ok)
+    attack = attack_kind(signals, scores) if verdict.label in ("takeover", "suspicious") \
+        else None
+    signals.sort(key=lambda s: (SEVERITY_ORDER[s.severity], -s.weight))
+    verdict = replace(verdict, attack=attack, summary=summary(verdict, signals, attack))
+    return Report(
+        uid=records.account.uid, generated_at=inp.generated_at, since=inp.since,
+        until=inp.until, verdict=verdict, account=records.account, signals=tuple(signals),
+        linked_accounts=tuple(inp.linked_accounts), funds=tuple(inp.funds),
+        actions=tuple(actions_for(verdict, signals, attack)),
+        advice=tuple(advice_for(verdict, attack)), not_checked=tuple(inp.not_checked),
+        timeline=tuple(timeline(records, signals)), skipped_rows=records.problems,
+        stats={**inp.stats, **_score_stats(scores)},
+    )
+
+
+def _score_stats(s: Scores) -> dict[str, Any]:
+    top = s.top_actor
+    return {"takeover_score": round(s.takeover, 2), "fraud_score": round(s.fraud, 2),
+            "top_actor": top.actor.key if top else None}
+
+
+def timeline(records: AccountRecords, signals: list[Signal]) -> list[TimelineEntry]:
+    """Security changes, money movements and sign-ins of note, in time order."""
+    flagged = {s.ts for s in signals if s.weight > 0 and s.ts is not None}
+    out: list[TimelineEntry] = []
+    for lg in records.logins:
+        if lg.event in ("login_success", "session_refresh") and lg.ts in flagged:
+            out.append(TimelineEntry(lg.ts, lg.event, f"{lg.ip or '?'} device "
+                                     f"{lg.device_id or '?'}", True))
+    for e in records.security_events:
+        out.append(TimelineEntry(e.ts, e.event, f"{e.ip or '?'} device {e.device_id or '?'}",
+                                 e.ts in flagged))
+    for t in records.transactions:
+        dest = t.address or t.counterparty_uid or t.payment_method or ""
+        out.append(TimelineEntry(t.ts, t.kind, f"{t.amount} {t.asset} {dest}".strip(),
+                                 t.ts in flagged))
+    out.sort(key=lambda e: e.ts)
+    return out

@@ -1,0 +1,188 @@
+"""Detectors over the login stream: stolen sessions, credential stuffing, impossible travel."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import timedelta
+from typing import Any
+
+from acctsec.core.access import Access
+from acctsec.core.signals import TAKEOVER, Signal
+from acctsec.intel.geo import COUNTRY_ACCURACY_KM, haversine_km
+from acctsec.intel.interface import IpInfo
+from acctsec.model import AccountRecords, Login, PopulationStats
+
+# An IP that failed to sign in to this many other accounts is attack
+# infrastructure: a household or office shares an IP among a handful of
+# people, and they mostly succeed.
+STUFFING_MIN_OTHER_ACCOUNTS = 5
+# Failures in a short burst on this one account before a success: guessing.
+GUESSING_MIN_FAILURES = 5
+GUESSING_SPAN = timedelta(hours=1)
+# Door-to-door speed above which two places cannot be reached in time, after
+# allowing for the geolocation error of both IPs.
+TRAVEL_MAX_KMH = 900.0
+TRAVEL_MIN_KM = 500.0
+
+
+def _ev(login: Login, info: IpInfo | None) -> dict[str, Any]:
+    out: dict[str, Any] = {"ts": login.ts.isoformat(), "event": login.event, "ip": login.ip,
+                           "device_id": login.device_id, "session_id": login.session_id,
+                           "user_agent": login.user_agent}
+    if info is not None:
+        out.update(country=info.country, city=info.city, asn=info.asn, as_org=info.as_org,
+                   network_kind=info.network_kind)
+    if login.origin is not None:
+        out["row"] = str(login.origin)
+    return out
+
+
+def session_hijack_signals(records: AccountRecords,
+                           infos: Mapping[str, IpInfo]) -> list[Signal]:
+    """A session id used from a second device or network without a new login."""
+    opened: dict[str, Login] = {}
+    out: list[Signal] = []
+    flagged: set[tuple[str, str | None]] = set()
+    for login in records.logins:
+        sid = login.session_id
+        if not sid or login.failed:
+            continue
+        if login.event == "login_success":
+            opened.setdefault(sid, login)
+            continue
+        origin = opened.get(sid)
+        if origin is None or login.event != "session_refresh":
+            continue
+        why = _elsewhere(origin, login, infos)
+        place = login.device_id or login.ip
+        if why and (sid, place) not in flagged:
+            flagged.add((sid, place))
+            out.append(Signal(
+                "session_hijack", "critical", TAKEOVER, 3.0,
+                f"session {sid} opened by a login on {origin.ts:%Y-%m-%d %H:%M} was used "
+                f"{why} with no new login: a stolen session token or cookie",
+                login.ts,
+                {"session_id": sid, "opened_by": _ev(origin, infos.get(origin.ip or "")),
+                 "reused_by": _ev(login, infos.get(login.ip or ""))},
+            ))
+    return out
+
+
+def _elsewhere(origin: Login, later: Login, infos: Mapping[str, IpInfo]) -> str | None:
+    """Why `later` cannot be the device that opened the session, or None."""
+    if origin.device_id and later.device_id and origin.device_id != later.device_id:
+        return f"from another device ({later.device_id})"
+    if origin.user_agent and later.user_agent and origin.user_agent != later.user_agent \
+            and not later.device_id:
+        return "from another browser"
+    a, b = infos.get(origin.ip or ""), infos.get(later.ip or "")
+    if a and b and a.country and b.country and a.country != b.country and a.asn != b.asn \
+            and not (origin.device_id and origin.device_id == later.device_id):
+        return f"from another country and network ({b.country}, AS{b.asn})"
+    return None
+
+
+def stuffing_signals(records: AccountRecords, population: PopulationStats,
+                     infos: Mapping[str, IpInfo]) -> list[Signal]:
+    """Failures from IPs that fail across many accounts, and whether one got in."""
+    uid = records.account.uid
+    sources = {ip for ip, stats in population.ips.items()
+               if stats.failure_accounts - (1 if uid in stats.sample_uids else 0)
+               >= STUFFING_MIN_OTHER_ACCOUNTS and stats.failures > stats.successes}
+    failures = [lg for lg in records.logins if lg.failed and lg.ip in sources]
+    wins = [lg for lg in records.logins if lg.succeeded and lg.ip in sources]
+    out: list[Signal] = []
+    if wins:
+        win = wins[0]
+        stats = population.ips[win.ip or ""]
+        out.append(Signal(
+            "credential_stuffing_success", "critical", TAKEOVER, 2.5,
+            f"signed in from {win.ip}, an IP that failed to sign in to "
+            f"{stats.failure_accounts} accounts ({stats.failures} failures, "
+            f"{stats.successes} successes): a credential-stuffing source got in",
+            win.ts,
+            {"login": _ev(win, infos.get(win.ip or "")), "source_ip": win.ip,
+             "failure_accounts": stats.failure_accounts, "failures": stats.failures,
+             "successes": stats.successes, "failures_on_this_account": len(failures),
+             "other_accounts_sample": [u for u in stats.sample_uids if u != uid][:10]},
+        ))
+    elif failures:
+        out.append(Signal(
+            "credential_stuffing_attempts", "info", TAKEOVER, 0.2,
+            f"{len(failures)} failed sign-ins from {len({f.ip for f in failures})} IPs that "
+            "failed on many other accounts; none of them got in",
+            failures[-1].ts,
+            {"ips": sorted({f.ip for f in failures if f.ip}), "failures": len(failures),
+             "first": failures[0].ts.isoformat(), "last": failures[-1].ts.isoformat()},
+        ))
+    out.extend(_guessing(records, infos, exclude=set(sources)))
+    return out
+
+
+def _guessing(records: AccountRecords, infos: Mapping[str, IpInfo],
+              exclude: set[str]) -> list[Signal]:
+    """A burst of failures on this account, then a success from a device that failed."""
+    logins = records.logins
+    known = set()
+    out: list[Signal] = []
+    for i, lg in enumerate(logins):
+        if lg.succeeded and lg.device_id not in known and lg.ip not in exclude:
+            burst = [f for f in logins[:i] if f.failed and lg.ts - f.ts <= GUESSING_SPAN
+                     and (f.ip == lg.ip or (f.device_id and f.device_id == lg.device_id))]
+            if len(burst) >= GUESSING_MIN_FAILURES:
+                out.append(Signal(
+                    "password_guessing", "high", TAKEOVER, 1.5,
+                    f"{len(burst)} failed sign-ins within an hour from the same IP or device, "
+                    "then a success from a device never used before", lg.ts,
+                    {"login": _ev(lg, infos.get(lg.ip or "")), "failures": len(burst),
+                     "first_failure": burst[0].ts.isoformat()}))
+                break
+        if lg.succeeded and lg.device_id:
+            known.add(lg.device_id)
+    return out
+
+
+def impossible_travel_signals(accesses: list[Access]) -> list[Signal]:
+    """Two consecutive sign-ins too far apart to travel between, past geolocation error."""
+    placed = [a for a in accesses if a.kind in ("login", "session_refresh") and a.info
+              and a.info.lat is not None and a.info.lon is not None]
+    out: list[Signal] = []
+    for prev, cur in zip(placed, placed[1:], strict=False):
+        found = _travel(prev, cur)
+        if found is not None:
+            out.append(found)
+    return out[:5]
+
+
+def _travel(prev: Access, cur: Access) -> Signal | None:
+    a, b = prev.info, cur.info
+    if a is None or b is None or a.lat is None or a.lon is None or b.lat is None \
+            or b.lon is None:
+        return None
+    distance = haversine_km(a.lat, a.lon, b.lat, b.lon)
+    slack = (a.accuracy_km or COUNTRY_ACCURACY_KM) + (b.accuracy_km or COUNTRY_ACCURACY_KM)
+    effective = distance - slack
+    hours = max((cur.ts - prev.ts).total_seconds() / 3600, 1 / 60)
+    speed = effective / hours
+    if effective < TRAVEL_MIN_KM or speed <= TRAVEL_MAX_KMH:
+        return None
+    same_device = bool(prev.device_id and prev.device_id == cur.device_id)
+    vpn = a.anonymising or b.anonymising
+    weight = 0.3 if (same_device or vpn) else 1.5
+    why = (" - one side is a VPN or hosting network, so this may be a VPN switch" if vpn
+           else " - the same device, so one location is likely a VPN or mis-located IP"
+           if same_device else "")
+    return Signal(
+        "impossible_travel", "high" if weight >= 1.5 else "low", TAKEOVER, weight,
+        f"sign-in from {b.city or '?'}, {b.country or '?'} {_dur(hours)} after "
+        f"{a.city or '?'}, {a.country or '?'} ({distance:,.0f} km, {speed:,.0f} km/h after "
+        f"allowing {slack:,.0f} km of geolocation error){why}",
+        cur.ts,
+        {"previous": prev.where(), "current": cur.where(), "distance_km": round(distance),
+         "hours": round(hours, 2), "speed_kmh": round(speed), "slack_km": round(slack),
+         "actor": f"device:{cur.device_id}" if cur.device_id else None},
+    )
+
+
+def _dur(hours: float) -> str:
+    return f"{hours * 60:.0f} min" if hours < 2 else f"{hours:.1f} h"

@@ -1,0 +1,145 @@
+"""What to do about a verdict: the attack it looks like, actions, advice, the summary line."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from acctsec.core.signals import Signal
+from acctsec.core.verdict import Scores, Verdict
+
+
+@dataclass(frozen=True, slots=True)
+class Action:
+    action: str
+    reason: str
+
+
+ADVICE = {
+    "phishing": [
+        "Sign in only by typing the exchange's address yourself or from a bookmark; never "
+        "through a link in an e-mail, text message or advert.",
+        "Set an anti-phishing code so every genuine e-mail from us shows it.",
+        "Replace SMS and authenticator codes with a passkey or hardware security key: they "
+        "cannot be relayed by a fake login page.",
+        "Change your password and the password of your e-mail account.",
+    ],
+    "sim_swap": [
+        "Ask your mobile carrier for a port-out / SIM-change PIN or lock on your number.",
+        "Remove SMS as a sign-in and recovery method; use an authenticator app, passkey or "
+        "hardware key instead.",
+        "Change your password and check that the phone number and e-mail on the account are "
+        "yours.",
+    ],
+    "stolen_session": [
+        "Scan your computer for malware (info-stealers take session cookies) and remove browser "
+        "extensions you do not recognise.",
+        "Sign out of all sessions, then change your password from a clean device.",
+        "Do not paste cookies, HAR files or console commands that anyone asks you for.",
+    ],
+    "credential_stuffing": [
+        "Your password was most likely leaked from another website: choose a new, unique "
+        "password here, ideally from a password manager.",
+        "Change it on every other site where you used the same password.",
+        "Turn on two-factor authentication with an authenticator app, passkey or hardware key.",
+    ],
+    "slow_takeover": [
+        "Secure your e-mail account first (new password, two-factor authentication, check "
+        "forwarding rules): the attacker changed where our messages go.",
+        "Change your exchange password and review every device and API key on the account.",
+    ],
+    "unfamiliar_access": [
+        "If you did not sign in from the device and place shown, change your password and turn "
+        "on two-factor authentication.",
+        "Review the devices, API keys and withdrawal addresses on your account.",
+    ],
+}
+
+
+def attack_kind(signals: list[Signal], scores: Scores) -> str | None:
+    """The takeover technique the evidence fits best, for advice and the summary."""
+    ids = {s.id for s in signals}
+    if "session_hijack" in ids:
+        return "stolen_session"
+    if "sms_reset_new_device" in ids:
+        return "sim_swap"
+    if "credential_stuffing_success" in ids or "password_guessing" in ids:
+        return "credential_stuffing"
+    top = scores.top_actor
+    if top is not None and top.actions:
+        first_change = min((s.ts for s in top.actions if s.id == "security_change" and s.ts),
+                           default=None)
+        money = [s.ts for s in top.actions if s.id == "withdrawal_to_new_address" and s.ts]
+        if first_change and money and (min(money) - first_change).total_seconds() > 86400:
+            return "slow_takeover"
+    if top is not None and top.unfamiliar:
+        return "phishing"
+    return None
+
+
+def actions_for(verdict: Verdict, signals: list[Signal], attack: str | None) -> list[Action]:
+    if verdict.label == "takeover":
+        return _takeover_actions(signals, attack)
+    if verdict.label == "fraud":
+        return [
+            Action("freeze_account", "the holder appears to be the bad actor"),
+            Action("hold_funds", "keep the balance until the review ends"),
+            Action("review_linked_accounts", "apply the same review to linked accounts"),
+            Action("file_report", "consider a suspicious-activity report"),
+        ]
+    if verdict.label == "suspicious":
+        return [Action("manual_review", "evidence is not enough either way"),
+                Action("contact_customer", "confirm the unfamiliar activity over a channel "
+                       "on file before the change")]
+    return []
+
+
+def _takeover_actions(signals: list[Signal], attack: str | None) -> list[Action]:
+    ids = {s.id for s in signals}
+    events = {str(s.evidence.get("event")) for s in signals if s.id == "security_change"}
+    out = [Action("restrict_withdrawals", "someone other than the owner used the account"),
+           Action("revoke_sessions", "end every session, including the attacker's")]
+    if "api_key_create" in events:
+        out.append(Action("revoke_api_keys", "an API key was created by the attacker"))
+    if events & {"mfa_disable", "mfa_reset", "mfa_enable", "phone_change"} or attack == "sim_swap":
+        out.append(Action("reset_2fa", "the second factor was changed or bypassed"))
+    if events & {"email_change", "phone_change"}:
+        out.append(Action("restore_contact_details", "the e-mail or phone was changed"))
+    if "withdrawal_address_add" in events:
+        out.append(Action("remove_withdrawal_addresses", "addresses added by the attacker"))
+    if "withdrawal_to_new_address" in ids:
+        out.append(Action("trace_funds", "follow the withdrawals and ask the receiving "
+                          "service to freeze them"))
+    out.append(Action("verify_owner", "re-verify identity before restoring access"))
+    return out
+
+
+def advice_for(verdict: Verdict, attack: str | None) -> list[str]:
+    """Customer-facing advice: for victims only; a bad actor gets none."""
+    if verdict.label not in ("takeover", "suspicious"):
+        return []
+    return list(ADVICE.get(attack or "unfamiliar_access", ADVICE["unfamiliar_access"]))
+
+
+ATTACK_NAMES = {
+    "phishing": "phishing or a relayed (AiTM) login",
+    "sim_swap": "a SIM swap",
+    "stolen_session": "a stolen session",
+    "credential_stuffing": "credential stuffing",
+    "slow_takeover": "a slow takeover",
+}
+
+
+def summary(verdict: Verdict, signals: list[Signal], attack: str | None) -> str:
+    """One or two sentences an analyst can paste into a case note."""
+    top = sorted((s for s in signals if s.weight > 0), key=lambda s: -s.weight)[:3]
+    because = "; ".join(s.explanation for s in top)
+    if verdict.label == "takeover":
+        how = ATTACK_NAMES.get(attack or "", "an unfamiliar device")
+        return f"Account taken over, most likely by {how}: {because}."
+    if verdict.label == "fraud":
+        return f"The holder appears to be the bad actor: {because}."
+    if verdict.label == "suspicious":
+        return f"Needs a person's look: {because}."
+    if top:
+        return f"Activity looks like the owner's own; weaker findings: {because}."
+    return "Activity looks like the owner's own; no finding points elsewhere."

@@ -1,0 +1,347 @@
+"""Takeover detectors: who used the account, how unfamiliar they were, and what they did."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from acctsec.core.access import NOVELTY_WINDOW, Access, Actor, Baseline, baseline_before
+from acctsec.core.signals import BENIGN, TAKEOVER, Signal
+from acctsec.model import SecurityEvent, Transaction
+
+# Security changes that hand control of the account to whoever makes them.
+CONTROL_EVENTS = {
+    "email_change": 1.5,
+    "phone_change": 1.5,
+    "password_change": 1.0,
+    "password_reset": 1.0,
+    "mfa_disable": 1.5,
+    "mfa_reset": 1.5,
+    "mfa_enable": 0.7,  # an attacker binds their own authenticator
+    "anti_phishing_change": 1.0,  # hides the phishing e-mails that follow
+    "device_authorize": 0.7,
+}
+# Changes that open a path for money to leave.
+MONEY_PATH_EVENTS = {
+    "withdrawal_address_add": 1.5,
+    "withdrawal_whitelist_off": 1.5,
+    "api_key_create": 1.0,  # 2.0 when the key may withdraw
+}
+
+# A destination added this long before a withdrawal by a familiar device is
+# the owner's own, long-standing choice.
+ESTABLISHED_DESTINATION = timedelta(days=7)
+# Share of the balance that makes an outflow a drain. Owners rarely empty an
+# account through a new destination; takeovers almost always do.
+DRAIN_SHARE = Decimal("0.7")
+
+
+@dataclass
+class ActorFindings:
+    """The signals about one actor, split into how unfamiliar it was and what it did."""
+
+    actor: Actor
+    baseline: Baseline
+    access: list[Signal] = field(default_factory=list)
+    actions: list[Signal] = field(default_factory=list)
+
+    @property
+    def access_score(self) -> float:
+        return sum(s.weight for s in self.access)
+
+    @property
+    def action_score(self) -> float:
+        return sum(s.weight for s in self.actions)
+
+    @property
+    def unfamiliar(self) -> bool:
+        return self.access_score >= 1.5
+
+
+def history_factor(baseline: Baseline) -> float:
+    """How much novelty means given the history: after 2 logins little, after 20+ fully.
+
+    This is the smoothing of Freeman et al. (NDSS 2016): the likelihood of a value
+    the user never used falls with the number of observations of that user.
+    """
+    return min(1.0, math.log1p(baseline.accesses) / math.log1p(20))
+
+
+def _window(actor: Actor) -> list[Access]:
+    end = actor.first_seen + NOVELTY_WINDOW
+    return [a for a in actor.accesses if a.ts <= end]
+
+
+def _sig(sid: str, weight: float, text: str, ts: datetime | None, actor: Actor,
+         direction: str = TAKEOVER, **evidence: Any) -> Signal:
+    severity = ("info" if weight < 0.3 else "low" if weight < 1.0
+                else "medium" if weight < 2.0 else "high")
+    if direction == BENIGN:
+        severity = "info"
+    return Signal(sid, severity, direction, round(weight, 2), text, ts,
+                  {"actor": actor.key, **evidence})
+
+
+def novelty_signals(actor: Actor, baseline: Baseline) -> list[Signal]:
+    """New device, network, country and anonymising network, relative to the baseline."""
+    seen = _window(actor)
+    first = seen[0]
+    factor = history_factor(baseline)
+    out: list[Signal] = []
+    base_ev: dict[str, Any] = {"first_access": first.where(), "baseline": _baseline_ev(baseline)}
+    is_device = actor.key.startswith("device:")
+    if is_device or (first.ua_key and first.ua_key not in baseline.ua_keys):
+        what = f"device {first.device_id}" if is_device else f"browser {first.ua_key}"
+        out.append(_sig("new_device", 1.0 * factor,
+                        f"{what} never used on this account in {baseline.accesses} earlier "
+                        f"accesses over {baseline.days} days", first.ts, actor, **base_ev))
+    out.extend(_network_novelty(actor, seen, baseline, factor))
+    out.extend(_client_signals(actor, seen, baseline))
+    return out
+
+
+def _baseline_ev(b: Baseline) -> dict[str, Any]:
+    return {"accesses": b.accesses, "days": b.days, "devices": len(b.devices),
+            "countries": sorted(b.countries), "asns": sorted(b.asns)}
+
+
+def _network_novelty(actor: Actor, seen: list[Access], baseline: Baseline,
+                     factor: float) -> list[Signal]:
+    out: list[Signal] = []
+    known_ip = [a for a in seen if a.ip in baseline.ips]
+    new_asn = [a for a in seen if a.asn is not None and a.asn not in baseline.asns]
+    new_country = [a for a in seen if a.country and a.country not in baseline.countries]
+    if known_ip:
+        a = known_ip[0]
+        out.append(_sig("known_network", -0.8, f"used from {a.ip}, an IP this account has "
+                        "used before (home or office network)", a.ts, actor, BENIGN,
+                        access=a.where()))
+    elif new_asn:
+        a = new_asn[0]
+        mobile = a.network_kind == "mobile" and a.country in baseline.countries
+        weight = (0.3 if mobile else 0.8) * factor
+        org = a.info.as_org if a.info else ""
+        out.append(_sig("new_network", weight, f"network AS{a.asn} {org}"
+                        f" ({a.network_kind}) never seen on this account before"
+                        + (" - a mobile carrier in a familiar country" if mobile else ""),
+                        a.ts, actor, access=a.where(), known_asns=sorted(baseline.asns)))
+    if new_country:
+        a = new_country[0]
+        known = ", ".join(sorted(baseline.countries))
+        out.append(_sig("new_country", 1.0 * factor, f"access from {a.country}, a country this "
+                        f"account never used before (known: {known})",
+                        a.ts, actor, access=a.where()))
+    return out
+
+
+def _client_signals(actor: Actor, seen: list[Access], baseline: Baseline) -> list[Signal]:
+    out: list[Signal] = []
+    anon = [a for a in seen if a.info is not None and a.info.anonymising]
+    if anon:
+        a = anon[0]
+        reason = a.info.network_reason if a.info else None
+        if baseline.anonymising_share >= 0.5:
+            out.append(_sig("habitual_anonymiser", -0.5, f"{a.network_kind} network, but "
+                            f"{baseline.anonymising_share:.0%} of this account's earlier accesses "
+                            "came through such networks too", a.ts, actor, BENIGN,
+                            access=a.where()))
+        elif baseline.anonymising_share < 0.2:
+            out.append(_sig("anonymising_network", 1.0, f"access through a {a.network_kind} "
+                            f"network ({reason or 'classified by network owner'}); this account "
+                            f"used such networks for {baseline.anonymising_share:.0%} of earlier "
+                            "accesses", a.ts, actor, access=a.where()))
+    bots = [a for a in seen if a.automated]
+    if bots:
+        a = bots[0]
+        ua = getattr(a.record, "user_agent", None)
+        out.append(_sig("automation_client", 1.0, "signed in with an automation client or HTTP "
+                        f"library (user agent {ua!r}) outside the API channel", a.ts, actor,
+                        access=a.where(), user_agent=ua))
+    return out
+
+
+def attribute_outflows(transactions: Iterable[Transaction], actors: Mapping[str, Actor],
+                       ) -> dict[str, list[Transaction]]:
+    """Outflows per actor: by device or IP, else the last actor seen within a day before."""
+    by_device = {a.accesses[0].device_id: k for k, a in actors.items()
+                 if a.accesses[0].device_id}
+    out: dict[str, list[Transaction]] = {}
+    for tx in transactions:
+        if not tx.is_outflow or not tx.settled:
+            continue
+        key = by_device.get(tx.device_id) if tx.device_id else None
+        key = key or _actor_by_ip(tx, actors) or _last_actor_before(tx.ts, actors)
+        if key is not None:
+            out.setdefault(key, []).append(tx)
+    return out
+
+
+def _actor_by_ip(tx: Transaction, actors: Mapping[str, Actor]) -> str | None:
+    if not tx.ip:
+        return None
+    best: tuple[datetime, str] | None = None
+    for key, actor in actors.items():
+        for a in actor.accesses:
+            if a.ip == tx.ip and a.ts <= tx.ts and (best is None or a.ts > best[0]):
+                best = (a.ts, key)
+    return best[1] if best else None
+
+
+def _last_actor_before(ts: datetime, actors: Mapping[str, Actor]) -> str | None:
+    best: tuple[datetime, str] | None = None
+    for key, actor in actors.items():
+        for a in actor.logins():
+            if ts - timedelta(days=1) <= a.ts <= ts and (best is None or a.ts > best[0]):
+                best = (a.ts, key)
+    return best[1] if best else None
+
+
+def security_signals(actor: Actor, baseline: Baseline) -> list[Signal]:
+    """Control and money-path changes this actor made."""
+    out: list[Signal] = []
+    for access in actor.actions():
+        event = access.record
+        if not isinstance(event, SecurityEvent):
+            continue
+        weight, what = _security_weight(event)
+        if weight <= 0:
+            continue
+        out.append(_sig("security_change", weight, f"{what} by this device/network",
+                        event.ts, actor, event=event.event, detail=_detail(event),
+                        row=str(event.origin) if event.origin else None))
+        if _via_sms(event, actor) and event.event in ("password_reset", "mfa_reset",
+                                                     "phone_change"):
+            out.append(_sig("sms_reset_new_device", 2.0, f"{event.event} completed over SMS "
+                            "from a device never used before: the pattern of a SIM swap",
+                            event.ts, actor, event=event.event, detail=_detail(event)))
+    return out
+
+
+def _security_weight(event: SecurityEvent) -> tuple[float, str]:
+    name = event.event
+    if name == "api_key_create":
+        perms = event.detail_value("permissions") or []
+        can_withdraw = isinstance(perms, list) and "withdraw" in [str(p) for p in perms]
+        return (2.0, "API key with withdraw permission created") if can_withdraw else (
+            1.0, "API key created")
+    if name in MONEY_PATH_EVENTS:
+        return MONEY_PATH_EVENTS[name], name.replace("_", " ")
+    if name in CONTROL_EVENTS:
+        return CONTROL_EVENTS[name], name.replace("_", " ")
+    return 0.0, name
+
+
+def _detail(event: SecurityEvent) -> Any:
+    return dict(event.detail) if isinstance(event.detail, Mapping) else event.detail
+
+
+def _via_sms(event: SecurityEvent, actor: Actor) -> bool:
+    detail = event.detail
+    values = detail.values() if isinstance(detail, Mapping) else [detail or ""]
+    if any("sms" in str(v).lower() for v in values):
+        return True
+    return any(getattr(a.record, "mfa_method", None) == "sms" for a in actor.logins())
+
+
+def money_signals(actor: Actor, outflows: list[Transaction], history: list[Transaction],
+                  security: list[SecurityEvent]) -> list[Signal]:
+    """Withdrawals by this actor: to new destinations, and how much of the balance."""
+    out: list[Signal] = []
+    for tx in outflows:
+        known = _known_destination(tx, history, security, actor)
+        ev = _tx_ev(tx)
+        if known:
+            out.append(_sig("known_destination", -0.5, f"{tx.kind} to {known}", tx.ts, actor,
+                            BENIGN, transaction=ev))
+        else:
+            out.append(_sig("withdrawal_to_new_address", 1.5, f"{tx.kind} of {tx.amount} "
+                            f"{tx.asset} to {_dest(tx)}, never paid before and not an "
+                            "established whitelist entry", tx.ts, actor, transaction=ev))
+    drain = _drain(outflows, history)
+    if drain is not None:
+        share, moved, balance, unit = drain
+        out.append(_sig("balance_drain", 1.5, f"moved {moved} {unit} out, {share:.0%} of the "
+                        f"{balance} {unit} the account held", outflows[0].ts, actor,
+                        moved=str(moved), balance=str(balance), unit=unit,
+                        share=round(float(share), 3)))
+    return out
+
+
+def _dest(tx: Transaction) -> str:
+    if tx.address:
+        return f"address {tx.address}" + (f" on {tx.network}" if tx.network else "")
+    if tx.counterparty_uid:
+        return f"account {tx.counterparty_uid}"
+    return "an unrecorded destination"
+
+
+def _tx_ev(tx: Transaction) -> dict[str, Any]:
+    return {"ts": tx.ts.isoformat(), "kind": tx.kind, "asset": tx.asset,
+            "amount": str(tx.amount), "usd_value": str(tx.usd_value) if tx.usd_value else None,
+            "address": tx.address, "network": tx.network, "txhash": tx.txhash,
+            "counterparty_uid": tx.counterparty_uid,
+            "row": str(tx.origin) if tx.origin else None}
+
+
+def _known_destination(tx: Transaction, history: list[Transaction],
+                       security: list[SecurityEvent], actor: Actor) -> str | None:
+    dest = tx.address or tx.counterparty_uid
+    if not dest:
+        return None
+    for old in history:
+        if old.ts < actor.first_seen and (old.address or old.counterparty_uid) == dest \
+                and old.is_outflow:
+            return f"{dest}, paid before on {old.ts.date().isoformat()}"
+    for event in security:
+        if event.event == "withdrawal_address_add" and event.detail_value("address") == dest \
+                and event.ts < actor.first_seen and tx.ts - event.ts >= ESTABLISHED_DESTINATION:
+            return f"{dest}, whitelisted on {event.ts.date().isoformat()}"
+    return None
+
+
+def _drain(outflows: list[Transaction], history: list[Transaction],
+           ) -> tuple[Decimal, Decimal, Decimal, str] | None:
+    """(share, moved, balance, unit) when the outflows took most of the balance."""
+    if not outflows:
+        return None
+    start = outflows[0].ts
+    use_usd = all(t.usd_value is not None for t in history if t.settled)
+    balance = Decimal(0)
+    for t in history:
+        if t.ts >= start or not t.settled:
+            continue
+        sign = 1 if t.is_inflow else -1 if t.is_outflow else 0
+        balance += sign * _value(t, use_usd, outflows[0].asset)
+    moved = sum((_value(t, use_usd, outflows[0].asset) for t in outflows), Decimal(0))
+    if balance <= 0 or moved <= 0:
+        return None
+    share = moved / balance
+    if share < DRAIN_SHARE:
+        return None
+    unit = "USD" if use_usd else outflows[0].asset
+    return min(share, Decimal(1)), moved, balance, unit
+
+
+def _value(tx: Transaction, use_usd: bool, asset: str) -> Decimal:
+    if use_usd:
+        return tx.usd_value or Decimal(0)
+    return tx.amount if tx.asset == asset else Decimal(0)
+
+
+def findings_for(actor: Actor, accesses: list[Access], actors: Mapping[str, Actor],
+                 outflows: list[Transaction], history: list[Transaction],
+                 security: list[SecurityEvent]) -> ActorFindings | None:
+    """All signals about one actor, or None when it is part of the account's baseline."""
+    baseline = baseline_before(accesses, actor.first_seen, actor.key, actors)
+    if not baseline.established or actor.key == "":
+        return None
+    found = ActorFindings(actor, baseline)
+    found.access.extend(novelty_signals(actor, baseline))
+    for s in security_signals(actor, baseline):
+        (found.access if s.id == "sms_reset_new_device" else found.actions).append(s)
+    found.actions.extend(money_signals(actor, outflows, history, security))
+    return found

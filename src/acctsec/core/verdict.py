@@ -1,0 +1,104 @@
+"""From signals to a verdict: label, risk, confidence and a summary for the case note."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from acctsec.core.signals import FRAUD, TAKEOVER, NotChecked, Signal
+from acctsec.core.takeover import ActorFindings
+
+LABELS = ("takeover", "fraud", "suspicious", "clear")
+
+# An actor is unfamiliar from this much access evidence (e.g. a new device on a
+# new network), and acts against the owner from this much action evidence (e.g.
+# a new withdrawal address, or a withdrawal to a never-paid address).
+UNFAMILIAR = 1.5
+HOSTILE_ACTION = 1.5
+# Strong access evidence with nothing done yet still needs a person's look.
+SUSPICIOUS_ACCESS = 2.5
+FRAUD_THRESHOLD = 3.0
+SUSPICIOUS_FRAUD = 1.5
+# Risk approaches 100 as evidence grows: score 3 -> 63, 6 -> 86, 9 -> 95.
+RISK_SCALE = 3.0
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    label: str
+    risk: int
+    confidence: str
+    summary: str
+    attack: str | None = None  # phishing, sim_swap, stolen_session, credential_stuffing, …
+
+
+@dataclass(frozen=True, slots=True)
+class Scores:
+    """What the verdict rests on, kept for the report and for tests."""
+
+    takeover: float
+    fraud: float
+    top_actor: ActorFindings | None
+    hijack: bool
+    hijack_then_acted: bool
+
+
+def actor_score(found: ActorFindings) -> float:
+    """Access evidence plus what the actor did; a familiar actor's deeds hardly count."""
+    action = found.action_score
+    return found.access_score + (action if found.unfamiliar else 0.3 * max(action, 0.0))
+
+
+def score(findings: list[ActorFindings], signals: list[Signal]) -> Scores:
+    top = max(findings, key=actor_score, default=None)
+    takeover = actor_score(top) if top else 0.0
+    hijacks = [s for s in signals if s.id == "session_hijack"]
+    acted = bool(hijacks) and any(
+        s.id in ("withdrawal_to_new_address", "security_change", "balance_drain")
+        and s.ts is not None and s.ts >= hijacks[0].ts  # type: ignore[operator]
+        for s in signals
+    )
+    extra = sum(s.weight for s in signals if s.id in ("session_hijack", "impossible_travel")
+                and s.direction == TAKEOVER)
+    takeover += extra
+    fraud = sum(s.weight for s in signals if s.direction == FRAUD)
+    return Scores(takeover, max(fraud, 0.0), top, bool(hijacks), acted)
+
+
+def _is_takeover(s: Scores) -> bool:
+    top = s.top_actor
+    chain = top is not None and top.access_score >= UNFAMILIAR \
+        and top.action_score >= HOSTILE_ACTION
+    return chain or s.hijack_then_acted
+
+
+def decide(s: Scores, not_checked: list[NotChecked], history_ok: bool) -> Verdict:
+    """The label, with risk monotone in the strongest evidence against `clear`."""
+    strongest = max(s.takeover, s.fraud)
+    risk = round(100 * (1 - math.exp(-max(strongest, 0.0) / RISK_SCALE)))
+    if _is_takeover(s):
+        label = "takeover"
+    elif s.fraud >= FRAUD_THRESHOLD:
+        label = "fraud"
+    elif s.takeover >= SUSPICIOUS_ACCESS or s.fraud >= SUSPICIOUS_FRAUD or (
+        s.top_actor is not None and s.top_actor.action_score >= HOSTILE_ACTION
+        and s.top_actor.access_score >= 1.0
+    ):
+        label = "suspicious"
+    else:
+        label = "clear"
+    confidence = _confidence(label, strongest, not_checked, history_ok)
+    return Verdict(label, risk, confidence, "")
+
+
+def _confidence(label: str, strongest: float, not_checked: list[NotChecked],
+                history_ok: bool) -> str:
+    if label == "suspicious":
+        return "low" if strongest < 2.0 else "medium"
+    if label == "clear":
+        if not history_ok:
+            return "low"
+        return "high" if strongest < 1.0 and not not_checked else "medium"
+    if strongest >= 6.0 and history_ok:
+        return "high"
+    return "medium"

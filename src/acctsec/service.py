@@ -1,0 +1,90 @@
+"""Gathers what an investigation needs from the outside world, then runs the pure core."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+
+from acctsec.config import Settings
+from acctsec.core.investigation import Inputs, run
+from acctsec.core.report import Report
+from acctsec.core.signals import NotChecked
+from acctsec.errors import InputError
+from acctsec.intel.interface import IpInfo, IpIntel
+from acctsec.model import AccountRecords, GeoHint, PopulationQuery
+from acctsec.sources.interface import LogSource
+
+
+def open_source(settings: Settings, source: Path | None, *, strict: bool = False) -> LogSource:
+    """The folder source named by the flag, else by the config."""
+    from acctsec.sources.folder import FolderSource
+
+    path = source or settings.source
+    if path is None:
+        raise InputError("no source given: pass --source DIR or set `source` in the config")
+    return FolderSource(path, strict=strict)
+
+
+def ip_hints(records: AccountRecords) -> dict[str, GeoHint]:
+    """Geo columns the exchange put in its logs, per IP (the latest row wins)."""
+    return {lg.ip: lg.geo for lg in records.logins if lg.ip and lg.geo is not None}
+
+
+def account_ips(records: AccountRecords) -> set[str]:
+    ips = {x.ip for x in records.logins if x.ip}
+    ips |= {x.ip for x in records.security_events if x.ip}
+    ips |= {x.ip for x in records.transactions if x.ip}
+    return ips
+
+
+def enrich_ips(intel: IpIntel, ips: Iterable[str],
+               hints: Mapping[str, GeoHint]) -> dict[str, IpInfo]:
+    from acctsec.intel.ip import enrich_with_hint
+
+    found = intel.lookup_all(sorted(ips))
+    return {ip: enrich_with_hint(info, hints.get(ip)) for ip, info in found.items()}
+
+
+def population_query(records: AccountRecords) -> PopulationQuery:
+    return PopulationQuery(
+        ips=frozenset(account_ips(records)),
+        devices=frozenset(x.device_id for x in records.logins if x.device_id),
+        sessions=frozenset(x.session_id for x in records.logins if x.session_id),
+    )
+
+
+def investigate(settings: Settings, source: LogSource, uid: str, *,
+                since: datetime | None = None, until: datetime | None = None,
+                intel: IpIntel | None = None) -> Report:
+    """One account's report from a source; the network is used only when settings allow."""
+    from acctsec.intel.ip import OfflineIpIntel
+
+    records = source.account(uid)
+    intel = intel or OfflineIpIntel(settings)
+    infos = enrich_ips(intel, account_ips(records), ip_hints(records))
+    population = source.population(population_query(records))
+    not_checked = _not_checked(infos)
+    return run(Inputs(
+        records=records, ip_info=infos, population=population,
+        generated_at=datetime.now(UTC), since=since, until=until,
+        not_checked=not_checked,
+        stats={"logins": len(records.logins), "security_events": len(records.security_events),
+               "transactions": len(records.transactions), "ips": len(infos),
+               "population_logins": population.total_logins,
+               "skipped_rows": len(records.problems)},
+    ))
+
+
+def _not_checked(infos: Mapping[str, IpInfo]) -> list[NotChecked]:
+    """Each distinct reason an IP fact could not be checked, once, with how many IPs."""
+    reasons: dict[str, int] = {}
+    for info in infos.values():
+        for reason in info.not_checked:
+            key = reason.split(":", 1)[0] if ":" in reason else reason
+            reasons[key + "|" + reason] = reasons.get(key + "|" + reason, 0) + 1
+    out = []
+    for key, count in sorted(reasons.items()):
+        check, reason = key.split("|", 1)
+        out.append(NotChecked(check, f"{reason} ({count} IP{'s' if count != 1 else ''})"))
+    return out
