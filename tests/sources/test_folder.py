@@ -1,0 +1,157 @@
+"""The folder source: formats, contract problems, strictness, population figures."""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import json
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from acctsec.errors import InputError
+from acctsec.model import PopulationQuery, RowRef
+from acctsec.sources.folder import FolderSource
+from acctsec.sources.parse import RowError, login_from_row, parse_time, transaction_from_row
+
+ACCOUNTS = [
+    {"uid": "7", "email": "a@example.com", "kyc_level": "2", "status": "active",
+     "restrictions": "withdraw;api", "vip_tier": "gold"},
+    {"uid": "8", "email": "b@example.com", "kyc_level": "", "status": "", "restrictions": "",
+     "vip_tier": ""},
+]
+LOGINS = [
+    {"ts": "2026-10-01T10:00:00+02:00", "uid": "7", "event": "login_success", "ip": "1.2.3.4",
+     "device_id": "d1", "session_id": "s1"},
+    {"ts": "1790000000", "uid": "7", "event": "login_failure", "ip": "5.6.7.8",
+     "device_id": "", "session_id": ""},
+    {"ts": "1790000000000", "uid": "8", "event": "login_failure", "ip": "5.6.7.8",
+     "device_id": "", "session_id": ""},
+    {"ts": "yesterday", "uid": "7", "event": "login_success", "ip": "1.2.3.4",
+     "device_id": "d1", "session_id": ""},
+    {"ts": "2026-10-02T10:00:00Z", "uid": "7", "event": "teleport", "ip": "1.2.3.4",
+     "device_id": "d1", "session_id": ""},
+]
+
+
+def write_csv(path: Path, rows: list[dict[str, str]]) -> None:
+    opener = gzip.open if path.name.endswith(".gz") else open
+    with opener(path, "wt", newline="", encoding="utf-8") as fh:  # type: ignore[operator]
+        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def write_jsonl(path: Path, rows: list[dict[str, str]]) -> None:
+    opener = gzip.open if path.name.endswith(".gz") else open
+    with opener(path, "wt", encoding="utf-8") as fh:  # type: ignore[operator]
+        for row in rows:
+            fh.write(json.dumps(row) + "\n")
+
+
+def write_parquet(path: Path, rows: list[dict[str, str]]) -> None:
+    pq.write_table(pa.Table.from_pylist(rows), path)
+
+
+WRITERS = {".csv": write_csv, ".csv.gz": write_csv, ".jsonl": write_jsonl,
+           ".jsonl.gz": write_jsonl, ".parquet": write_parquet}
+
+
+@pytest.fixture(params=list(WRITERS))
+def folder(request: pytest.FixtureRequest, tmp_path: Path) -> Path:
+    suffix = request.param
+    WRITERS[suffix](tmp_path / f"accounts{suffix}", ACCOUNTS)
+    WRITERS[suffix](tmp_path / f"logins{suffix}", LOGINS)
+    return tmp_path
+
+
+def test_every_format_reads_the_same_records(folder: Path) -> None:
+    records = FolderSource(folder).account("7")
+    assert records.account.email == "a@example.com"
+    assert records.account.kyc_level == 2
+    assert records.account.restrictions == ("withdraw", "api")
+    assert records.account.extra == {"vip_tier": "gold"}
+    assert [lg.event for lg in records.logins] == ["login_failure", "login_success"]
+    # The offset is honoured; epoch seconds are read as UTC.
+    assert records.logins[1].ts == datetime(2026, 10, 1, 8, 0, tzinfo=UTC)
+    assert records.logins[0].ts == datetime.fromtimestamp(1790000000, tz=UTC)
+
+
+def test_rows_that_break_the_contract_are_reported_and_skipped(folder: Path) -> None:
+    records = FolderSource(folder).account("7")
+    reasons = {p.line: p.reason for p in records.problems}
+    assert len(records.problems) == 2
+    assert any("'yesterday'" in r for r in reasons.values())
+    assert any("'teleport'" in r for r in reasons.values())
+    if folder.joinpath("logins.csv").exists():
+        # CSV lines count the header: the 4th data row is line 5.
+        assert "'yesterday'" in reasons[5]
+
+
+def test_strict_turns_the_first_problem_into_an_error(folder: Path) -> None:
+    with pytest.raises(InputError, match="yesterday|teleport"):
+        FolderSource(folder, strict=True).account("7")
+
+
+def test_unknown_uid_and_missing_source_are_input_errors(folder: Path, tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="unknown uid '99'"):
+        FolderSource(folder).account("99")
+    with pytest.raises(InputError, match="does not exist"):
+        FolderSource(tmp_path / "nope")
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(InputError, match="no accounts file"):
+        FolderSource(empty)
+
+
+def test_population_counts_failures_across_accounts(folder: Path) -> None:
+    stats = FolderSource(folder).population(PopulationQuery(ips=frozenset({"5.6.7.8"})))
+    ip = stats.ips["5.6.7.8"]
+    assert (ip.failures, ip.failure_accounts, ip.successes) == (2, 2, 0)
+    assert stats.total_logins == len(LOGINS)
+
+
+def test_malformed_lines_do_not_stop_the_run(tmp_path: Path) -> None:
+    write_csv(tmp_path / "accounts.csv", ACCOUNTS)
+    (tmp_path / "transactions.jsonl").write_text(
+        '{"ts": "2026-10-01T00:00:00Z", "uid": "7", "kind": "deposit", "asset": "usdt", '
+        '"amount": "10.50"}\n'
+        "not json\n"
+        '{"ts": "2026-10-01T00:00:00Z", "uid": "7", "kind": "deposit", "asset": "BTC", '
+        '"amount": "-1"}\n'
+        + "[" * 5000 + "\n",
+        encoding="utf-8",
+    )
+    records = FolderSource(tmp_path).account("7")
+    assert [t.amount for t in records.transactions] == [Decimal("10.50")]
+    assert records.transactions[0].asset == "USDT"
+    assert {p.line for p in records.problems} >= {3}
+
+
+def test_times_accept_iso_epoch_seconds_and_milliseconds() -> None:
+    assert parse_time("2026-11-20T10:00:00Z") == datetime(2026, 11, 20, 10, tzinfo=UTC)
+    assert parse_time("2026-11-20 10:00:00") == datetime(2026, 11, 20, 10, tzinfo=UTC)
+    assert parse_time(1763632800) == parse_time("1763632800000")
+    assert parse_time("") is None
+    with pytest.raises(RowError):
+        parse_time("20/11/2026")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(
+    st.sampled_from(["ts", "uid", "event", "ip", "asn", "lat", "amount", "kind", "asset",
+                     "chargeback", "usd_value", "detail", "extra"]),
+    st.one_of(st.text(), st.integers(), st.floats(), st.none(), st.booleans()),
+))
+def test_any_cell_values_give_a_record_or_a_row_error(row: dict[str, object]) -> None:
+    for build in (login_from_row, transaction_from_row):
+        try:
+            build(row, RowRef("f.csv", 2))
+        except RowError as exc:
+            assert str(exc)
