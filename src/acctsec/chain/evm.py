@@ -127,7 +127,7 @@ class EvmClient:
         ts = self._timestamp(block)
         out: list[Transfer] = []
         if _int(tx.get("value")) > 0 and tx.get("to"):
-            out.append(self._native(tx, ts))
+            out.append(self._native(tx, ts, block))
         out.extend(self._token_logs(receipt.get("logs") or (), ts))
         out.extend(self._internal(txhash))
         return out
@@ -155,8 +155,19 @@ class EvmClient:
             return []
         return self.explorer.internal_in_tx(txhash)
 
-    def _native(self, tx: Mapping[str, Any], ts: datetime | None) -> Transfer:
-        block = _int(tx["blockNumber"])
+    def address_note(self, address: str) -> str | None:
+        """Why the history of a contract may look like it kept money it passed on."""
+        if self.explorer is not None:
+            return None
+        code = self.w3.eth.get_code(self.w3.to_checksum_address(address))
+        if code and len(code) > 0:
+            return "a contract: it may have passed the money on in internal transfers, " \
+                "which a node cannot list (configure an explorer API)"
+        return None
+
+    def _native(self, tx: Mapping[str, Any], ts: datetime | None,
+                block: int | None = None) -> Transfer:
+        block = _int(tx.get("blockNumber")) if block is None else block
         return Transfer(
             network=self.network.code, txhash=_hex(tx["hash"]), index="native",
             sender=str(tx["from"]).lower(), receiver=str(tx["to"]).lower(),
@@ -233,7 +244,7 @@ class EvmClient:
                 if {str(tx["from"]).lower(), str(tx["to"]).lower()} & wanted:
                     receipt = self.w3.eth.get_transaction_receipt(tx["hash"])
                     if _int(receipt.get("status", 1)) == 1:
-                        yield self._native(tx, ts)
+                        yield self._native(tx, ts, number)
 
     def _scan_logs(self, first: int, last: int, wanted: set[str]) -> Iterable[Transfer]:
         padded = ["0x" + "0" * 24 + a[2:] for a in sorted(wanted)]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
@@ -32,7 +32,8 @@ class StopReason(StrEnum):
     ATTRIBUTED = "attributed"  # a known entity: the place to ask for a freeze
     FAN_OUT = "fan_out"  # too many counterparties to be a person: likely a service
     HOP_LIMIT = "hop_limit"
-    UNSPENT = "unspent"  # the money is still there (forward) / no earlier source (backward)
+    UNSPENT = "unspent"  # forward: the money is still there, as far as the backend shows
+    ORIGIN = "origin"  # backward: no earlier source the backend shows
     MINT = "mint"  # tokens created here (backward)
     NOT_CHECKED = "not_checked"  # its history could not be read
 
@@ -148,8 +149,25 @@ def trace(client: ChainClient, txhash: str, options: TraceOptions, lookup: Looku
         frontier = _step(client, frontier, seen, options, lookup, result)
     for note in getattr(client, "notes", ()):
         result.not_checked.append(f"not checked: {note}")
-    result.endpoints.sort(key=lambda e: (e.hops, -e.amount, e.address))
+    result.endpoints = merge_endpoints(result.endpoints)
     return result
+
+
+def merge_endpoints(endpoints: list[Endpoint]) -> list[Endpoint]:
+    """One endpoint per address and asset: amounts added, the shortest hop count kept."""
+    merged: dict[tuple[str, str, StopReason], Endpoint] = {}
+    for e in endpoints:
+        key = (e.address, e.asset, e.reason)
+        if key not in merged:
+            merged[key] = e
+            continue
+        old = merged[key]
+        times = [t for t in (old.first_ts, old.last_ts, e.first_ts, e.last_ts) if t is not None]
+        merged[key] = replace(
+            old, hops=min(old.hops, e.hops), amount=old.amount + e.amount,
+            first_ts=min(times) if times else None, last_ts=max(times) if times else None,
+        )
+    return sorted(merged.values(), key=lambda e: (e.hops, -e.amount, e.address))
 
 
 def _seed_transfers(client: ChainClient, txhash: str, options: TraceOptions) -> list[Transfer]:
@@ -286,8 +304,10 @@ def _follow(
         if k in by_key and amount >= options.min_amount and amount > 0
     ]
     if not next_hops:
-        reason = StopReason.UNSPENT
-        result.endpoints.append(_endpoint(client, address, asset, arrivals, reason, None))
+        reason = StopReason.UNSPENT if forward else StopReason.ORIGIN
+        address_note = getattr(client, "address_note", None)
+        why: str | None = address_note(address) if callable(address_note) else None
+        result.endpoints.append(_endpoint(client, address, asset, arrivals, reason, None, why))
         return
     for hop in next_hops:
         result.hops.append(hop)
