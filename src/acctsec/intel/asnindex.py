@@ -10,14 +10,11 @@ from __future__ import annotations
 
 import array
 import bisect
-import gzip
-import hashlib
 import mmap
 import os
-import pickle  # noqa: S403 - only the geoip2fast data file shipped inside the installed package
 import struct
 import sys
-import tempfile
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,7 +51,7 @@ def index_file_name(source: Path) -> str:
     """Name of the index built from `source`: changes when the source file changes."""
     stat = source.stat()
     key = f"{source.resolve()}|{stat.st_size}|{stat.st_mtime_ns}|{sys.byteorder}|{MAGIC!r}"
-    return f"asn-index-{hashlib.sha256(key.encode()).hexdigest()[:16]}.bin"
+    return f"asn-index-{zlib.crc32(key.encode()):08x}-{stat.st_size}.bin"
 
 
 class AsnIndex:
@@ -108,9 +105,7 @@ class AsnIndex:
         end = (self._v6_end_hi[i] << 64) | self._v6_end_lo[i]
         if not start <= value <= end:
             return None
-        import ipaddress
-
-        cidr = f"{ipaddress.IPv6Address(start)}/{self._v6_prefix[i]}"
+        cidr = f"{_v6_text(start)}/{self._v6_prefix[i]}"
         return AsnHit(self._org(self._v6_org[i]), cidr, self.data_info)
 
     def _org(self, org_id: int) -> str:
@@ -136,6 +131,8 @@ def open_index(cache_dir: Path | None, source: Path | None = None) -> AsnIndex:
 
 
 def _write_atomically(path: Path, data: bytes) -> None:
+    import tempfile
+
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".asn-index-", suffix=".tmp")
     try:
@@ -149,6 +146,9 @@ def _write_atomically(path: Path, data: bytes) -> None:
 
 def build_index_bytes(source: Path) -> bytes:
     """Converts geoip2fast's pickled ASN data into the flat index format."""
+    import gzip
+    import pickle  # noqa: S403 - only the data file shipped inside the installed geoip2fast
+
     with gzip.open(source, "rb") as fh:
         version, source_info, _total, database = pickle.load(fh)  # noqa: S301 - packaged data
     if version not in (120, 121) or not source_info.get("asn"):
@@ -218,3 +218,9 @@ def _align(offset: int) -> int:
 
 def _v4_text(value: int) -> str:
     return ".".join(str((value >> shift) & 0xFF) for shift in (24, 16, 8, 0))
+
+
+def _v6_text(value: int) -> str:
+    import ipaddress
+
+    return str(ipaddress.IPv6Address(value))

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
     from acctsec.intel.asnindex import AsnIndex
     from acctsec.intel.mmdb import AsnFix, GeoFix
-    from acctsec.intel.rdap import RdapOutcome
+    from acctsec.intel.rdap import Fetch, RdapOutcome
     from acctsec.intel.tor import TorExitList
     from acctsec.model import GeoHint
 
@@ -43,8 +43,14 @@ def parse_ip(text: str) -> IpAddress | None:
 class OfflineIpIntel:
     """IpIntel from databases on disk; RDAP too when settings.offline is False."""
 
-    def __init__(self, settings: Settings, tor_exit_list: Path | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        tor_exit_list: Path | None = None,
+        rdap_fetch: Fetch | None = None,
+    ) -> None:
         self.settings = settings
+        self._rdap_fetch = rdap_fetch  # the network edge; None means ipwhois
         self._tor_path = tor_exit_list
         self._tor: TorExitList | None = None
         self._city: tuple[Reader, str] | None = None
@@ -52,6 +58,7 @@ class OfflineIpIntel:
         self._asn_index: AsnIndex | None = None
         self._results: dict[str, IpInfo] = {}
         self._rdap_failed: str | None = None
+        self._rdap: dict[str, RdapOutcome] = {}
 
     def lookup(self, ip: str) -> IpInfo:
         """Everything known offline about `ip`. Never raises for a bad or unknown address."""
@@ -64,12 +71,20 @@ class OfflineIpIntel:
 
     def rdap(self, ip: str) -> RdapOutcome:
         """The RDAP answer for `ip` (cached); after one network failure, skips the rest."""
+        if ip not in self._rdap:
+            self._rdap[ip] = self._ask_rdap(ip)
+        return self._rdap[ip]
+
+    def _ask_rdap(self, ip: str) -> RdapOutcome:
         from acctsec.intel.rdap import RdapOutcome, rdap_lookup
 
         if self._rdap_failed is not None and not self.settings.offline:
             earlier = self._rdap_failed
             return RdapOutcome(problem=f"rdap: skipped after an earlier failure ({earlier})")
-        outcome = rdap_lookup(ip, self.settings)
+        if self._rdap_fetch is None:
+            outcome = rdap_lookup(ip, self.settings)
+        else:
+            outcome = rdap_lookup(ip, self.settings, fetch=self._rdap_fetch)
         if outcome.problem is not None and not self.settings.offline:
             self._rdap_failed = outcome.problem.removeprefix("rdap: ")
         return outcome

@@ -18,6 +18,7 @@ class Provider:
     asns: tuple[int, ...] = ()
     org_patterns: tuple[str, ...] = ()  # case-insensitive regexes on the AS organisation name
     note: str = ""  # appended to the reason, e.g. what else the network carries
+    description: str = ""  # replaces the kind's usual phrase when that would mislead
 
 
 KIND_PHRASES: Mapping[str, str] = MappingProxyType(
@@ -50,7 +51,8 @@ PROVIDERS: tuple[Provider, ...] = (
     Provider("Zenlayer", _V, (21859,), (r"^Zenlayer",)),
     Provider(
         "Cloudflare", _V, (13335,), (r"^CLOUDFLARENET", r"^Cloudflare"),
-        "its addresses in login logs are WARP VPN or iCloud Private Relay egress",
+        "logins rarely come from its CDN",
+        "the operator of the WARP VPN and of iCloud Private Relay exits",
     ),
     # Clouds and hosters.
     Provider(
@@ -209,9 +211,10 @@ def _label(asn: int | None, org: str | None) -> str:
 
 
 def _provider_reason(label: str, provider: Provider) -> str:
-    reason = f"{label} is {provider.name}, {KIND_PHRASES[provider.kind]}"
+    phrase = provider.description or KIND_PHRASES[provider.kind]
+    reason = f"{label} is {provider.name}, {phrase}"
     if provider.name.lower() in label.lower():
-        reason = f"{label} is {KIND_PHRASES[provider.kind]}"
+        reason = f"{label} is {phrase}"
     return f"{reason} ({provider.note})" if provider.note else reason
 
 
