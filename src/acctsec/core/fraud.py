@@ -1,0 +1,567 @@
+"""Fraud detectors: rings, money mules, chargeback fraud and stolen funds, from links and money."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from acctsec.core.signals import BENIGN, FRAUD, Signal
+from acctsec.link.model import AccountInfo, Edge, LinkContext, SharedValue
+from acctsec.model import AccountRecords, Transaction
+
+# Links that say "one hand holds both accounts"; IPs, referrals and P2P do not.
+IDENTITY_VIAS = frozenset({"device_id", "email", "phone", "email_lookalike", "withdrawal_address"})
+# Ring operators open their accounts in a burst: days, not months.
+CREATION_BURST = timedelta(days=7)
+# A device shared by this many accounts is beyond any household.
+RING_DEVICE_ACCOUNTS = 5
+HOUSEHOLD_MAX = 3
+# Mules pass money on within hours; savers and traders hold it.
+PASS_THROUGH_WINDOW = timedelta(hours=24)
+MULE_MIN_SOURCES = 3
+MULE_PASS_RATIO = Decimal("0.7")
+MULE_MAX_DESTINATIONS = 2
+# Card and bank payments can be reversed for weeks; crypto sent out cannot.
+CASH_OUT_WINDOW = timedelta(hours=72)
+NEW_ACCOUNT = timedelta(days=14)
+# A protection change this shortly before money leaves an account marks it as taken over.
+TAKEOVER_LEAD = timedelta(hours=72)
+TAKEOVER_EVENTS = frozenset(
+    {"password_reset", "email_change", "phone_change", "mfa_disable", "mfa_reset",
+     "withdrawal_whitelist_off", "api_key_create"}
+)
+FLAGGED_CATEGORIES = {
+    "hack": 3.0, "theft": 3.0, "exploit": 3.0, "scam": 2.5, "phishing": 2.5,
+    "ransomware": 3.0, "sanctioned": 3.0, "darknet": 2.5, "mixer": 1.5, "mixing": 1.5,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class _Ctx:
+    records: AccountRecords
+    links: LinkContext
+    labels: Mapping[str, str]
+    address_labels: Mapping[str, str]
+
+    @property
+    def uid(self) -> str:
+        return self.records.account.uid
+
+
+def fraud_signals(
+    records: AccountRecords,
+    links: LinkContext,
+    *,
+    labels: Mapping[str, str] | None = None,
+    address_labels: Mapping[str, str] | None = None,
+) -> list[Signal]:
+    """Every fraud finding about the account, and the benign facts that weigh against them.
+
+    `labels` holds verdict labels already known for other accounts (e.g. from a batch
+    run: uid -> "takeover"); `address_labels` attribution categories of on-chain
+    addresses (address -> "hack", "scam", "exchange", …).
+    """
+    attribution = {k.lower(): v for k, v in (address_labels or {}).items()}
+    ctx = _Ctx(records, links, labels or {}, attribution)
+    signals: list[Signal] = []
+    signals += ring_signals(ctx)
+    signals += mule_signals(ctx)
+    signals += chargeback_signals(ctx)
+    signals += stolen_funds_signals(ctx)
+    return signals
+
+
+# --- multi-accounting and rings -------------------------------------------------------
+
+
+def ring_signals(ctx: _Ctx) -> list[Signal]:
+    out: list[Signal] = []
+    for shared in ctx.links.shared_by("device_id", ctx.uid):
+        signal = shared_device(ctx, shared)
+        if signal is not None:
+            out.append(signal)
+    out += lookalike_identities(ctx)
+    out += shared_mailbox_or_phone(ctx)
+    out += shared_payout(ctx)
+    out += referral_ring(ctx)
+    if not out:
+        out += household_scale(ctx)
+    return out
+
+
+def _created(ctx: _Ctx, uid: str) -> datetime | None:
+    info = ctx.links.accounts.get(uid)
+    return info.created_at if info else None
+
+
+def _burst(ctx: _Ctx, uids: Iterable[str]) -> list[str]:
+    """The largest set of `uids` opened within CREATION_BURST of one another."""
+    times = sorted((t, u) for u in uids if (t := _created(ctx, u)) is not None)
+    best: list[str] = []
+    start = 0
+    for end in range(len(times)):
+        while times[end][0] - times[start][0] > CREATION_BURST:
+            start += 1
+        if end - start + 1 > len(best):
+            best = [u for _, u in times[start : end + 1]]
+    return best
+
+
+def _late_arrival(ctx: _Ctx, shared: SharedValue) -> timedelta | None:
+    """How long after opening this account first used the value, when that is long.
+
+    A device that reaches an old account only after the ring formed is more
+    likely the ring's device used in a takeover of this account.
+    """
+    mine = shared.member(ctx.uid)
+    created = _created(ctx, ctx.uid)
+    if mine is None or mine.first_seen is None or created is None:
+        return None
+    lag = mine.first_seen - created
+    return lag if lag > timedelta(days=30) else None
+
+
+def shared_device(ctx: _Ctx, shared: SharedValue) -> Signal | None:
+    uids = sorted(shared.uids())
+    n = shared.accounts
+    burst = _burst(ctx, uids)
+    in_burst = ctx.uid in burst and len(burst) >= 3
+    if n < RING_DEVICE_ACCOUNTS and not (n >= HOUSEHOLD_MAX and in_burst):
+        return None
+    late = _late_arrival(ctx, shared)
+    weight = 3.0 if n >= RING_DEVICE_ACCOUNTS and in_burst else 1.5
+    severity = "high" if weight >= 3.0 else "medium"
+    text = f"device {shared.value!r} is used by {n} accounts"
+    if in_burst:
+        text += f"; {len(burst)} of them were opened within {CREATION_BURST.days} days"
+    if late is not None and not in_burst:
+        weight, severity = 0.5, "low"
+        text += (f"; it reached this account only {late.days} days after it was opened, "
+                 "as when a ring takes over an existing account")
+    return Signal(
+        "shared_device_ring", severity, FRAUD, weight,
+        text + " (households share a device between 2-3 people)",
+        ts=_member_first(shared, ctx.uid),
+        evidence={"device_id": shared.value, "accounts": n, "uids": uids,
+                  "opened_together": burst, "late_arrival_days": late.days if late else None},
+    )
+
+
+def _member_first(shared: SharedValue, uid: str) -> datetime | None:
+    member = shared.member(uid)
+    return member.first_seen if member else None
+
+
+def lookalike_identities(ctx: _Ctx) -> list[Signal]:
+    edges = [e for e in ctx.links.edges_of(ctx.uid) if e.via == "email_lookalike"]
+    if not edges:
+        return []
+    others = sorted({e.other(ctx.uid) for e in edges})
+    burst = _burst(ctx, [ctx.uid, *others])
+    together = ctx.uid in burst and len(burst) >= 3
+    weight = min(2.5, sum(e.weight for e in edges)) + (0.5 if together else 0.0)
+    if len(others) == 1 and not together:
+        weight = min(weight, 0.7)
+    pairs = [e.detail.get("emails") for e in edges]
+    return [Signal(
+        "lookalike_identities", "high" if weight >= 2.0 else "medium" if weight >= 1.0 else "low",
+        FRAUD, round(weight, 2),
+        f"{len(others)} other account(s) use e-mail addresses made from the same pattern"
+        + (f"; {len(burst)} were opened within {CREATION_BURST.days} days" if together else ""),
+        evidence={"uids": others, "pairs": pairs,
+                  "reasons": sorted({str(e.detail.get("reason")) for e in edges}),
+                  "opened_together": burst},
+    )]
+
+
+def shared_mailbox_or_phone(ctx: _Ctx) -> list[Signal]:
+    out = []
+    for family in ("email", "phone"):
+        for shared in ctx.links.shared_by(family, ctx.uid):
+            others = sorted(shared.uids() - {ctx.uid})
+            weight = 2.5 if len(others) >= 2 else 1.5
+            out.append(Signal(
+                f"shared_{family}", "high" if weight >= 2.5 else "medium", FRAUD, weight,
+                f"the {'mailbox' if family == 'email' else 'phone number'} {shared.value!r} "
+                f"is (or was) on {len(others) + 1} accounts: one person, several accounts",
+                ts=_member_first(shared, ctx.uid),
+                evidence={family: shared.value, "uids": others},
+            ))
+    return out
+
+
+def shared_payout(ctx: _Ctx) -> list[Signal]:
+    out = []
+    for shared in ctx.links.shared_by("address", ctx.uid):
+        payers = sorted({m.uid for m in shared.members if m.role == "withdrawal_address"})
+        if ctx.uid not in payers or len(payers) < 2:
+            continue
+        identity = [u for u in payers if u != ctx.uid and _identity_linked(ctx, u)]
+        weight = 2.5 if len(payers) >= 3 else 1.5 if identity else 0.8
+        out.append(Signal(
+            "shared_payout_address", "high" if weight >= 2.5 else "medium" if weight >= 1.5
+            else "low", FRAUD, weight,
+            f"{len(payers)} accounts withdraw to the same address {shared.value!r}",
+            ts=_member_first(shared, ctx.uid),
+            evidence={"address": shared.value, "uids": payers, "accounts_using": shared.accounts},
+        ))
+    return out
+
+
+def _identity_linked(ctx: _Ctx, other: str) -> bool:
+    return any(
+        e.via in IDENTITY_VIAS and e.via != "withdrawal_address"
+        for e in ctx.links.edges_of(ctx.uid) if e.touches(other)
+    )
+
+
+def referral_ring(ctx: _Ctx) -> list[Signal]:
+    out = []
+    chain = ctx.links.referral_chain
+    if ctx.links.referral_cycle:
+        loop = list(chain[chain.index(chain[-1]):])
+        out.append(Signal(
+            "referral_cycle", "high", FRAUD, 3.0,
+            "the referral chain goes round in a circle (" + " -> ".join(loop) + "): "
+            "referral records that no honest sign-up order can produce",
+            evidence={"cycle": loop},
+        ))
+    referrals = [e for e in ctx.links.edges_of(ctx.uid) if e.via == "referral"]
+    linked = [e.other(ctx.uid) for e in referrals if _identity_linked(ctx, e.other(ctx.uid))]
+    if linked:
+        group = _identity_group(ctx)
+        weight = 1.5 if len(group) >= 3 else 0.4
+        out.append(Signal(
+            "self_referral", "medium" if weight >= 1.5 else "low", FRAUD, weight,
+            f"this account and {len(linked)} account(s) it referred or was referred by share a "
+            "device or identity: referral bonuses paid to one hand",
+            evidence={"uids": sorted(linked), "identity_group": sorted(group)},
+        ))
+    return out
+
+
+def _identity_group(ctx: _Ctx) -> set[str]:
+    return {ctx.uid} | {
+        e.other(ctx.uid) for e in ctx.links.edges_of(ctx.uid) if e.via in IDENTITY_VIAS
+    }
+
+
+def household_scale(ctx: _Ctx) -> list[Signal]:
+    """Sharing only a device or an IP with a few others, and nothing else: a home."""
+    neighbours = ctx.links.neighbours(ctx.uid)
+    identity = {u for u, es in neighbours.items() if any(e.via in IDENTITY_VIAS for e in es)}
+    if not neighbours or len(identity) >= HOUSEHOLD_MAX:
+        return []
+    vias = sorted({e.via for es in neighbours.values() for e in es})
+    if not set(vias) <= {"device_id", "ip", "referral", "internal_transfer"}:
+        return []
+    return [Signal(
+        "household_scale_sharing", "info", BENIGN, -0.5,
+        f"shares {', '.join(vias)} with {len(neighbours)} account(s) and nothing more: the "
+        "scale of a household or a shared network, not of a ring",
+        evidence={"uids": sorted(neighbours), "via": vias},
+    )]
+
+
+# --- money mules ----------------------------------------------------------------------
+
+
+def _usd(tx: Transaction) -> Decimal:
+    return tx.usd_value if tx.usd_value is not None else Decimal(0)
+
+
+def _source(tx: Transaction) -> str | None:
+    if tx.kind in ("internal_in", "p2p_buy"):
+        return f"uid:{tx.counterparty_uid}" if tx.counterparty_uid else None
+    if tx.kind == "deposit":
+        return f"address:{tx.address}" if tx.address else None
+    return None
+
+
+def _destination(tx: Transaction) -> str | None:
+    if tx.kind in ("internal_out", "p2p_sell"):
+        return f"uid:{tx.counterparty_uid}" if tx.counterparty_uid else None
+    if tx.kind == "withdrawal":
+        return f"address:{tx.address}" if tx.address else None
+    if tx.kind == "fiat_withdrawal":
+        return "fiat"
+    return None
+
+
+def _pass_through(txs: list[Transaction]) -> tuple[Decimal, Decimal]:
+    """(value in, value out within PASS_THROUGH_WINDOW of an earlier inflow), in USD."""
+    inflows = [t for t in txs if t.is_inflow and t.settled]
+    total_in = sum((_usd(t) for t in inflows), Decimal(0))
+    quick_out = Decimal(0)
+    for out in (t for t in txs if t.is_outflow and t.settled):
+        if any(timedelta(0) <= out.ts - i.ts <= PASS_THROUGH_WINDOW for i in inflows):
+            quick_out += _usd(out)
+    return total_in, quick_out
+
+
+def mule_signals(ctx: _Ctx) -> list[Signal]:
+    txs = list(ctx.records.transactions)
+    group = _identity_group(ctx)
+    sources = {s for t in txs if t.is_inflow and t.settled and (s := _source(t))}
+    unrelated = {s for s in sources if not (s.startswith("uid:") and s[4:] in group)}
+    destinations = {d for t in txs if t.is_outflow and t.settled and (d := _destination(t))}
+    total_in, quick_out = _pass_through(txs)
+    out = list(taken_over_inflows(ctx))
+    if len(unrelated) < MULE_MIN_SOURCES or total_in <= 0 or not destinations:
+        return out
+    ratio = min(Decimal(1), quick_out / total_in)
+    if ratio < Decimal("0.5") or len(destinations) > MULE_MAX_DESTINATIONS + 1:
+        return out
+    strong = ratio >= MULE_PASS_RATIO and len(destinations) <= MULE_MAX_DESTINATIONS
+    weight = (3.0 if len(unrelated) >= 5 else 2.5) if strong else 1.2
+    out.append(Signal(
+        "money_mule_pass_through", "high" if strong else "medium", FRAUD, weight,
+        f"{len(unrelated)} unrelated sources paid in ${total_in:,.0f}; {ratio:.0%} left again "
+        f"within {PASS_THROUGH_WINDOW.seconds // 3600 or 24} h to {len(destinations)} "
+        "destination(s): money passes through, as through a mule",
+        evidence={"sources": sorted(unrelated), "destinations": sorted(destinations),
+                  "usd_in": str(total_in), "usd_out_quickly": str(quick_out),
+                  "pass_through_ratio": str(ratio.quantize(Decimal("0.01")))},
+    ))
+    return out
+
+
+def takeover_hint(info: AccountInfo | None, at: datetime, labels: Mapping[str, str]) -> str | None:
+    """Why the account `info` looks taken over when it sent money at `at`, or None."""
+    if info is None:
+        return None
+    if labels.get(info.uid) == "takeover":
+        return "its own verdict is takeover"
+    changes = [
+        f"{event} {((at - ts).total_seconds() / 3600):.0f} h before"
+        for ts, event in info.security_changes
+        if event in TAKEOVER_EVENTS and timedelta(0) <= at - ts <= TAKEOVER_LEAD
+    ]
+    return "; ".join(changes) if changes else None
+
+
+def taken_over_inflows(ctx: _Ctx) -> Iterable[Signal]:
+    """Internal transfers in from accounts that had just lost control of their protection."""
+    found: dict[str, tuple[Transaction, str]] = {}
+    for tx in ctx.records.transactions:
+        if tx.kind != "internal_in" or not tx.counterparty_uid or not tx.settled:
+            continue
+        hint = takeover_hint(ctx.links.accounts.get(tx.counterparty_uid), tx.ts, ctx.labels)
+        if hint and tx.counterparty_uid not in found:
+            found[tx.counterparty_uid] = (tx, hint)
+    if not found:
+        return []
+    total = sum((_usd(t) for t, _ in found.values()), Decimal(0))
+    weight = min(4.0, 2.0 + 0.5 * (len(found) - 1))
+    first = min(t.ts for t, _ in found.values())
+    return [Signal(
+        "inflow_from_taken_over_accounts", "high", FRAUD, weight,
+        f"received ${total:,.0f} by internal transfer from {len(found)} account(s) that "
+        "show a takeover just before sending",
+        ts=first,
+        evidence={"senders": {u: {"hint": h, "tx_id": t.tx_id, "usd": str(_usd(t)),
+                                  "ts": t.ts.isoformat()} for u, (t, h) in found.items()}},
+    )]
+
+
+# --- chargeback fraud -----------------------------------------------------------------
+
+
+def chargeback_signals(ctx: _Ctx) -> list[Signal]:
+    txs = ctx.records.transactions
+    fiat = [t for t in txs if t.kind == "fiat_deposit" and t.settled]
+    charged = [t for t in fiat if t.chargeback]
+    alerts = [a for a in ctx.records.alerts if (a.source or "").lower() == "chargeback"]
+    cash_outs = list(_cash_outs(ctx, fiat))
+    out: list[Signal] = []
+    if charged or alerts:
+        quick = [c for c in cash_outs if c[0].chargeback]
+        weight = min(4.5, 3.0 + 0.5 * (len(charged) - 1) + (1.0 if quick else 0.0))
+        usd = sum((_usd(t) for t in charged), Decimal(0))
+        out.append(Signal(
+            "chargeback_fraud", "critical" if quick else "high", FRAUD, weight,
+            f"{len(charged)} fiat deposit(s) worth ${usd:,.0f} charged back"
+            + (f", {len(alerts)} chargeback alert(s)" if alerts else "")
+            + ("; the crypto bought was sent out to an outside address within hours" if quick
+               else ""),
+            ts=charged[0].ts if charged else None,
+            evidence={"charged_back": [_tx_ref(t) for t in charged],
+                      "alerts": [a.alert_id for a in alerts],
+                      "cashed_out": [{"deposit": _tx_ref(d), "withdrawal": _tx_ref(w)}
+                                     for d, w in quick]},
+        ))
+    elif cash_outs:
+        out.append(_fast_cash_out(ctx, cash_outs))
+    return out
+
+
+def _tx_ref(tx: Transaction) -> dict[str, Any]:
+    return {"tx_id": tx.tx_id, "ts": tx.ts.isoformat(), "kind": tx.kind, "asset": tx.asset,
+            "amount": str(tx.amount), "usd": str(tx.usd_value) if tx.usd_value else None,
+            "address": tx.address, "payment_method": tx.payment_method}
+
+
+def _cash_outs(ctx: _Ctx, fiat: list[Transaction]) -> Iterable[tuple[Transaction, Transaction]]:
+    """(reversible fiat deposit, crypto withdrawal to an outside address within hours)."""
+    withdrawals = [t for t in ctx.records.transactions
+                   if t.kind == "withdrawal" and t.settled and t.address]
+    for dep in fiat:
+        if (dep.payment_method or "").lower() not in ("card", "bank_transfer", "sepa", "ach"):
+            if not dep.chargeback:
+                continue
+        for w in withdrawals:
+            if timedelta(0) <= w.ts - dep.ts <= CASH_OUT_WINDOW and _usd(w) * 2 >= _usd(dep):
+                yield dep, w
+                break
+
+
+def _fast_cash_out(ctx: _Ctx, pairs: list[tuple[Transaction, Transaction]]) -> Signal:
+    created = ctx.records.account.created_at
+    dep, w = pairs[0]
+    new = created is not None and dep.ts - created <= NEW_ACCOUNT
+    earlier = {t.address for t in ctx.records.transactions if t.kind == "withdrawal"
+               and t.ts < w.ts and t.address}
+    fresh_address = w.address not in earlier
+    weight = 0.6 + (0.6 if new else 0.0) + (0.3 if fresh_address else 0.0)
+    hours = (w.ts - dep.ts).total_seconds() / 3600
+    return Signal(
+        "fiat_in_crypto_out", "medium" if weight >= 1.2 else "low", FRAUD, round(weight, 2),
+        f"{dep.payment_method or 'fiat'} deposit of ${_usd(dep):,.0f} left as crypto to an outside "
+        f"address {hours:.0f} h later" + (" from an account opened days before" if new else "")
+        + ("; a card or bank payment can still be reversed after the crypto is gone"),
+        ts=w.ts,
+        evidence={"pairs": [{"deposit": _tx_ref(d), "withdrawal": _tx_ref(x)} for d, x in pairs],
+                  "new_account": new, "first_use_of_address": fresh_address},
+    )
+
+
+# --- stolen funds ---------------------------------------------------------------------
+
+
+def stolen_funds_signals(ctx: _Ctx) -> list[Signal]:
+    out = list(_from_victims(ctx))
+    flagged: dict[str, tuple[Transaction, str]] = {}
+    for tx in ctx.records.transactions:
+        if tx.kind != "deposit" or not tx.address:
+            continue
+        category = ctx.address_labels.get(tx.address.lower())
+        if category and category.lower() in FLAGGED_CATEGORIES:
+            flagged.setdefault(tx.address, (tx, category.lower()))
+    if flagged:
+        weight = max(FLAGGED_CATEGORIES[c] for _, c in flagged.values())
+        out.append(Signal(
+            "deposit_from_flagged_address", "high" if weight >= 2.5 else "medium", FRAUD, weight,
+            "deposits came from address(es) that attribution data names as "
+            + ", ".join(sorted({c for _, c in flagged.values()})),
+            ts=min(t.ts for t, _ in flagged.values()),
+            evidence={"deposits": [dict(_tx_ref(t), category=c) for t, c in flagged.values()]},
+        ))
+    return out
+
+
+def _from_victims(ctx: _Ctx) -> Iterable[Signal]:
+    """Deposits from addresses that another account's stolen funds were just sent to."""
+    victims: dict[str, dict[str, Any]] = {}
+    for edge in ctx.links.edges:
+        if edge.via != "address_flow" or edge.b != ctx.uid or edge.a == ctx.uid:
+            continue
+        at = edge.first_seen or edge.last_seen
+        hint = takeover_hint(ctx.links.accounts.get(edge.a), at, ctx.labels) if at else None
+        if hint:
+            victims[edge.a] = {"address": edge.value, "hint": hint,
+                               "ts": at.isoformat() if at else None}
+    if not victims:
+        return []
+    return [Signal(
+        "received_stolen_funds", "high", FRAUD, min(4.0, 2.5 + 0.5 * (len(victims) - 1)),
+        f"deposited from address(es) that {len(victims)} taken-over account(s) had just "
+        "withdrawn to",
+        evidence={"victims": victims},
+    )]
+
+
+# --- what the report shows ------------------------------------------------------------
+
+
+def _role(uid: str, edges: list[Edge]) -> str:
+    vias = {e.via for e in edges}
+    if vias & (IDENTITY_VIAS - {"withdrawal_address"}):
+        return "same_holder_likely"
+    if "withdrawal_address" in vias:
+        return "shared_payout"
+    for via, name in (("internal_transfer", "transfer"), ("address_flow", "on_chain_flow"),
+                      ("p2p", "p2p")):
+        if via in vias:
+            return f"{name}_from" if all(e.a == uid for e in edges if e.via == via) else \
+                f"{name}_to"
+    if "referral" in vias:
+        return "referral"
+    return "shared_network"
+
+
+def linked_accounts(
+    links: LinkContext,
+    labels: Mapping[str, str] | None = None,
+    min_weight: float = 0.3,
+    limit: int = 50,
+) -> list[dict[str, Any]]:
+    """The report's `linked_accounts`: `{"uid", "via", "label"}` plus strength, role, values.
+
+    `label` is the other account's verdict when the caller knows it (`labels`), else None:
+    acctsec does not judge an account it has not investigated.
+    """
+    known = labels or {}
+    rows = []
+    for other, edges in links.neighbours(links.uid).items():
+        strength = sum(e.weight for e in edges)
+        if strength < min_weight:
+            continue
+        rows.append({
+            "uid": other,
+            "via": sorted({e.via for e in edges}),
+            "label": known.get(other),
+            "strength": round(strength, 2),
+            "role": _role(other, edges),
+            "values": sorted({str(e.value) for e in edges if e.value is not None})[:10],
+            "first_seen": _iso(min((e.first_seen for e in edges if e.first_seen), default=None)),
+            "last_seen": _iso(max((e.last_seen for e in edges if e.last_seen), default=None)),
+        })
+    rows.sort(key=lambda r: (-_num(r["strength"]), str(r["uid"])))
+    return rows[:limit]
+
+
+def _num(value: Any) -> float:
+    return float(value) if isinstance(value, int | float) else 0.0
+
+
+def _iso(ts: datetime | None) -> str | None:
+    return ts.isoformat() if ts else None
+
+
+def fraud_actions(signals: Iterable[Signal]) -> list[dict[str, str]]:
+    """Actions fit for a holder who is the bad actor: freeze, hold funds, report, review links."""
+    found = {s.id: s for s in signals if s.direction == FRAUD and s.weight >= 1.5}
+    if not found:
+        return []
+    why = ", ".join(sorted(found))
+    actions = [
+        {"action": "freeze_account", "reason": f"the holder is the bad actor ({why})"},
+        {"action": "hold_funds", "reason": "keep the balance until the case is decided; do "
+         "not let it be withdrawn"},
+        {"action": "report", "reason": "file a suspicious-activity report with the evidence"},
+    ]
+    ring = {"shared_device_ring", "lookalike_identities", "shared_email", "shared_phone",
+            "shared_payout_address", "referral_cycle", "self_referral"}
+    if found.keys() & ring:
+        actions.append({"action": "review_linked_accounts",
+                        "reason": "the linked accounts are likely held by the same hand"})
+    if found.keys() & {"inflow_from_taken_over_accounts", "received_stolen_funds"}:
+        actions.append({"action": "return_stolen_funds",
+                        "reason": "funds came from taken-over accounts; trace and return them"})
+    if "chargeback_fraud" in found:
+        actions.append({"action": "block_payment_instrument",
+                        "reason": "the card or bank account was used for charged-back deposits"})
+    return actions

@@ -1,0 +1,141 @@
+"""The SQL that asks a source about a few accounts only: their values, and who else uses them."""
+
+# SQL here is assembled from this module's constants and quoted file paths only;
+# every value that comes from the data or the user is a bound parameter.
+# ruff: noqa: S608
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any
+
+from acctsec.link.weights import HUB_LIMIT
+
+if TYPE_CHECKING:
+    import duckdb
+
+Row = tuple[Any, ...]
+
+# Protection changes that, shortly before money leaves, point at a takeover.
+SENSITIVE_EVENTS = (
+    "password_reset", "password_change", "email_change", "phone_change", "mfa_disable",
+    "mfa_reset", "withdrawal_whitelist_off", "api_key_create", "withdrawal_address_add",
+    "device_authorize", "account_freeze",
+)
+
+_IN = "(SELECT unnest($uids::VARCHAR[]))"
+
+
+def _hub_case() -> str:
+    cases = " ".join(f"WHEN '{family}' THEN {limit}" for family, limit in HUB_LIMIT.items())
+    return f"CASE family {cases} ELSE 50 END"
+
+
+def shared_values(con: duckdb.DuckDBPyConnection, usage: str, uids: Sequence[str]) -> list[Row]:
+    """(family, via, value, uid, first, last, n, org, accounts) for every value `uids` use.
+
+    Values used by more accounts than the family's hub limit come back with the
+    rows of `uids` only (and their population-wide account count).
+    """
+    sql = f"""
+    WITH mine AS (SELECT DISTINCT family, value FROM {usage} WHERE uid IN {_IN}),
+    hits AS (
+        SELECT u.family, u.via, u.value, u.uid, min(u.first_seen) AS first_seen,
+               max(u.last_seen) AS last_seen, sum(u.n) AS n, max(u.org) AS org
+        FROM {usage} u SEMI JOIN mine ON u.family = mine.family AND u.value = mine.value
+        GROUP BY ALL),
+    counted AS (SELECT family, value, count(DISTINCT uid) AS accounts FROM hits GROUP BY ALL)
+    SELECT h.family, h.via, h.value, h.uid, h.first_seen, h.last_seen, h.n, h.org, c.accounts
+    FROM hits h JOIN counted c USING (family, value)
+    WHERE c.accounts <= {_hub_case()} OR h.uid IN {_IN}
+    ORDER BY h.family, h.value, h.uid, h.via
+    """
+    return con.execute(sql, {"uids": list(uids)}).fetchall()
+
+
+def lookalike_emails(con: duckdb.DuckDBPyConnection, uids: Sequence[str]) -> list[Row]:
+    """(uid, other uid, e-mail, other e-mail, other created_at, accounts on the stem).
+
+    Candidates only: the caller names the reason with intel.identity.lookalike_reason.
+    """
+    sql = f"""
+    WITH e AS (SELECT *, count(*) OVER (PARTITION BY stem) AS stem_accounts FROM emails),
+    me AS (SELECT * FROM e WHERE uid IN {_IN})
+    SELECT me.uid, o.uid, me.norm, o.norm, o.created_at, o.stem_accounts
+    FROM me JOIN e o ON o.uid <> me.uid AND o.norm <> me.norm AND (
+        (length(me.stem) >= 5 AND o.stem = me.stem)
+        OR (length(me.local) >= 5 AND o.local = me.local)
+        OR (length(me.local) > 5 AND length(o.local) > 5
+            AND abs(length(o.local) - length(me.local)) <= 1
+            AND levenshtein(o.local, me.local) <= 1))
+    ORDER BY me.uid, o.uid
+    LIMIT 500
+    """
+    return con.execute(sql, {"uids": list(uids)}).fetchall()
+
+
+def money_links(con: duckdb.DuckDBPyConnection, uids: Sequence[str]) -> list[Row]:
+    """(uid, counterparty, kind, first, last, count, usd, amount, assets) of internal/P2P moves."""
+    sql = f"""
+    SELECT uid, counterparty_uid, kind, min(ts), max(ts), count(*), sum(usd_value),
+           sum(amount), string_agg(DISTINCT asset, ',')
+    FROM transactions
+    WHERE counterparty_uid IS NOT NULL AND counterparty_uid <> uid
+      AND kind IN ('internal_in', 'internal_out', 'p2p_buy', 'p2p_sell')
+      AND coalesce(status, '') NOT IN ('failed', 'cancelled')
+      AND (uid IN {_IN} OR counterparty_uid IN {_IN})
+    GROUP BY ALL ORDER BY 1, 2, 3
+    """
+    return con.execute(sql, {"uids": list(uids)}).fetchall()
+
+
+def referrals(con: duckdb.DuckDBPyConnection, uids: Sequence[str]) -> list[Row]:
+    """(uid, referrer, created_at) where one side is in `uids`."""
+    sql = f"""
+    SELECT uid, referrer_uid, created_at FROM accounts
+    WHERE referrer_uid IS NOT NULL AND referrer_uid <> uid
+      AND (uid IN {_IN} OR referrer_uid IN {_IN})
+    ORDER BY 1, 2
+    """
+    return con.execute(sql, {"uids": list(uids)}).fetchall()
+
+
+def referral_chain(con: duckdb.DuckDBPyConnection, uid: str, limit: int = 30) -> list[str]:
+    """uid, its referrer, that one's referrer, … stopping at the first repeat (a cycle)."""
+    chain = [uid]
+    sql = "SELECT referrer_uid FROM accounts WHERE uid = $uid AND referrer_uid IS NOT NULL LIMIT 1"
+    while len(chain) <= limit:
+        row = con.execute(sql, {"uid": chain[-1]}).fetchone()
+        if row is None or row[0] is None:
+            break
+        chain.append(str(row[0]))
+        if chain[-1] in chain[:-1]:
+            break
+    return chain
+
+
+def account_rows(con: duckdb.DuckDBPyConnection, uids: Iterable[str]) -> list[Row]:
+    sql = f"""
+    SELECT uid, email, phone, created_at, kyc_country, status, referrer_uid
+    FROM accounts WHERE uid IN {_IN}
+    """
+    return con.execute(sql, {"uids": sorted(set(uids))}).fetchall()
+
+
+def sensitive_events(con: duckdb.DuckDBPyConnection, uids: Iterable[str]) -> list[Row]:
+    events = ", ".join(f"'{e}'" for e in SENSITIVE_EVENTS)
+    sql = f"""
+    SELECT uid, ts, event FROM security_events
+    WHERE uid IN {_IN} AND event IN ({events}) AND ts IS NOT NULL ORDER BY uid, ts
+    """
+    return con.execute(sql, {"uids": sorted(set(uids))}).fetchall()
+
+
+def alert_rows(con: duckdb.DuckDBPyConnection, uids: Iterable[str]) -> list[Row]:
+    sql = f"SELECT uid, ts, source, kind FROM alerts WHERE uid IN {_IN} ORDER BY uid, ts"
+    return con.execute(sql, {"uids": sorted(set(uids))}).fetchall()
+
+
+def total_accounts(con: duckdb.DuckDBPyConnection) -> int:
+    row = con.execute("SELECT count(DISTINCT uid) FROM accounts").fetchone()
+    return int(row[0]) if row else 0

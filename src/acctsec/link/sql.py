@@ -1,0 +1,290 @@
+"""DuckDB views over a folder source: the contract's columns, typed, the same for every format."""
+
+# SQL here is assembled from this module's constants and quoted file paths only;
+# every value that comes from the data or the user is a bound parameter.
+# ruff: noqa: S608
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from acctsec.errors import InputError
+from acctsec.sources.files import file_format, table_files
+
+if TYPE_CHECKING:
+    import duckdb
+
+# The columns each view offers and their SQL type; a missing column reads as NULL.
+COLUMNS: Mapping[str, Mapping[str, str]] = {
+    "accounts": {
+        "uid": "text", "email": "text", "phone": "text", "created_at": "time",
+        "kyc_country": "text", "status": "text", "referrer_uid": "text",
+    },
+    "logins": {
+        "ts": "time", "uid": "text", "event": "text", "ip": "text", "device_id": "text",
+        "as_org": "text",
+    },
+    "security_events": {
+        "ts": "time", "uid": "text", "event": "text", "ip": "text", "device_id": "text",
+        "detail": "json",
+    },
+    "transactions": {
+        "ts": "time", "uid": "text", "kind": "text", "asset": "text", "network": "text",
+        "amount": "money", "usd_value": "money", "address": "text", "txhash": "text",
+        "counterparty_uid": "text", "status": "text", "ip": "text", "device_id": "text",
+        "payment_method": "text", "chargeback": "text",
+    },
+    "alerts": {"uid": "text", "ts": "time", "source": "text", "kind": "text", "note": "text"},
+}
+
+# Small sources are copied into memory once; large ones are scanned per query so
+# that one account's questions never load the whole population.
+MATERIALISE_BELOW_BYTES = 64 * 1024 * 1024
+
+
+def text_sql(expr: str) -> str:
+    """Trimmed text, NULL for empty and the words null/none/nan (as sources/parse.text)."""
+    return (
+        f"CASE WHEN lower(trim(CAST({expr} AS VARCHAR))) IN ('', 'null', 'none', 'nan') "
+        f"THEN NULL ELSE trim(CAST({expr} AS VARCHAR)) END"
+    )
+
+
+def time_sql(expr: str) -> str:
+    """ISO 8601 (offset honoured, none = UTC) or epoch seconds/milliseconds, as UTC TIMESTAMP."""
+    x = text_sql(expr)
+    number = f"TRY_CAST({x} AS DOUBLE)"
+    return (
+        f"COALESCE(CAST(TRY_CAST({x} AS TIMESTAMPTZ) AS TIMESTAMP), "
+        f"CASE WHEN abs({number}) > 1e11 THEN make_timestamp(CAST({number} * 1000 AS BIGINT)) "
+        f"WHEN {number} IS NOT NULL THEN make_timestamp(CAST({number} * 1000000 AS BIGINT)) END)"
+    )
+
+
+_TRIM = "'^[ \\t\\r\\n]+|[ \\t\\r\\n]+$'"
+
+
+def email_norm_stage(source: str) -> str:
+    """SQL twin of intel.identity.normalize_email, applied in stages to keep plans small.
+
+    `source` yields (uid, raw, ts, org); the result yields (uid, value, ts, org).
+    """
+    return f"""
+    SELECT uid, CASE WHEN x = '' THEN NULL WHEN has_at
+        THEN (CASE WHEN dom = 'gmail.com' THEN replace(cut, '.', '') ELSE cut END) || '@' || dom
+        ELSE x END AS value, ts, org
+    FROM (SELECT *, CASE WHEN head = '' THEN loc ELSE head END AS cut
+      FROM (SELECT *, split_part(loc, '+', 1) AS head,
+                   CASE WHEN d = 'googlemail.com' THEN 'gmail.com' ELSE d END AS dom
+        FROM (SELECT *, strpos(x, '@') > 0 AS has_at,
+                     regexp_extract(x, '^(.*)@([^@]*)$', 1) AS loc,
+                     regexp_extract(x, '^(.*)@([^@]*)$', 2) AS d
+          FROM (SELECT uid, ts, org, lower(regexp_replace(raw, {_TRIM}, '', 'g')) AS x
+                FROM ({source}) AS s(uid, raw, ts, org) WHERE raw IS NOT NULL))))
+    """
+
+
+def phone_norm_stage(source: str) -> str:
+    """SQL twin of intel.identity.normalize_phone; (uid, raw, ts, org) -> (uid, value, ts, org)."""
+    return f"""
+    SELECT uid, CASE WHEN d = '' THEN NULL
+        WHEN starts_with(regexp_replace(raw, {_TRIM}, '', 'g'), '+') THEN '+' || d
+        WHEN starts_with(d, '00') AND length(d) > 2 THEN '+' || d[3:] ELSE d END AS value, ts, org
+    FROM (SELECT *, regexp_replace(raw, '[^0-9]', '', 'g') AS d
+          FROM ({source}) AS s(uid, raw, ts, org) WHERE raw IS NOT NULL)
+    """
+
+
+def address_norm_stage(source: str) -> str:
+    """Hex (0x…) and bech32 addresses are case-blind; base58 ones are not."""
+    return f"""
+    SELECT uid, CASE WHEN regexp_matches(lower(raw), '^(0x|bc1|ltc1|tb1)')
+        THEN lower(raw) ELSE raw END AS value, ts, org
+    FROM ({source}) AS s(uid, raw, ts, org) WHERE raw IS NOT NULL
+    """
+
+
+def plain_stage(source: str) -> str:
+    return f"SELECT * FROM ({source}) AS s(uid, value, ts, org)"
+
+
+def device_ok_sql(expr: str) -> str:
+    """False for the placeholder ids of intel.identity.is_placeholder_device."""
+    return (
+        f"({expr} IS NOT NULL AND lower({expr}) NOT IN "
+        "('0', '-', 'null', 'none', 'nil', 'unknown', 'undefined', 'n/a', 'na', 'default') "
+        f"AND NOT regexp_full_match({expr}, '[0\\-]*'))"
+    )
+
+
+def connect() -> duckdb.DuckDBPyConnection:
+    import duckdb
+
+    con = duckdb.connect(":memory:")
+    con.execute("SET TimeZone = 'UTC'")
+    return con
+
+
+def _quote(path: Path) -> str:
+    return "'" + str(path).replace("'", "''") + "'"
+
+
+def _reader(path: Path) -> str:
+    kind = file_format(path)
+    if kind == "csv":
+        return (
+            f"read_csv({_quote(path)}, all_varchar = true, header = true, delim = ',', "
+            "quote = '\"', escape = '\"', "
+            "ignore_errors = true)"
+        )
+    if kind == "parquet":
+        return f"read_parquet({_quote(path)})"
+    return f"read_ndjson_objects({_quote(path)}, ignore_errors = true)"
+
+
+def _source_columns(con: duckdb.DuckDBPyConnection, path: Path) -> dict[str, tuple[str, str]]:
+    """Lower-cased column name -> (quoted name as written, DuckDB type) of a CSV or Parquet file."""
+    import duckdb
+
+    try:
+        rows = con.execute(f"DESCRIBE SELECT * FROM {_reader(path)}").fetchall()
+    except duckdb.Error as exc:
+        raise InputError(f"{path}: cannot be read ({str(exc).splitlines()[0]})") from None
+    return {str(r[0]).lower(): (_ident(str(r[0])), str(r[1])) for r in rows}
+
+
+def _ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _column_expr(kind: str, raw: str | None, sql_type: str | None) -> str:
+    if raw is None:
+        return {"time": "CAST(NULL AS TIMESTAMP)", "money": "CAST(NULL AS DECIMAL(38, 8))"}.get(
+            kind, "CAST(NULL AS VARCHAR)"
+        )
+    if kind == "time":
+        if sql_type and sql_type.upper().startswith("TIMESTAMP"):
+            return f"CAST({raw} AS TIMESTAMP)"
+        return time_sql(raw)
+    if kind == "money":
+        return f"TRY_CAST({text_sql(raw)} AS DECIMAL(38, 8))"
+    if kind == "json" and sql_type and sql_type.upper().startswith(("STRUCT", "MAP", "JSON")):
+        return f"CAST(to_json({raw}) AS VARCHAR)"
+    return text_sql(raw)
+
+
+def _select(con: duckdb.DuckDBPyConnection, table: str, path: Path) -> str:
+    wanted = COLUMNS[table]
+    if file_format(path) == "jsonl":
+        exprs = [
+            f"{_column_expr(kind, _json_field(name), 'VARCHAR')} AS {name}"
+            for name, kind in wanted.items()
+        ]
+        return f"SELECT {', '.join(exprs)} FROM {_reader(path)} WHERE json_valid(json)"
+    present = _source_columns(con, path)
+    exprs = []
+    for name, kind in wanted.items():
+        raw, sql_type = present.get(name, (None, None))
+        exprs.append(f"{_column_expr(kind, raw, sql_type)} AS {name}")
+    return f"SELECT {', '.join(exprs)} FROM {_reader(path)}"
+
+
+def _json_field(name: str) -> str:
+    return f"json_extract_string(json, '$.{name}')"
+
+
+def _empty(table: str) -> str:
+    exprs = [f"{_column_expr(kind, None, None)} AS {name}" for name, kind in COLUMNS[table].items()]
+    return f"SELECT {', '.join(exprs)} WHERE false"
+
+
+def open_source(folder: Path, materialise: bool | None = None) -> duckdb.DuckDBPyConnection:
+    """A connection with one view per table (accounts, logins, …) over `folder`'s files."""
+    import duckdb
+
+    files = table_files(folder)
+    if materialise is None:
+        size = sum(p.stat().st_size for p in files.values())
+        materialise = size < MATERIALISE_BELOW_BYTES
+    con = connect()
+    for table in COLUMNS:
+        path = files.get(table)
+        query = _select(con, table, path) if path is not None else _empty(table)
+        kind = "TABLE" if materialise else "VIEW"
+        try:
+            con.execute(f"CREATE {kind} {table} AS {query}")
+        except duckdb.Error as exc:
+            where = path if path is not None else folder
+            raise InputError(f"{where}: cannot be read ({str(exc).splitlines()[0]})") from None
+    _create_usage(con, "TABLE" if materialise else "VIEW")
+    return con
+
+
+def _detail(field: str) -> str:
+    """One field of a JSON `detail`; NULL when detail is plain text."""
+    value = text_sql(f"json_extract_string(detail, '$.{field}')")
+    return f"CASE WHEN json_valid(detail) THEN {value} END"
+
+
+USAGE_PARTS = (
+    # (family, via, normalising stage, SQL of (uid, raw value, ts, org) rows)
+    ("device_id", "device_id", plain_stage, "SELECT uid, device_id, ts, NULL FROM logins"),
+    ("device_id", "device_id", plain_stage,
+     "SELECT uid, device_id, ts, NULL FROM security_events"),
+    ("device_id", "device_id", plain_stage,
+     f"SELECT uid, {_detail('device_id')}, ts, NULL FROM security_events "
+     "WHERE event = 'device_authorize'"),
+    ("device_id", "device_id", plain_stage, "SELECT uid, device_id, ts, NULL FROM transactions"),
+    ("ip", "ip", plain_stage, "SELECT uid, lower(ip), ts, as_org FROM logins"),
+    ("ip", "ip", plain_stage, "SELECT uid, lower(ip), ts, NULL FROM security_events"),
+    ("ip", "ip", plain_stage, "SELECT uid, lower(ip), ts, NULL FROM transactions"),
+    ("email", "email", email_norm_stage, "SELECT uid, email, created_at, NULL FROM accounts"),
+    ("email", "email", email_norm_stage,
+     f"SELECT uid, {_detail('old')}, ts, NULL FROM security_events WHERE event = 'email_change'"),
+    ("email", "email", email_norm_stage,
+     f"SELECT uid, {_detail('new')}, ts, NULL FROM security_events WHERE event = 'email_change'"),
+    ("phone", "phone", phone_norm_stage, "SELECT uid, phone, created_at, NULL FROM accounts"),
+    ("phone", "phone", phone_norm_stage,
+     f"SELECT uid, {_detail('old')}, ts, NULL FROM security_events WHERE event = 'phone_change'"),
+    ("phone", "phone", phone_norm_stage,
+     f"SELECT uid, {_detail('new')}, ts, NULL FROM security_events WHERE event = 'phone_change'"),
+    ("address", "withdrawal_address", address_norm_stage,
+     "SELECT uid, address, ts, NULL FROM transactions "
+     "WHERE kind = 'withdrawal' AND coalesce(status, '') NOT IN ('failed', 'cancelled')"),
+    ("address", "withdrawal_address", address_norm_stage,
+     f"SELECT uid, {_detail('address')}, ts, NULL FROM security_events "
+     "WHERE event = 'withdrawal_address_add'"),
+    ("address", "deposit_address", address_norm_stage,
+     "SELECT uid, address, ts, NULL FROM transactions "
+     "WHERE kind = 'deposit' AND coalesce(status, '') NOT IN ('failed', 'cancelled')"),
+)
+
+
+def _create_usage(con: duckdb.DuckDBPyConnection, kind: str = "VIEW") -> None:
+    """`usage(family, via, value, uid, first_seen, last_seen, n, org)`: each use of a value.
+
+    Raw uses have first_seen = last_seen and n = 1, so queries written with
+    min/max/sum run unchanged on the pre-grouped table of the population build.
+    """
+    parts = []
+    for family, via, stage, select in USAGE_PARTS:
+        parts.append(
+            f"SELECT '{family}' AS family, '{via}' AS via, v.* FROM ({stage(select)}) AS v "
+            "WHERE v.uid IS NOT NULL AND v.value IS NOT NULL"
+            + (f" AND {device_ok_sql('v.value')}" if family == "device_id" else "")
+        )
+    body = " UNION ALL ".join(parts)
+    con.execute(
+        f"CREATE {kind} usage AS SELECT family, via, value, uid, ts AS first_seen, "
+        f"ts AS last_seen, 1 AS n, org FROM ({body})"
+    )
+    norm = email_norm_stage("SELECT uid, email, created_at, NULL FROM accounts")
+    con.execute(
+        "CREATE VIEW emails AS SELECT uid, norm, created_at, local, "
+        "regexp_replace(local, '[0-9._-]', '', 'g') AS stem FROM ("
+        "SELECT uid, norm, created_at, regexp_extract(norm, '^(.*)@([^@]*)$', 1) AS local "
+        f"FROM (SELECT uid, value AS norm, ts AS created_at FROM ({norm})) "
+        "WHERE strpos(norm, '@') > 0)"
+    )
