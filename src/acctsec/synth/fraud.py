@@ -7,7 +7,7 @@ from datetime import timedelta
 from acctsec.synth import activity as a
 from acctsec.synth import values as v
 from acctsec.synth.context import Ctx
-from acctsec.synth.world import END, START, Person, Wallet, own_wallet, quantize
+from acctsec.synth.world import END, START, Person, Wallet, own_wallet, price, quantize
 
 
 def ring(ctx: Ctx, group: list[Person]) -> str:
@@ -27,7 +27,8 @@ def ring(ctx: Ctx, group: list[Person]) -> str:
         p.referrer_uid = group[i - 1].uid if i else ""
         p.activity = 0.2
         _ring_member(ctx, p, cashout)
-    return f"ring of {len(group)} sharing a laptop, e-mails {base}N@{domain}, cash-out to one address"
+    return (f"ring of {len(group)} sharing a laptop, e-mails {base}N@{domain}, "
+            "cash-out to one address")
 
 
 def _ring_member(ctx: Ctx, p: Person, cashout: Wallet) -> None:
@@ -66,7 +67,8 @@ def money_mule(ctx: Ctx, p: Person) -> str:
         if out > 0:
             a.withdraw(ctx.t, p, ts, exit_wallet, out, a.default_ip(p, d), d)
         ts += timedelta(days=rng.uniform(1, 9))
-    return "money mule: many unrelated deposits (and victims' internal transfers) out to one address"
+    return ("money mule: many unrelated deposits (and victims' internal transfers) "
+            "out to one address")
 
 
 def mule_sweep(ctx: Ctx, p: Person) -> None:
@@ -94,17 +96,10 @@ def chargeback(ctx: Ctx, p: Person) -> str:
     w = own_wallet(rng, asset)
     d = rng.choice(p.devices)
     a.add_address(ctx.t, p, ts, w, p.home_ip(), d)
-    amount = quantize(asset, float(p.balance["USDT"]) * 0.985 / (1 if asset == "USDT" else
-                                                               _usd(asset, ts)))
+    amount = quantize(asset, float(p.balance["USDT"]) * 0.985 / price(asset, ts))
     p.balance["USDT"] = quantize("USDT", 0.0)
     p.balance[asset] = p.balance.get(asset, quantize(asset, 0.0)) + amount
     a.withdraw(ctx.t, p, ts + timedelta(minutes=rng.uniform(3, 50)), w, amount, p.home_ip(), d)
     ctx.alert(p.uid, ts + timedelta(days=rng.uniform(10, 40)), "chargeback", "card chargeback",
               f"{cards} card deposit(s) disputed by issuer: reason 'fraudulent'")
     return f"chargeback fraud: {cards} card deposits then immediate {asset} withdrawal"
-
-
-def _usd(asset: str, ts: object) -> float:
-    from acctsec.synth.world import price
-
-    return price(asset, ts)  # type: ignore[arg-type]

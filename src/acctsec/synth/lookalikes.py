@@ -56,7 +56,8 @@ def traveller(ctx: Ctx, p: Person) -> str:
     if rng.random() < 0.5:
         ctx.alert(p.uid, first + timedelta(minutes=1), "fraud_rule", "new country login",
                   f"First login from {dest_country} for this account")
-    return f"holiday in {dest.city}, {dest_country} from {p.home.city}, same phone, flight-time plausible"
+    return (f"holiday in {dest.city}, {dest_country} from {p.home.city}, same phone, "
+            "flight-time plausible")
 
 
 def new_phone(ctx: Ctx, p: Person) -> str:
@@ -109,7 +110,8 @@ def shared_ip_group(ctx: Ctx, group: list[Person]) -> str:
         p.country, p.home_ips = group[0].country, list(pool)
         p.home = group[0].home
         a.ordinary_life(ctx.t, p)
-    return ("mobile-carrier CGNAT" if cgnat else "one household") + f" shared by {len(group)} accounts"
+    kind = "mobile-carrier CGNAT" if cgnat else "one household"
+    return f"{kind} shared by {len(group)} accounts"
 
 
 def big_withdrawal(ctx: Ctx, p: Person) -> str:
@@ -191,7 +193,8 @@ def wallet_trader(ctx: Ctx, p: Person) -> str:
     rng = p.rng
     p.activity = 1.6
     a.everyday_logins(ctx.t, p, START, END)
-    own = [own_wallet(rng, rng.choice(("USDT", "ETH", "USDC", "SOL"))) for _ in range(rng.randint(8, 18))]
+    assets = ("USDT", "ETH", "USDC", "SOL")
+    own = [own_wallet(rng, rng.choice(assets)) for _ in range(rng.randint(8, 18))]
     ts = START + timedelta(days=rng.uniform(0, 5))
     while ts < END - timedelta(days=1):
         a.crypto_deposit(ctx.t, p, ts, rng.uniform(500, 25000), rng.choice(own))

@@ -1,4 +1,4 @@
-"""Account takeovers: phishing/AiTM, SIM swap, stolen session, credential stuffing, slow takeover."""
+"""Account takeovers: AiTM phishing, SIM swap, stolen session, stuffing, slow takeover."""
 
 from __future__ import annotations
 

@@ -7,7 +7,7 @@ import hashlib
 import random
 from dataclasses import dataclass
 
-from eth_utils import to_checksum_address
+from eth_hash.auto import keccak
 
 APP = "Northmark"
 B58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
@@ -18,7 +18,9 @@ FIREFOX = ("143.0", "144.0", "145.0")
 EDGE = ("141.0.0.0", "142.0.0.0", "143.0.0.0")
 SAFARI = ("26.0", "26.0.1", "26.1")
 APP_VERSIONS = ("5.31.0", "5.32.1", "5.33.0", "5.34.2", "5.35.0")
-ANDROID_MODELS = ("SM-S928B", "SM-A556B", "Pixel 8", "Pixel 9 Pro", "2311DRK48G", "CPH2581", "SM-S921U")
+ANDROID_MODELS = (
+    "SM-S928B", "SM-A556B", "Pixel 8", "Pixel 9 Pro", "2311DRK48G", "CPH2581", "SM-S921U",
+)
 IPHONES = ("iPhone15,3", "iPhone16,1", "iPhone16,2", "iPhone17,1", "iPhone14,5")
 
 
@@ -119,10 +121,10 @@ def automation_ua(rng: random.Random) -> str:
     if pick == 3:
         return "Go-http-client/2.0"
     # spoofed browser strings a few years out of date, typical of combo-list tools
-    v = rng.randint(96, 118)
+    old = rng.randint(96, 118)
     return (
         "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 "
-        f"(KHTML, like Gecko) Chrome/{v}.0.0.0 Safari/537.36"
+        f"(KHTML, like Gecko) Chrome/{old}.0.0.0 Safari/537.36"
     )
 
 
@@ -192,8 +194,15 @@ def bech32_address(program: bytes, hrp: str = "bc") -> str:
     return hrp + "1" + "".join(BECH32[d] for d in data + checksum)
 
 
+def eip55(hex40: str) -> str:
+    """EIP-55 mixed-case checksum of a lower-case 40-hex-digit address."""
+    digest = keccak(hex40.encode()).hex()
+    return "0x" + "".join(c.upper() if int(d, 16) >= 8 else c for c, d in zip(hex40, digest[:40],
+                                                                             strict=True))
+
+
 def evm_address(rng: random.Random) -> str:
-    return str(to_checksum_address("0x" + f"{rng.getrandbits(160):040x}"))
+    return eip55(f"{rng.getrandbits(160):040x}")
 
 
 def btc_address(rng: random.Random) -> str:
