@@ -39,7 +39,8 @@ def login_method(p: Person, device: v.Device) -> str:
 
 
 def session(
-    t: Tables, p: Person, ts: datetime, device: v.Device, ip: str, *, refreshes: int | None = None
+    t: Tables, p: Person, ts: datetime, device: v.Device, ip: str, *,
+    refreshes: int | None = None, logout: bool | None = None,
 ) -> tuple[str, datetime]:
     """A login with its refreshes and maybe a logout; returns (session_id, last time)."""
     rng = p.rng
@@ -60,7 +61,7 @@ def session(
     for _ in range(rng.choice((0, 0, 0, 1, 1, 2)) if refreshes is None else refreshes):
         now += timedelta(minutes=rng.randint(12, 70), seconds=rng.randint(0, 59))
         refresh(t, p, now, device, ip, sid)
-    if rng.random() < 0.3:
+    if logout if logout is not None else rng.random() < 0.3:
         now += timedelta(minutes=rng.randint(2, 40), seconds=rng.randint(0, 59))
         t.add("logins", ts=now, uid=p.uid, event="logout", ip=ip, user_agent=device.user_agent,
               device_id=device.device_id, session_id=sid, channel=device.channel)

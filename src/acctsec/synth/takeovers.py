@@ -102,9 +102,10 @@ def drain(ctx: Ctx, p: Person, atk: Attacker, ts: datetime, to: Wallet | None = 
             w.asset, usd_total / price(w.asset, ts))
         total = float(p.balance[w.asset]) * 0.995
     parts = 1 if rng.random() < 0.65 else rng.randint(2, 3)
+    weights = [rng.uniform(0.6, 1.4) for _ in range(parts)]
     for i in range(parts):
         ts += timedelta(minutes=rng.randint(1, 9) if i else 0, seconds=rng.randint(0, 59))
-        amount = quantize(w.asset, total / parts)
+        amount = quantize(w.asset, total * weights[i] / sum(weights) * 0.9999)
         if amount > 0:
             a.withdraw(ctx.t, p, ts, w, amount, rng.choice(atk.ips), atk.device,
                        status="pending" if rng.random() < 0.08 else "completed")
@@ -210,7 +211,7 @@ def stolen_session(ctx: Ctx, p: Person) -> str:
         p.devices.append(web)
     victim_history(ctx, p, t0 - timedelta(hours=30), rng.uniform(2000, 30000))
     sid, last = a.session(ctx.t, p, t0 - timedelta(hours=rng.uniform(2, 28)), web, p.home_ip(),
-                          refreshes=1)
+                          refreshes=1, logout=False)
     atk = attacker_for(p, rng.choice(("vpn", "foreign", "foreign")))
     # infostealers copy cookie and user agent; some also copy the fingerprint
     device = web if rng.random() < 0.3 else v.Device(atk.device.device_id, web.user_agent, "web")

@@ -265,13 +265,13 @@ PROVIDERS = {
     "UA": ("gmail.com", "ukr.net", "i.ua"),
 }
 DEFAULT_PROVIDERS = ("gmail.com", "outlook.com", "yahoo.com", "icloud.com", "proton.me")
-OWN_DOMAINS = ("kowalski.dev", "martin-conseil.fr", "hb-trading.de", "nguyenlab.io", "tanaka.jp")
+OWN_TLDS = ("dev", "io", "me", "net", "eu")
 
 
 def email_for(rng: random.Random, country: str) -> str:
     first, last = rng.choice(FIRST), rng.choice(LAST)
     if rng.random() < 0.05:
-        return f"{first}@{rng.choice(OWN_DOMAINS)}"
+        return f"{first}@{last}.{rng.choice(OWN_TLDS)}"
     style = rng.randrange(5)
     local = (
         f"{first}.{last}",
