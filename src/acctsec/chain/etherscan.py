@@ -71,18 +71,22 @@ class EtherscanClient:
         self, action: str, address: str, window: Window
     ) -> tuple[list[Mapping[str, Any]], str | None]:
         rows: list[Mapping[str, Any]] = []
+        notes: list[str] = []
         start = 0
         for _ in range(MAX_PAGES):
             page = self._page(action, address, start)
             rows.extend(page)
             if len(page) < self.page_size or _past(page[-1], window):
-                return rows, None
+                return rows, "; ".join(notes) or None
             last = int(page[-1]["blockNumber"])
             if last == start:
-                return rows, f"block {last} alone holds more than {self.page_size} rows"
+                # One block filled the page: rows of it beyond the page are out of reach.
+                notes.append(f"block {last} may hold more than {self.page_size} rows")
+                last += 1
             # The last block may be cut in the middle: ask again from it and de-duplicate.
             start = last
-        return rows, f"stopped after {MAX_PAGES} pages at block {start}"
+        notes.append(f"stopped after {MAX_PAGES} pages at block {start}")
+        return rows, "; ".join(notes)
 
     def _page(self, action: str, address: str, start: int) -> list[Mapping[str, Any]]:
         params = self._params(action) | {

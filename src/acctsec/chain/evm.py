@@ -88,6 +88,12 @@ def decode_transfer_log(net: Network, log: Mapping[str, Any], ts: datetime | Non
     )
 
 
+def _succeeded(receipt: Mapping[str, Any]) -> bool:
+    """Receipts before Byzantium carry no status (null): they count as executed."""
+    status = receipt.get("status")
+    return status is None or _int(status) == 1
+
+
 def _hex(value: Any) -> str:
     if isinstance(value, bytes | bytearray):
         return "0x" + bytes(value).hex()
@@ -121,7 +127,7 @@ class EvmClient:
     def transfers_in_tx(self, txhash: str) -> list[Transfer]:
         txhash = validate_txhash(self.network, txhash)
         tx, receipt = self._tx_and_receipt(txhash)
-        if _int(receipt.get("status", 1)) != 1:
+        if not _succeeded(receipt):
             return []
         block = _int(receipt["blockNumber"])
         ts = self._timestamp(block)
@@ -243,7 +249,7 @@ class EvmClient:
                     continue
                 if {str(tx["from"]).lower(), str(tx["to"]).lower()} & wanted:
                     receipt = self.w3.eth.get_transaction_receipt(tx["hash"])
-                    if _int(receipt.get("status", 1)) == 1:
+                    if _succeeded(receipt):
                         yield self._native(tx, ts, number)
 
     def _scan_logs(self, first: int, last: int, wanted: set[str]) -> Iterable[Transfer]:

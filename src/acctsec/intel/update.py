@@ -97,7 +97,8 @@ def update(
     DependencyError is raised.
     """
     root = intel_root(data_dir)
-    name = now().strftime("%Y%m%dT%H%M%SZ")
+    started = now()
+    name = started.strftime("%Y%m%dT%H%M%SZ")
     staging = root / "snapshots" / f".{name}.partial"
     shutil.rmtree(staging, ignore_errors=True)
     result = UpdateResult(snapshot=root / "snapshots" / name)
@@ -119,7 +120,7 @@ def update(
         shutil.rmtree(staging, ignore_errors=True)
         first = next(iter(result.failed.values()), "no sources")
         raise DependencyError(f"intel update: every download failed ({first})")
-    _publish(root, staging, result.snapshot, manifest, now())
+    _publish(root, staging, result.snapshot, manifest, started)
     _prune(root, keep)
     return result
 
