@@ -200,3 +200,29 @@ def test_risk_grows_with_evidence() -> None:
     louder.login(t, evil, "dev-x")
     louder.event(t + M, "email_change", evil, "dev-x", {"old": "a", "new": "b"})
     assert louder.investigate().verdict.risk > quiet.investigate().verdict.risk
+
+
+def test_session_used_abroad_without_sign_in_then_cashout_is_takeover() -> None:
+    # A stolen cookie often carries the exchange's device id with it.
+    s = owner()
+    kyiv = s.ip("176.36.0.251", "lagos")
+    t = T0 + 45 * DAY
+    s.login(t, HOME, "dev-home", session="sess-9")
+    s.login(t + 20 * H, kyiv, "dev-home", event="session_refresh", session="sess-9")
+    s.tx(t + 20 * H + 10 * M, "withdrawal", "11500", address="0x" + "9" * 40, ip=kyiv,
+         device="dev-home")
+    report = s.investigate()
+    assert "session_moved" in ids(report)
+    assert report.verdict.label == "takeover"
+
+
+def test_phone_ip_jumping_between_cities_of_one_country_is_not_travel() -> None:
+    s = owner()
+    s.ip("176.0.9.9", "berlin_mobile")
+    s.infos["176.0.9.9"] = s.infos["176.0.9.9"].__class__(
+        ip="176.0.9.9", country="DE", city="Munich", lat=48.14, lon=11.58, accuracy_km=50.0,
+        asn=6805, as_org="Telefonica Germany", network_kind="mobile")
+    t = T0 + 45 * DAY
+    s.login(t, HOME, "dev-home")
+    s.login(t + 10 * M, "176.0.9.9", "dev-phone")
+    assert "impossible_travel" not in ids(s.investigate())

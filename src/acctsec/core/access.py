@@ -47,6 +47,15 @@ class Access:
         return self.info.asn if self.info else None
 
     @property
+    def network(self) -> str | None:
+        """The network owner: its AS number when known, else its organisation name."""
+        if self.info is None:
+            return None
+        if self.info.asn is not None:
+            return f"AS{self.info.asn}"
+        return self.info.as_org.strip().lower() if self.info.as_org else None
+
+    @property
     def network_kind(self) -> str:
         return self.info.network_kind if self.info else "unknown"
 
@@ -94,13 +103,18 @@ class Baseline:
     devices: frozenset[str]
     ua_keys: frozenset[str]
     ips: frozenset[str]
-    asns: frozenset[int]
+    networks: frozenset[str]
     countries: frozenset[str]
     anonymising_share: float  # share of accesses from hosting / VPN / Tor networks
 
     @property
     def established(self) -> bool:
         return self.accesses >= MIN_BASELINE_ACCESSES and self.days >= 2
+
+    @property
+    def exists(self) -> bool:
+        """Some earlier use of the account by someone else to compare with."""
+        return self.accesses > 0
 
 
 def _access(kind: str, record: Any, infos: Mapping[str, IpInfo]) -> Access:
@@ -148,22 +162,51 @@ def _actor_key(access: Access, session_owner: Mapping[str, str],
         when, key = ip_owner[access.ip]
         if access.ts - when <= IP_OWNER_SPAN:
             return key
-    if access.ua_key and access.asn is not None:
-        return f"browser:{access.ua_key}@AS{access.asn}"
+    if access.ua_key and access.network:
+        return f"browser:{access.ua_key}@{access.network}"
     if access.ip:
         return f"ip:{access.ip}"
     return None
+
+
+class _Sessions:
+    """Which country each session was opened in, and devices whose session moved abroad."""
+
+    def __init__(self) -> None:
+        self.opened_in: dict[str, str | None] = {}
+        self.moved: dict[str, tuple[str, str]] = {}  # device key -> (actor key, country)
+
+    def see(self, access: Access, key: str) -> str:
+        """The actor key for this access: a moved session is an actor of its own."""
+        if access.kind == "login":
+            self.moved.pop(key, None)
+            if access.session_id:
+                self.opened_in.setdefault(access.session_id, access.country)
+            return key
+        sid = access.session_id
+        opened = self.opened_in.get(sid) if sid else None
+        if access.kind == "session_refresh" and sid and opened and access.country \
+                and access.country != opened:
+            self.moved[key] = (f"session:{sid}@{access.country}", access.country)
+        moved = self.moved.get(key)
+        if moved and access.country == moved[1]:
+            return moved[0]
+        return key
 
 
 def group_actors(accesses: Iterable[Access]) -> dict[str, Actor]:
     """Accesses grouped by who made them; an access with no clue at all is left out.
 
     An access without a device id belongs to the device whose login opened its
-    session, else to the device last seen on its IP within a day.
+    session, else to the device last seen on its IP within a day. A session used
+    from another country than the one it was opened in, with no new sign-in, is
+    an actor of its own until the device signs in again: a stolen session token
+    carries the device id with it.
     """
     actors: dict[str, Actor] = {}
     session_owner: dict[str, str] = {}
     ip_owner: dict[str, tuple[datetime, str]] = {}
+    sessions = _Sessions()
     for access in accesses:
         key = _actor_key(access, session_owner, ip_owner)
         if key is None:
@@ -172,6 +215,7 @@ def group_actors(accesses: Iterable[Access]) -> dict[str, Actor]:
             session_owner.setdefault(access.session_id, key)
         if access.ip and access.device_id:
             ip_owner[access.ip] = (access.ts, key)
+        key = sessions.see(access, key)
         actors.setdefault(key, Actor(key)).accesses.append(access)
     return actors
 
@@ -181,8 +225,7 @@ def baseline_before(accesses: list[Access], when: datetime, exclude: str | None,
     """The account's habits from accesses before `when`, leaving out one actor's own."""
     excluded = {id(a) for a in actors[exclude].accesses} if exclude and exclude in actors \
         else set()
-    prior = [a for a in accesses if a.ts < when and id(a) not in excluded
-             and a.kind in ("login", "session_refresh", "security")]
+    prior = [a for a in accesses if a.ts < when and id(a) not in excluded]
     days = {a.ts.date() for a in prior}
     anonymising = sum(1 for a in prior if a.info is not None and a.info.anonymising)
     return Baseline(
@@ -191,7 +234,7 @@ def baseline_before(accesses: list[Access], when: datetime, exclude: str | None,
         devices=frozenset(a.device_id for a in prior if a.device_id),
         ua_keys=frozenset(a.ua_key for a in prior if a.ua_key),
         ips=frozenset(a.ip for a in prior if a.ip),
-        asns=frozenset(a.asn for a in prior if a.asn is not None),
+        networks=frozenset(a.network for a in prior if a.network),
         countries=frozenset(a.country for a in prior if a.country),
         anonymising_share=anonymising / len(prior) if prior else 0.0,
     )

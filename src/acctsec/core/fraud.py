@@ -71,6 +71,8 @@ def fraud_signals(
     signals += mule_signals(ctx)
     signals += chargeback_signals(ctx)
     signals += stolen_funds_signals(ctx)
+    if not any(s.direction == FRAUD and s.weight >= 1.0 for s in signals):
+        signals += household_scale(ctx)
     return signals
 
 
@@ -87,8 +89,6 @@ def ring_signals(ctx: _Ctx) -> list[Signal]:
     out += shared_mailbox_or_phone(ctx)
     out += shared_payout(ctx)
     out += referral_ring(ctx)
-    if not out:
-        out += household_scale(ctx)
     return out
 
 
@@ -156,25 +156,40 @@ def _member_first(shared: SharedValue, uid: str) -> datetime | None:
 
 
 def lookalike_identities(ctx: _Ctx) -> list[Signal]:
+    """E-mails made from one pattern. Alone weak (people share names); with a shared
+    device or payout address, or opened in the same week, the mark of one operator."""
     edges = [e for e in ctx.links.edges_of(ctx.uid) if e.via == "email_lookalike"]
     if not edges:
         return []
     others = sorted({e.other(ctx.uid) for e in edges})
     burst = _burst(ctx, [ctx.uid, *others])
-    together = ctx.uid in burst and len(burst) >= 3
-    weight = min(2.5, sum(e.weight for e in edges)) + (0.5 if together else 0.0)
-    if len(others) == 1 and not together:
-        weight = min(weight, 0.7)
-    pairs = [e.detail.get("emails") for e in edges]
+    corroborated = sorted(
+        u for u in others if _identity_linked(ctx, u, exclude={"email_lookalike"})
+        or _shared_payout_with(ctx, u) or (u in burst and len(burst) >= 3)
+    )
+    if corroborated:
+        weight = min(2.5, sum(e.weight for e in edges if e.other(ctx.uid) in corroborated))
+        weight += 0.5 if ctx.uid in burst and len(burst) >= 3 else 0.0
+    else:
+        weight = 0.3
+    text = f"{len(others)} other account(s) use e-mail addresses made from the same pattern"
+    if corroborated:
+        text += f"; {len(corroborated)} of them also share a device, payout or sign-up week"
+    else:
+        text += ", and nothing else: namesakes look like this"
     return [Signal(
         "lookalike_identities", "high" if weight >= 2.0 else "medium" if weight >= 1.0 else "low",
-        FRAUD, round(weight, 2),
-        f"{len(others)} other account(s) use e-mail addresses made from the same pattern"
-        + (f"; {len(burst)} were opened within {CREATION_BURST.days} days" if together else ""),
-        evidence={"uids": others, "pairs": pairs,
+        FRAUD, round(weight, 2), text,
+        evidence={"uids": others, "corroborated": corroborated,
+                  "pairs": [e.detail.get("emails") for e in edges],
                   "reasons": sorted({str(e.detail.get("reason")) for e in edges}),
                   "opened_together": burst},
     )]
+
+
+def _shared_payout_with(ctx: _Ctx, other: str) -> bool:
+    return any(e.via == "withdrawal_address" for e in ctx.links.edges_of(ctx.uid)
+               if e.touches(other))
 
 
 def shared_mailbox_or_phone(ctx: _Ctx) -> list[Signal]:
@@ -182,11 +197,17 @@ def shared_mailbox_or_phone(ctx: _Ctx) -> list[Signal]:
     for family in ("email", "phone"):
         for shared in ctx.links.shared_by(family, ctx.uid):
             others = sorted(shared.uids() - {ctx.uid})
-            weight = 2.5 if len(others) >= 2 else 1.5
+            edges = [e for e in ctx.links.edges_of(ctx.uid) if e.via == family
+                     and e.value == shared.value]
+            recycled = bool(edges) and all(e.weight < 1.5 for e in edges)
+            weight = 0.5 if recycled else 2.5 if len(others) >= 2 else 1.5
+            text = (f"the {'mailbox' if family == 'email' else 'phone number'} "
+                    f"{shared.value!r} is (or was) on {len(others) + 1} accounts")
+            text += (": used years apart, as when a number or address is re-issued" if recycled
+                     else ": one person, several accounts")
             out.append(Signal(
-                f"shared_{family}", "high" if weight >= 2.5 else "medium", FRAUD, weight,
-                f"the {'mailbox' if family == 'email' else 'phone number'} {shared.value!r} "
-                f"is (or was) on {len(others) + 1} accounts: one person, several accounts",
+                f"shared_{family}", "high" if weight >= 2.5 else "medium" if weight >= 1.5
+                else "low", FRAUD, weight, text,
                 ts=_member_first(shared, ctx.uid),
                 evidence={family: shared.value, "uids": others},
             ))
@@ -211,9 +232,12 @@ def shared_payout(ctx: _Ctx) -> list[Signal]:
     return out
 
 
-def _identity_linked(ctx: _Ctx, other: str) -> bool:
+def _identity_linked(
+    ctx: _Ctx, other: str, exclude: frozenset[str] | set[str] = frozenset()
+) -> bool:
+    """Joined to `other` by a device, mailbox, phone or look-alike e-mail."""
     return any(
-        e.via in IDENTITY_VIAS and e.via != "withdrawal_address"
+        e.via in IDENTITY_VIAS and e.via != "withdrawal_address" and e.via not in exclude
         for e in ctx.links.edges_of(ctx.uid) if e.touches(other)
     )
 
@@ -305,8 +329,15 @@ def _pass_through(txs: list[Transaction]) -> tuple[Decimal, Decimal]:
 def mule_signals(ctx: _Ctx) -> list[Signal]:
     txs = list(ctx.records.transactions)
     group = _identity_group(ctx)
-    sources = {s for t in txs if t.is_inflow and t.settled and (s := _source(t))}
-    unrelated = {s for s in sources if not (s.startswith("uid:") and s[4:] in group)}
+    uses: dict[str, int] = {}
+    for t in txs:
+        if t.is_inflow and t.settled and (source := _source(t)):
+            uses[source] = uses.get(source, 0) + 1
+    # A wallet that pays in again and again is the holder's own (a trader's DeFi
+    # wallets); a mule's senders are different victims or customers each time.
+    recurring = {s for s, n in uses.items() if s.startswith("address:") and n >= 3}
+    unrelated = {s for s in uses if s not in recurring
+                 and not (s.startswith("uid:") and s[4:] in group)}
     destinations = {d for t in txs if t.is_outflow and t.settled and (d := _destination(t))}
     total_in, quick_out = _pass_through(txs)
     out = list(taken_over_inflows(ctx))
@@ -322,7 +353,8 @@ def mule_signals(ctx: _Ctx) -> list[Signal]:
         f"{len(unrelated)} unrelated sources paid in ${total_in:,.0f}; {ratio:.0%} left again "
         f"within {PASS_THROUGH_WINDOW.seconds // 3600 or 24} h to {len(destinations)} "
         "destination(s): money passes through, as through a mule",
-        evidence={"sources": sorted(unrelated), "destinations": sorted(destinations),
+        evidence={"sources": sorted(unrelated), "recurring_own_sources": sorted(recurring),
+                  "destinations": sorted(destinations),
                   "usd_in": str(total_in), "usd_out_quickly": str(quick_out),
                   "pass_through_ratio": str(ratio.quantize(Decimal("0.01")))},
     ))

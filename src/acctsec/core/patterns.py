@@ -23,6 +23,9 @@ GUESSING_SPAN = timedelta(hours=1)
 # allowing for the geolocation error of both IPs.
 TRAVEL_MAX_KMH = 900.0
 TRAVEL_MIN_KM = 500.0
+# Mobile carriers route many cities' traffic through a few gateways, so a phone's
+# IP says little more than its country: within one country, no travel finding.
+MOBILE_ACCURACY_KM = 2000.0
 
 
 def _ev(login: Login, info: IpInfo | None) -> dict[str, Any]:
@@ -53,12 +56,13 @@ def session_hijack_signals(records: AccountRecords,
         origin = opened.get(sid)
         if origin is None or login.event != "session_refresh":
             continue
-        why = _elsewhere(origin, login, infos)
+        found = _elsewhere(origin, login, infos)
         place = login.device_id or login.ip
-        if why and (sid, place) not in flagged:
+        if found and (sid, place) not in flagged:
+            why, weight = found
             flagged.add((sid, place))
             out.append(Signal(
-                "session_hijack", "critical", TAKEOVER, 3.0,
+                "session_hijack", "critical", TAKEOVER, weight,
                 f"session {sid} opened by a login on {origin.ts:%Y-%m-%d %H:%M} was used "
                 f"{why} with no new login: a stolen session token or cookie",
                 login.ts,
@@ -68,17 +72,24 @@ def session_hijack_signals(records: AccountRecords,
     return out
 
 
-def _elsewhere(origin: Login, later: Login, infos: Mapping[str, IpInfo]) -> str | None:
-    """Why `later` cannot be the device that opened the session, or None."""
+def _elsewhere(origin: Login, later: Login, infos: Mapping[str, IpInfo],
+               ) -> tuple[str, float] | None:
+    """Why `later` cannot be the device that opened the session, and how sure, or None."""
     if origin.device_id and later.device_id and origin.device_id != later.device_id:
-        return f"from another device ({later.device_id})"
+        return f"from another device ({later.device_id})", 3.0
     if origin.user_agent and later.user_agent and origin.user_agent != later.user_agent \
             and not later.device_id:
-        return "from another browser"
+        return "from another browser", 3.0
     a, b = infos.get(origin.ip or ""), infos.get(later.ip or "")
-    if a and b and a.country and b.country and a.country != b.country and a.asn != b.asn \
-            and not (origin.device_id and origin.device_id == later.device_id):
-        return f"from another country and network ({b.country}, AS{b.asn})"
+    if not (a and b and a.country and b.country and a.country != b.country):
+        return None
+    if b.anonymising and not a.anonymising:
+        # A stolen cookie carries the device id with it; a phone moving between
+        # networks does not jump into a data centre abroad.
+        return (f"from a {b.network_kind} network in {b.country} ({b.as_org or '?'}), "
+                f"though it was opened in {a.country}"), 2.0
+    if a.asn != b.asn and not (origin.device_id and origin.device_id == later.device_id):
+        return f"from another country and network ({b.country}, {b.as_org or '?'})", 2.0
     return None
 
 
@@ -159,8 +170,12 @@ def _travel(prev: Access, cur: Access) -> Signal | None:
     if a is None or b is None or a.lat is None or a.lon is None or b.lat is None \
             or b.lon is None:
         return None
+    mobile = "mobile" in (a.network_kind, b.network_kind)
+    if mobile and a.country == b.country:
+        return None
     distance = haversine_km(a.lat, a.lon, b.lat, b.lon)
-    slack = (a.accuracy_km or COUNTRY_ACCURACY_KM) + (b.accuracy_km or COUNTRY_ACCURACY_KM)
+    slack = sum(max(i.accuracy_km or COUNTRY_ACCURACY_KM,
+                    MOBILE_ACCURACY_KM if i.network_kind == "mobile" else 0.0) for i in (a, b))
     effective = distance - slack
     hours = max((cur.ts - prev.ts).total_seconds() / 3600, 1 / 60)
     speed = effective / hours

@@ -63,12 +63,14 @@ class ActorFindings:
 
 
 def history_factor(baseline: Baseline) -> float:
-    """How much novelty means given the history: after 2 logins little, after 20+ fully.
+    """How much novelty means given the history: half after one access, fully after 20+.
 
     This is the smoothing of Freeman et al. (NDSS 2016): the likelihood of a value
-    the user never used falls with the number of observations of that user.
+    the user never used falls with the number of observations of that user. Half
+    weight remains with a thin history because most exchange accounts sign in
+    rarely, and a takeover of a quiet account is no less a takeover.
     """
-    return min(1.0, math.log1p(baseline.accesses) / math.log1p(20))
+    return 0.5 + 0.5 * min(1.0, math.log1p(baseline.accesses) / math.log1p(20))
 
 
 def _window(actor: Actor) -> list[Access]:
@@ -94,7 +96,12 @@ def novelty_signals(actor: Actor, baseline: Baseline) -> list[Signal]:
     out: list[Signal] = []
     base_ev: dict[str, Any] = {"first_access": first.where(), "baseline": _baseline_ev(baseline)}
     is_device = actor.key.startswith("device:")
-    if is_device or (first.ua_key and first.ua_key not in baseline.ua_keys):
+    if actor.key.startswith("session:"):
+        out.append(_sig("session_moved", 1.0, f"session {first.session_id} was used from "
+                        f"{first.country} with no new sign-in, though it was opened elsewhere: "
+                        "a stolen session token carries the device id with it",
+                        first.ts, actor, **base_ev))
+    elif is_device or (first.ua_key and first.ua_key not in baseline.ua_keys):
         what = f"device {first.device_id}" if is_device else f"browser {first.ua_key}"
         out.append(_sig("new_device", 1.0 * factor,
                         f"{what} never used on this account in {baseline.accesses} earlier "
@@ -106,29 +113,30 @@ def novelty_signals(actor: Actor, baseline: Baseline) -> list[Signal]:
 
 def _baseline_ev(b: Baseline) -> dict[str, Any]:
     return {"accesses": b.accesses, "days": b.days, "devices": len(b.devices),
-            "countries": sorted(b.countries), "asns": sorted(b.asns)}
+            "countries": sorted(b.countries), "networks": sorted(b.networks)}
 
 
 def _network_novelty(actor: Actor, seen: list[Access], baseline: Baseline,
                      factor: float) -> list[Signal]:
     out: list[Signal] = []
     known_ip = [a for a in seen if a.ip in baseline.ips]
-    new_asn = [a for a in seen if a.asn is not None and a.asn not in baseline.asns]
+    new_net = [a for a in seen if a.network and a.network not in baseline.networks]
     new_country = [a for a in seen if a.country and a.country not in baseline.countries]
     if known_ip:
         a = known_ip[0]
         out.append(_sig("known_network", -0.8, f"used from {a.ip}, an IP this account has "
                         "used before (home or office network)", a.ts, actor, BENIGN,
                         access=a.where()))
-    elif new_asn:
-        a = new_asn[0]
+    elif new_net:
+        a = new_net[0]
         mobile = a.network_kind == "mobile" and a.country in baseline.countries
         weight = (0.3 if mobile else 0.8) * factor
         org = a.info.as_org if a.info else ""
-        out.append(_sig("new_network", weight, f"network AS{a.asn} {org}"
+        asn = f"AS{a.asn} " if a.asn is not None else ""
+        out.append(_sig("new_network", weight, f"network {asn}{org}"
                         f" ({a.network_kind}) never seen on this account before"
                         + (" - a mobile carrier in a familiar country" if mobile else ""),
-                        a.ts, actor, access=a.where(), known_asns=sorted(baseline.asns)))
+                        a.ts, actor, access=a.where(), known_networks=sorted(baseline.networks)))
     if new_country:
         a = new_country[0]
         known = ", ".join(sorted(baseline.countries))
@@ -251,16 +259,18 @@ def money_signals(actor: Actor, outflows: list[Transaction], history: list[Trans
                   security: list[SecurityEvent]) -> list[Signal]:
     """Withdrawals by this actor: to new destinations, and how much of the balance."""
     out: list[Signal] = []
+    paid: set[str] = set()
     for tx in outflows:
+        dest = tx.address or tx.counterparty_uid or ""
+        if dest in paid:
+            continue  # the first payment to a destination is the finding
+        paid.add(dest)
         known = _known_destination(tx, history, security, actor)
-        ev = _tx_ev(tx)
         if known:
             out.append(_sig("known_destination", -0.5, f"{tx.kind} to {known}", tx.ts, actor,
-                            BENIGN, transaction=ev))
+                            BENIGN, transaction=_tx_ev(tx)))
         else:
-            out.append(_sig("withdrawal_to_new_address", 1.5, f"{tx.kind} of {tx.amount} "
-                            f"{tx.asset} to {_dest(tx)}, never paid before and not an "
-                            "established whitelist entry", tx.ts, actor, transaction=ev))
+            out.append(_new_destination(tx, actor, history))
     drain = _drain(outflows, history)
     if drain is not None:
         share, moved, balance, unit = drain
@@ -269,6 +279,23 @@ def money_signals(actor: Actor, outflows: list[Transaction], history: list[Trans
                         moved=str(moved), balance=str(balance), unit=unit,
                         share=round(float(share), 3)))
     return out
+
+
+# Someone who must cash out before the owner notices withdraws within hours of
+# first getting in; an owner's new phone is used for weeks before it pays anyone.
+QUICK_CASHOUT = timedelta(hours=24)
+
+
+def _new_destination(tx: Transaction, actor: Actor, history: list[Transaction]) -> Signal:
+    quick = tx.ts - actor.first_seen <= QUICK_CASHOUT
+    paid_before = any(t.is_outflow and t.ts < actor.first_seen for t in history)
+    weight = (1.5 if quick else 1.0) * (1.0 if paid_before else 0.7)
+    when = (f"{_span(tx.ts - actor.first_seen)} after this device first appeared" if quick
+            else "")
+    habit = "" if paid_before else "; the account had no earlier withdrawals to compare with"
+    return _sig("withdrawal_to_new_address", weight, f"{tx.kind} of {tx.amount} {tx.asset} to "
+                f"{_dest(tx)}, never paid before and not an established whitelist entry"
+                + (f", {when}" if when else "") + habit, tx.ts, actor, transaction=_tx_ev(tx))
 
 
 def _dest(tx: Transaction) -> str:
@@ -337,11 +364,43 @@ def findings_for(actor: Actor, accesses: list[Access], actors: Mapping[str, Acto
                  security: list[SecurityEvent]) -> ActorFindings | None:
     """All signals about one actor, or None when it is part of the account's baseline."""
     baseline = baseline_before(accesses, actor.first_seen, actor.key, actors)
-    if not baseline.established or actor.key == "":
+    if not baseline.exists:
         return None
     found = ActorFindings(actor, baseline)
     found.access.extend(novelty_signals(actor, baseline))
     for s in security_signals(actor, baseline):
         (found.access if s.id == "sms_reset_new_device" else found.actions).append(s)
     found.actions.extend(money_signals(actor, outflows, history, security))
+    found.access.extend(control_then_cashout(actor, found.actions))
     return found
+
+
+# Owners change their e-mail, phone or second factor now and then, and withdraw
+# now and then; doing both within a day, to a destination never paid before, is
+# what someone does who must cash out before the owner notices.
+CASHOUT_SPAN = timedelta(hours=24)
+LOCKOUT_EVENTS = frozenset({"email_change", "phone_change", "password_change", "password_reset",
+                            "mfa_disable", "mfa_reset", "anti_phishing_change",
+                            "withdrawal_whitelist_off"})
+
+
+def control_then_cashout(actor: Actor, actions: list[Signal]) -> list[Signal]:
+    changes = [s for s in actions if s.id == "security_change"
+               and s.evidence.get("event") in LOCKOUT_EVENTS and s.ts]
+    cashouts = [s for s in actions if s.id == "withdrawal_to_new_address" and s.ts]
+    for change in changes:
+        for cash in cashouts:
+            assert change.ts is not None and cash.ts is not None
+            if timedelta(0) <= cash.ts - change.ts <= CASHOUT_SPAN:
+                gap = cash.ts - change.ts
+                return [_sig("control_then_cashout", 1.0,
+                             f"{change.evidence.get('event')} followed {_span(gap)} later by a "
+                             "withdrawal to a destination never paid before",
+                             cash.ts, actor, change_ts=change.ts.isoformat(),
+                             withdrawal_ts=cash.ts.isoformat())]
+    return []
+
+
+def _span(gap: timedelta) -> str:
+    minutes = gap.total_seconds() / 60
+    return f"{minutes:.0f} min" if minutes < 120 else f"{minutes / 60:.1f} h"

@@ -15,8 +15,8 @@ LABELS = ("takeover", "fraud", "suspicious", "clear")
 # a new withdrawal address, or a withdrawal to a never-paid address).
 UNFAMILIAR = 1.5
 HOSTILE_ACTION = 1.5
-# Strong access evidence with nothing done yet still needs a person's look.
-SUSPICIOUS_ACCESS = 2.5
+# Strong evidence short of the takeover chain still needs a person's look.
+SUSPICIOUS_SCORE = 3.0
 FRAUD_THRESHOLD = 3.0
 SUSPICIOUS_FRAUD = 1.5
 # Risk approaches 100 as evidence grows: score 3 -> 63, 6 -> 86, 9 -> 95.
@@ -45,8 +45,7 @@ class Scores:
 
 def actor_score(found: ActorFindings) -> float:
     """Access evidence plus what the actor did; a familiar actor's deeds hardly count."""
-    action = found.action_score
-    return found.access_score + (action if found.unfamiliar else 0.3 * max(action, 0.0))
+    return found.access_score + (found.action_score if found.unfamiliar else 0.0)
 
 
 def score(findings: list[ActorFindings], signals: list[Signal]) -> Scores:
@@ -80,9 +79,8 @@ def decide(s: Scores, not_checked: list[NotChecked], history_ok: bool) -> Verdic
         label = "takeover"
     elif s.fraud >= FRAUD_THRESHOLD:
         label = "fraud"
-    elif s.takeover >= SUSPICIOUS_ACCESS or s.fraud >= SUSPICIOUS_FRAUD or (
-        s.top_actor is not None and s.top_actor.action_score >= HOSTILE_ACTION
-        and s.top_actor.access_score >= 1.0
+    elif s.takeover >= SUSPICIOUS_SCORE or s.fraud >= SUSPICIOUS_FRAUD or (
+        s.top_actor is not None and s.top_actor.unfamiliar and s.top_actor.action_score >= 0.5
     ):
         label = "suspicious"
     else:
