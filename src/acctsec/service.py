@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from acctsec.config import Settings
 from acctsec.core.investigation import Inputs, run
 from acctsec.core.report import Report
-from acctsec.core.signals import NotChecked
+from acctsec.core.signals import NotChecked, Signal
 from acctsec.errors import InputError
 from acctsec.intel.interface import IpInfo, IpIntel
 from acctsec.model import AccountRecords, GeoHint, PopulationQuery
@@ -65,15 +66,30 @@ def investigate(settings: Settings, source: LogSource, uid: str, *,
     infos = enrich_ips(intel, account_ips(records), ip_hints(records))
     population = source.population(population_query(records))
     not_checked = _not_checked(infos)
+    fraud, linked, skipped = fraud_evidence(source, records)
     return run(Inputs(
         records=records, ip_info=infos, population=population,
         generated_at=datetime.now(UTC), since=since, until=until,
-        not_checked=not_checked,
+        extra_signals=fraud, linked_accounts=linked,
+        not_checked=not_checked + skipped,
         stats={"logins": len(records.logins), "security_events": len(records.security_events),
                "transactions": len(records.transactions), "ips": len(infos),
                "population_logins": population.total_logins,
                "skipped_rows": len(records.problems)},
     ))
+
+
+def fraud_evidence(source: LogSource, records: AccountRecords,
+                   ) -> tuple[list[Signal], list[dict[str, Any]], list[NotChecked]]:
+    """Signals from the accounts linked to this one, and the linked accounts themselves."""
+    from acctsec.core.fraud import fraud_signals, linked_accounts
+    from acctsec.link.context import build_link_context
+    from acctsec.sources.folder import FolderSource
+
+    if not isinstance(source, FolderSource):
+        return [], [], [NotChecked("linking", f"not supported for source {source.name}")]
+    context = build_link_context(source.folder, records.account.uid, depth=1)
+    return fraud_signals(records, context), linked_accounts(context), []
 
 
 def _not_checked(infos: Mapping[str, IpInfo]) -> list[NotChecked]:

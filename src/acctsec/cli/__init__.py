@@ -2,16 +2,13 @@
 
 import sys
 
-from acctsec.cli import _app
+from acctsec.cli import _app, intel_cmd, investigate, ip, link, trace
 from acctsec.cli._app import app
 
-# Each module registers its commands on `app` when imported.
-from acctsec.cli import intel_cmd as _intel_cmd  # noqa: E402, F401, I001
-from acctsec.cli import investigate as _investigate  # noqa: E402, F401, I001
-from acctsec.cli import ip as _ip  # noqa: E402, F401
-from acctsec.cli import trace as _trace  # noqa: E402, F401
+# Importing a command module registers its commands on `app`.
+COMMAND_MODULES = (investigate, trace, link, ip, intel_cmd)
 
-__all__ = ["app", "main"]
+__all__ = ["COMMAND_MODULES", "app", "main"]
 
 
 def main() -> None:

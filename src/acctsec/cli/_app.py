@@ -29,16 +29,21 @@ def say(message: str) -> None:
     sys.stderr.flush()
 
 
-def __getattr__(name: str) -> Any:
-    """`err_console`, a rich Console on stderr, made on first use (rich is slow to import)."""
-    if name == "err_console":
-        from rich.console import Console
+class _StderrConsole:
+    """A rich Console on stderr, made on first use: importing rich costs ~0.1 s."""
 
-        console = Console(stderr=True, highlight=False, markup=False, emoji=False,
-                          soft_wrap=True)
-        globals()["err_console"] = console
-        return console
-    raise AttributeError(name)
+    _console: Any = None
+
+    def __getattr__(self, name: str) -> Any:
+        if self._console is None:
+            from rich.console import Console
+
+            self._console = Console(stderr=True, highlight=False, markup=False, emoji=False,
+                                    soft_wrap=True)
+        return getattr(self._console, name)
+
+
+err_console: Any = _StderrConsole()
 
 
 @app.callback()

@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 import typer
-from rich.console import Console
 
 from acctsec.cli._app import app, config_path, err_console
 from acctsec.config import load_settings
@@ -105,6 +104,8 @@ def trace_command(
         result = trace(client, txhash, options, lambda a: index.lookup(a, net.family))
     formatter = FORMATTERS[out_format]
     if formatter is None:
+        from rich.console import Console
+
         render_tree(result, Console(highlight=False, markup=False, emoji=False))
     else:
         typer.echo(formatter(result), nl=False)

@@ -80,12 +80,11 @@ def actions_for(verdict: Verdict, signals: list[Signal], attack: str | None) -> 
     if verdict.label == "takeover":
         return _takeover_actions(signals, attack)
     if verdict.label == "fraud":
-        return [
-            Action("freeze_account", "the holder appears to be the bad actor"),
-            Action("hold_funds", "keep the balance until the review ends"),
-            Action("review_linked_accounts", "apply the same review to linked accounts"),
-            Action("file_report", "consider a suspicious-activity report"),
-        ]
+        from acctsec.core.fraud import fraud_actions
+
+        found = [Action(a["action"], a["reason"]) for a in fraud_actions(signals)]
+        return found or [Action("freeze_account", "the holder appears to be the bad actor"),
+                         Action("hold_funds", "keep the balance until the review ends")]
     if verdict.label == "suspicious":
         return [Action("manual_review", "evidence is not enough either way"),
                 Action("contact_customer", "confirm the unfamiliar activity over a channel "
