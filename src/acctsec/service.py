@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,7 @@ from acctsec.core.report import Report
 from acctsec.core.signals import NotChecked, Signal
 from acctsec.errors import InputError
 from acctsec.intel.interface import IpInfo, IpIntel
-from acctsec.model import AccountRecords, GeoHint, PopulationQuery
+from acctsec.model import AccountRecords, GeoHint, PopulationQuery, PopulationStats
 from acctsec.sources.interface import LogSource
 
 
@@ -55,6 +56,15 @@ def population_query(records: AccountRecords) -> PopulationQuery:
     )
 
 
+@dataclass(frozen=True)
+class FraudEvidence:
+    """What account linking found: fraud signals, linked accounts, what it could not check."""
+
+    signals: list[Signal] = field(default_factory=list)
+    linked: list[dict[str, Any]] = field(default_factory=list)
+    not_checked: list[NotChecked] = field(default_factory=list)
+
+
 def investigate(settings: Settings, source: LogSource, uid: str, *,
                 since: datetime | None = None, until: datetime | None = None,
                 intel: IpIntel | None = None) -> Report:
@@ -62,16 +72,24 @@ def investigate(settings: Settings, source: LogSource, uid: str, *,
     from acctsec.intel.ip import OfflineIpIntel
 
     records = source.account(uid)
-    intel = intel or OfflineIpIntel(settings)
-    infos = enrich_ips(intel, account_ips(records), ip_hints(records))
     population = source.population(population_query(records))
-    not_checked = _not_checked(infos)
-    fraud, linked, skipped = fraud_evidence(source, records)
+    return assess(records, population, intel or OfflineIpIntel(settings),
+                  fraud_evidence(source, records), since=since, until=until)
+
+
+def assess(records: AccountRecords, population: PopulationStats, intel: IpIntel,
+           fraud: FraudEvidence, *, since: datetime | None = None,
+           until: datetime | None = None, generated_at: datetime | None = None) -> Report:
+    """The report on one account from its records and what was gathered around them.
+
+    `investigate` and batch runs both end here, so they reach the same verdicts.
+    """
+    infos = enrich_ips(intel, account_ips(records), ip_hints(records))
     return run(Inputs(
         records=records, ip_info=infos, population=population,
-        generated_at=datetime.now(UTC), since=since, until=until,
-        extra_signals=fraud, linked_accounts=linked,
-        not_checked=not_checked + skipped,
+        generated_at=generated_at or datetime.now(UTC), since=since, until=until,
+        extra_signals=fraud.signals, linked_accounts=fraud.linked,
+        not_checked=_not_checked(infos) + fraud.not_checked,
         stats={"logins": len(records.logins), "security_events": len(records.security_events),
                "transactions": len(records.transactions), "ips": len(infos),
                "population_logins": population.total_logins,
@@ -79,17 +97,17 @@ def investigate(settings: Settings, source: LogSource, uid: str, *,
     ))
 
 
-def fraud_evidence(source: LogSource, records: AccountRecords,
-                   ) -> tuple[list[Signal], list[dict[str, Any]], list[NotChecked]]:
+def fraud_evidence(source: LogSource, records: AccountRecords) -> FraudEvidence:
     """Signals from the accounts linked to this one, and the linked accounts themselves."""
     from acctsec.core.fraud import fraud_signals, linked_accounts
     from acctsec.link.context import build_link_context
     from acctsec.sources.folder import FolderSource
 
     if not isinstance(source, FolderSource):
-        return [], [], [NotChecked("linking", f"not supported for source {source.name}")]
+        return FraudEvidence(not_checked=[NotChecked("linking", "not supported for source "
+                                                     f"{source.name}")])
     context = build_link_context(source.folder, records.account.uid, depth=1)
-    return fraud_signals(records, context), linked_accounts(context), []
+    return FraudEvidence(fraud_signals(records, context), linked_accounts(context))
 
 
 def _not_checked(infos: Mapping[str, IpInfo]) -> list[NotChecked]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from acctsec.core.signals import Signal
+from acctsec.core.signals import FRAUD, TAKEOVER, Signal
 from acctsec.core.verdict import Scores, Verdict
 
 
@@ -130,7 +130,9 @@ ATTACK_NAMES = {
 
 def summary(verdict: Verdict, signals: list[Signal], attack: str | None) -> str:
     """One or two sentences an analyst can paste into a case note."""
-    top = sorted((s for s in signals if s.weight > 0), key=lambda s: -s.weight)[:3]
+    wanted = FRAUD if verdict.label == "fraud" else TAKEOVER
+    pointing = [s for s in signals if s.weight > 0 and s.direction == wanted]
+    top = sorted(pointing or [s for s in signals if s.weight > 0], key=lambda s: -s.weight)[:3]
     because = "; ".join(s.explanation for s in top)
     if verdict.label == "takeover":
         how = ATTACK_NAMES.get(attack or "", "an unfamiliar device")
