@@ -73,8 +73,12 @@ def investigate(settings: Settings, source: LogSource, uid: str, *,
 
     records = source.account(uid)
     population = source.population(population_query(records))
-    return assess(records, population, intel or OfflineIpIntel(settings),
-                  fraud_evidence(source, records), since=since, until=until)
+    labels, unchecked = deposit_attribution(settings, records)
+    fraud = fraud_evidence(source, records, labels)
+    fraud.not_checked.extend(unchecked)
+    report = assess(records, population, intel or OfflineIpIntel(settings), fraud,
+                    since=since, until=until)
+    return with_funds(settings, report, records)
 
 
 def assess(records: AccountRecords, population: PopulationStats, intel: IpIntel,
@@ -97,7 +101,8 @@ def assess(records: AccountRecords, population: PopulationStats, intel: IpIntel,
     ))
 
 
-def fraud_evidence(source: LogSource, records: AccountRecords) -> FraudEvidence:
+def fraud_evidence(source: LogSource, records: AccountRecords,
+                   address_labels: Mapping[str, str] | None = None) -> FraudEvidence:
     """Signals from the accounts linked to this one, and the linked accounts themselves."""
     from acctsec.core.fraud import fraud_signals, linked_accounts
     from acctsec.link.context import build_link_context
@@ -107,18 +112,66 @@ def fraud_evidence(source: LogSource, records: AccountRecords) -> FraudEvidence:
         return FraudEvidence(not_checked=[NotChecked("linking", "not supported for source "
                                                      f"{source.name}")])
     context = build_link_context(source.folder, records.account.uid, depth=1)
-    return FraudEvidence(fraud_signals(records, context), linked_accounts(context))
+    signals = fraud_signals(records, context, address_labels=address_labels)
+    return FraudEvidence(signals, linked_accounts(context))
+
+
+def deposit_attribution(settings: Settings, records: AccountRecords,
+                        ) -> tuple[dict[str, str], list[NotChecked]]:
+    """Attribution categories (hack, scam, mixer, sanctioned, …) of deposit source addresses."""
+    from acctsec.chain.report import attribute_address, attribution_paths
+
+    deposits = [t for t in records.transactions if t.kind == "deposit" and t.address]
+    if not deposits:
+        return {}, []
+    if not any(attribution_paths(settings)):
+        return {}, [NotChecked("attribution", "no TagPack, OFAC or Forta data: run `acctsec "
+                               "intel update` or set tagpacks/ofac in the config")]
+    labels: dict[str, str] = {}
+    problems: set[str] = set()
+    for tx in deposits:
+        try:
+            found = attribute_address(settings, str(tx.address), tx.network or tx.asset)
+        except InputError as exc:
+            problems.add(str(exc))
+            continue
+        if found is not None:
+            labels[str(tx.address)] = found.category
+    return labels, [NotChecked("attribution", p) for p in sorted(problems)]
+
+
+# Withdrawals worth following on-chain: the ones the verdict rests on.
+TRACED_SIGNALS = frozenset({"withdrawal_to_new_address", "balance_drain", "shared_payout_address",
+                            "chargeback_fraud", "mule_pass_through"})
+
+
+def with_funds(settings: Settings, report: Report, records: AccountRecords) -> Report:
+    """The report with the on-chain endpoints of its suspicious withdrawals in `funds`."""
+    from dataclasses import replace
+
+    from acctsec.chain.report import trace_withdrawals
+
+    if report.verdict.label == "clear":
+        return report
+    hashes = {str(s.evidence.get("transaction", {}).get("txhash")) for s in report.signals
+              if s.id in TRACED_SIGNALS and isinstance(s.evidence.get("transaction"), dict)}
+    chosen = [t for t in records.transactions if t.kind == "withdrawal" and t.txhash in hashes]
+    if not chosen:
+        return report
+    funds, problems = trace_withdrawals(settings, chosen[:10])
+    unchecked = [NotChecked("funds", p.removeprefix("not checked: ").split(": ", 1)[-1])
+                 for p in problems]
+    unchecked = list(dict.fromkeys(unchecked))
+    return replace(report, funds=tuple(funds), not_checked=report.not_checked + tuple(unchecked))
 
 
 def _not_checked(infos: Mapping[str, IpInfo]) -> list[NotChecked]:
     """Each distinct reason an IP fact could not be checked, once, with how many IPs."""
-    reasons: dict[str, int] = {}
+    counts: dict[tuple[str, str], int] = {}
     for info in infos.values():
         for reason in info.not_checked:
-            key = reason.split(":", 1)[0] if ":" in reason else reason
-            reasons[key + "|" + reason] = reasons.get(key + "|" + reason, 0) + 1
-    out = []
-    for key, count in sorted(reasons.items()):
-        check, reason = key.split("|", 1)
-        out.append(NotChecked(check, f"{reason} ({count} IP{'s' if count != 1 else ''})"))
-    return out
+            check, _, why = reason.partition(": ")
+            key = (check, why) if why else ("ip", reason)
+            counts[key] = counts.get(key, 0) + 1
+    return [NotChecked(check, f"{why} ({n} IP{'s' if n != 1 else ''})")
+            for (check, why), n in sorted(counts.items())]

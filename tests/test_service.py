@@ -1,0 +1,61 @@
+"""investigate end to end through the service layer: attribution of deposits, funds tracing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from acctsec.config import load_settings
+from acctsec.service import investigate, open_source
+from conftest import SHARED
+
+TORNADO = "0x8589427373D6D84E98730D7795D8f6f8731FDA16"
+
+
+def write(folder: Path, deposit_from: str) -> Path:
+    folder.mkdir()
+    (folder / "accounts.csv").write_text("uid,email\n5,x@example.com\n", encoding="utf-8")
+    (folder / "transactions.csv").write_text(
+        "ts,uid,kind,asset,network,amount,usd_value,address,txhash,status\n"
+        f"2026-10-01T00:00:00Z,5,deposit,ETH,ETH,3,9000,{deposit_from},0x{'1' * 64},completed\n",
+        encoding="utf-8",
+    )
+    return folder
+
+
+def settings_for(tmp_path: Path, **env: str):  # type: ignore[no-untyped-def]
+    base = {"XDG_CONFIG_HOME": str(tmp_path), "ACCTSEC_DATA_DIR": str(tmp_path / "data"),
+            "ACCTSEC_CACHE_DIR": str(tmp_path / "cache")}
+    return load_settings(environ={**base, **env})
+
+
+def test_deposit_from_a_sanctioned_mixer_in_real_tagpacks_is_flagged(tmp_path: Path) -> None:
+    packs = SHARED / "data" / "tagpacks" / "packs"
+    if not packs.is_dir():
+        pytest.skip("../shared/data/tagpacks is absent")
+    settings = settings_for(tmp_path, ACCTSEC_TAGPACKS=str(packs))
+    folder = write(tmp_path / "src", TORNADO)
+    report = investigate(settings, open_source(settings, folder), "5")
+    flagged = [s for s in report.signals if s.id == "deposit_from_flagged_address"]
+    assert flagged, [s.id for s in report.signals]
+    # Tornado Cash is both a mixer and OFAC-sanctioned: the most severe attribution wins.
+    assert "sanctioned" in flagged[0].explanation
+    assert not [n for n in report.not_checked if n.check == "attribution"]
+
+
+def test_without_attribution_data_it_says_not_checked(tmp_path: Path) -> None:
+    settings = settings_for(tmp_path)
+    folder = write(tmp_path / "src", TORNADO)
+    report = investigate(settings, open_source(settings, folder), "5")
+    assert not [s for s in report.signals if s.id == "deposit_from_flagged_address"]
+    assert [n for n in report.not_checked if n.check == "attribution"]
+
+
+def test_takeover_withdrawals_offline_are_listed_as_not_traced(examples_dir: Path,
+                                                               tmp_path: Path) -> None:
+    settings = settings_for(tmp_path)
+    report = investigate(settings, open_source(settings, examples_dir), "10007")
+    assert report.verdict.label == "takeover"
+    funds = [n for n in report.not_checked if n.check == "funds"]
+    assert funds and all("offline" in n.reason for n in funds)
