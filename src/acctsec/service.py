@@ -105,13 +105,12 @@ def fraud_evidence(source: LogSource, records: AccountRecords,
                    address_labels: Mapping[str, str] | None = None) -> FraudEvidence:
     """Signals from the accounts linked to this one, and the linked accounts themselves."""
     from acctsec.core.fraud import fraud_signals, linked_accounts
-    from acctsec.link.context import build_link_context
     from acctsec.sources.folder import FolderSource
 
     if not isinstance(source, FolderSource):
         return FraudEvidence(not_checked=[NotChecked("linking", "not supported for source "
                                                      f"{source.name}")])
-    context = build_link_context(source.folder, records.account.uid, depth=1)
+    context = source.link_builder().build(records.account.uid, depth=1)
     signals = fraud_signals(records, context, address_labels=address_labels)
     return FraudEvidence(signals, linked_accounts(context))
 

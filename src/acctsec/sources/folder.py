@@ -123,6 +123,16 @@ class FolderSource:
         self.folder = folder
         self.strict = strict
         self.files = table_files(folder)
+        self._links: Any = None
+
+    def link_builder(self) -> Any:
+        """The account-linking query builder over this folder, opened once and reused."""
+        if self._links is None:
+            from acctsec.link.context import ContextBuilder
+            from acctsec.link.sql import open_source
+
+            self._links = ContextBuilder(open_source(self.folder), "usage")
+        return self._links
 
     @property
     def name(self) -> str:
