@@ -54,7 +54,9 @@ class Settings:
         return Path(user_data_dir("acctsec"))
 
 
-def default_config_path() -> Path:
+def default_config_path(env: Mapping[str, str] | None = None) -> Path:
+    if env is not None and env.get("XDG_CONFIG_HOME"):
+        return Path(env["XDG_CONFIG_HOME"]) / "acctsec" / "config.toml"
     from platformdirs import user_config_dir
 
     return Path(user_config_dir("acctsec")) / "config.toml"
@@ -69,7 +71,7 @@ def load_settings(
     env = os.environ if environ is None else environ
     path = config_path or (Path(env["ACCTSEC_CONFIG"]) if env.get("ACCTSEC_CONFIG") else None)
     explicit = path is not None
-    path = path or default_config_path()
+    path = path or default_config_path(env)
     values: dict[str, Any] = {}
     if path.exists():
         values.update(_read_toml(path))

@@ -33,6 +33,10 @@ def investigate_command(
         False, "--online", help="Allow network look-ups (RDAP) besides the offline data."
     ),
     width: int | None = typer.Option(None, "--width", help="Terminal width for the table."),
+    cache_dir: Path | None = typer.Option(
+        None, "--cache-dir", help="Where look-ups are cached (default: the user cache dir)."
+    ),
+    no_cache: bool = typer.Option(False, "--no-cache", help="Neither read nor write the cache."),
 ) -> None:
     """Decide whether an account was taken over, is fraudulent, or is clear, with evidence."""
     from acctsec import service
@@ -42,7 +46,8 @@ def investigate_command(
     until_at = parse_when(until, "--until")
     if since_at and until_at and since_at > until_at:
         raise InputError(f"--since {since} is after --until {until}")
-    settings = settings_with(source=source, offline=None if online else True)
+    settings = settings_with(source=source, offline=False if online else None,
+                             cache_dir=cache_dir, no_cache=True if no_cache else None)
     log_source = service.open_source(settings, source, strict=strict)
     report = service.investigate(settings, log_source, uid, since=since_at, until=until_at)
     formatter_for(fmt, width=width).write(report, sys.stdout)
