@@ -132,8 +132,8 @@ class ContextBuilder:
             self.con, frontier
         ):
             reason = lookalike_reason(mine, theirs)
-            if reason is None:
-                continue
+            if reason is None or (reason == "digits" and stem_accounts > HUB_LIMIT["email"]):
+                continue  # a stem dozens of accounts share (user1, user2 …) is a common name
             yield Edge(
                 uid, other, "email_lookalike", f"{mine} ~ {theirs}", utc(created), utc(created),
                 lookalike_weight(reason, int(stem_accounts)),
@@ -147,7 +147,7 @@ class ContextBuilder:
         return LinkContext(
             uid=uid,
             depth=depth,
-            accounts=self._accounts(uids),
+            accounts=self.account_info(uids),
             edges=tuple(sorted(found.edges.values(), key=_edge_order)),
             shared=tuple(found.shared.values()),
             hubs=tuple(found.hubs.values()),
@@ -156,7 +156,8 @@ class ContextBuilder:
             total_accounts=query.total_accounts(self.con),
         )
 
-    def _accounts(self, uids: set[str]) -> dict[str, AccountInfo]:
+    def account_info(self, uids: set[str]) -> dict[str, AccountInfo]:
+        """The accounts rows of `uids` with their recent protection changes and alerts."""
         changes: dict[str, list[tuple[datetime, str]]] = {}
         for who, ts, event in query.sensitive_events(self.con, uids):
             stamp = utc(ts)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
+from acctsec.link.sql import device_ok_sql
 from acctsec.link.weights import HUB_LIMIT
 
 if TYPE_CHECKING:
@@ -38,7 +39,8 @@ def shared_values(con: duckdb.DuckDBPyConnection, usage: str, uids: Sequence[str
     rows of `uids` only (and their population-wide account count).
     """
     sql = f"""
-    WITH mine AS (SELECT DISTINCT family, value FROM {usage} WHERE uid IN {_IN}),
+    WITH mine AS (SELECT DISTINCT family, value FROM {usage} WHERE uid IN {_IN}
+                  AND (family <> 'device_id' OR {device_ok_sql('value')})),
     hits AS (
         SELECT u.family, u.via, u.value, u.uid, min(u.first_seen) AS first_seen,
                max(u.last_seen) AS last_seen, sum(u.n) AS n, max(u.org) AS org
@@ -59,8 +61,8 @@ def lookalike_emails(con: duckdb.DuckDBPyConnection, uids: Sequence[str]) -> lis
     Candidates only: the caller names the reason with intel.identity.lookalike_reason.
     """
     sql = f"""
-    WITH e AS (SELECT *, count(*) OVER (PARTITION BY stem) AS stem_accounts FROM emails),
-    me AS (SELECT * FROM e WHERE uid IN {_IN})
+    WITH e AS (SELECT * FROM emails),
+    me AS (SELECT * FROM emails WHERE uid IN {_IN})
     SELECT me.uid, o.uid, me.norm, o.norm, o.created_at, o.stem_accounts
     FROM me JOIN e o ON o.uid <> me.uid AND o.norm <> me.norm AND (
         (length(me.stem) >= 5 AND o.stem = me.stem)

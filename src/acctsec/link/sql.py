@@ -79,8 +79,8 @@ def email_norm_stage(source: str) -> str:
       FROM (SELECT *, split_part(loc, '+', 1) AS head,
                    CASE WHEN d = 'googlemail.com' THEN 'gmail.com' ELSE d END AS dom
         FROM (SELECT *, strpos(x, '@') > 0 AS has_at,
-                     regexp_extract(x, '^(.*)@([^@]*)$', 1) AS loc,
-                     regexp_extract(x, '^(.*)@([^@]*)$', 2) AS d
+                     regexp_extract(x, '(?s)^(.*)@([^@]*)$', 1) AS loc,
+                     regexp_extract(x, '(?s)^(.*)@([^@]*)$', 2) AS d
           FROM (SELECT uid, ts, org, lower(regexp_replace(raw, {_TRIM}, '', 'g')) AS x
                 FROM ({source}) AS s(uid, raw, ts, org) WHERE raw IS NOT NULL))))
     """
@@ -111,7 +111,11 @@ def plain_stage(source: str) -> str:
 
 
 def device_ok_sql(expr: str) -> str:
-    """False for the placeholder ids of intel.identity.is_placeholder_device."""
+    """False for the placeholder ids of intel.identity.is_placeholder_device.
+
+    Applied to the few values of one account or to grouped values, never to every
+    raw row: a per-row regex over ten million logins costs seconds.
+    """
     return (
         f"({expr} IS NOT NULL AND lower({expr}) NOT IN "
         "('0', '-', 'null', 'none', 'nil', 'unknown', 'undefined', 'n/a', 'na', 'default') "
@@ -124,6 +128,7 @@ def connect() -> duckdb.DuckDBPyConnection:
 
     con = duckdb.connect(":memory:")
     con.execute("SET TimeZone = 'UTC'")
+    con.execute("SET enable_progress_bar = false")  # stderr is for acctsec's own messages
     return con
 
 
@@ -273,18 +278,24 @@ def _create_usage(con: duckdb.DuckDBPyConnection, kind: str = "VIEW") -> None:
         parts.append(
             f"SELECT '{family}' AS family, '{via}' AS via, v.* FROM ({stage(select)}) AS v "
             "WHERE v.uid IS NOT NULL AND v.value IS NOT NULL"
-            + (f" AND {device_ok_sql('v.value')}" if family == "device_id" else "")
         )
     body = " UNION ALL ".join(parts)
     con.execute(
         f"CREATE {kind} usage AS SELECT family, via, value, uid, ts AS first_seen, "
         f"ts AS last_seen, 1 AS n, org FROM ({body})"
     )
+    create_emails(con, kind)
+
+
+def create_emails(con: duckdb.DuckDBPyConnection, kind: str = "VIEW") -> None:
+    """`emails(uid, norm, created_at, local, stem, stem_accounts)` of the current addresses."""
     norm = email_norm_stage("SELECT uid, email, created_at, NULL FROM accounts")
     con.execute(
-        "CREATE VIEW emails AS SELECT uid, norm, created_at, local, "
+        f"CREATE OR REPLACE {kind} emails AS SELECT *, "
+        "count(*) OVER (PARTITION BY stem) AS stem_accounts FROM ("
+        "SELECT uid, norm, created_at, local, "
         "regexp_replace(local, '[0-9._-]', '', 'g') AS stem FROM ("
-        "SELECT uid, norm, created_at, regexp_extract(norm, '^(.*)@([^@]*)$', 1) AS local "
+        "SELECT uid, norm, created_at, regexp_extract(norm, '(?s)^(.*)@([^@]*)$', 1) AS local "
         f"FROM (SELECT uid, value AS norm, ts AS created_at FROM ({norm})) "
-        "WHERE strpos(norm, '@') > 0)"
+        "WHERE strpos(norm, '@') > 0))"
     )

@@ -1,0 +1,237 @@
+"""`acctsec link|email|device|phone`: the accounts joined to one account or one identity value."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import typer
+
+from acctsec.cli._app import app, config_path
+from acctsec.errors import InputError
+from acctsec.render.safe import literal
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.table import Table
+
+    from acctsec.intel.identity import EmailFacts, PhoneFacts
+    from acctsec.link.lookup import ValueLookup
+    from acctsec.link.model import LinkContext
+
+LOOKUP_SCHEMA = "acctsec.lookup/1"
+
+
+class LinkFormat(StrEnum):
+    table = "table"
+    json = "json"
+    dot = "dot"
+
+
+class LookupFormat(StrEnum):
+    table = "table"
+    json = "json"
+
+
+SOURCE_HELP = "Folder with accounts/logins/… files (default: `source` from the config)."
+
+
+def _source(source: Path | None) -> Path:
+    if source is not None:
+        return source
+    from acctsec.config import load_settings
+
+    settings = load_settings(config_path())
+    if settings.source is None:
+        raise InputError("no source: give --source DIR or set `source` in the config")
+    return settings.source
+
+
+def _console() -> Console:
+    from rich.console import Console
+
+    return Console(highlight=False, markup=False, emoji=False, soft_wrap=False)
+
+
+def _text(value: object) -> Any:
+    from rich.text import Text
+
+    return Text("" if value is None else literal(value))
+
+
+def _ts(value: datetime | None) -> str:
+    return value.strftime("%Y-%m-%d %H:%M") if value else "-"
+
+
+def _emit_json(data: dict[str, Any]) -> None:
+    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=True, default=str) + "\n")
+
+
+@app.command("link")
+def link_command(
+    uid: str = typer.Argument(..., help="The account whose cluster to show."),
+    depth: int = typer.Option(1, "--depth", "-d", min=1, max=4,
+                              help="How many hops of strong links to follow."),
+    source: Path | None = typer.Option(None, "--source", "-s", file_okay=False, help=SOURCE_HELP),
+    fmt: LinkFormat = typer.Option(LinkFormat.table, "--format", "-f",
+                                   help="Output: table, json, or dot (a Graphviz picture)."),
+    min_weight: float = typer.Option(0.2, "--min-weight",
+                                     help="Hide links weaker than this in table and dot."),
+) -> None:
+    """Show the accounts linked to UID: what joins them, since when, and how strongly."""
+    from acctsec.link.context import build_link_context
+    from acctsec.link.export import context_dot, context_json
+
+    ctx = build_link_context(_source(source), uid, depth)
+    if fmt is LinkFormat.json:
+        _emit_json(context_json(ctx))
+    elif fmt is LinkFormat.dot:
+        sys.stdout.write(context_dot(ctx, min_weight))
+    else:
+        console = _console()
+        console.print(link_table(ctx, min_weight))
+        for line in link_footer(ctx):
+            console.print(_text(line))
+
+
+def link_table(ctx: LinkContext, min_weight: float = 0.2) -> Table:
+    """One row per link; every value from the data is literal text."""
+    from rich.table import Table
+
+    table = Table(title=f"accounts linked to {literal(ctx.uid)} (depth {ctx.depth})")
+    for name in ("from", "to", "via", "value", "first seen", "last seen", "weight", "sharing"):
+        table.add_column(name, overflow="fold")
+    for e in ctx.edges:
+        if e.weight < min_weight:
+            continue
+        table.add_row(_text(e.a), _text(e.b), _text(e.via), _text(e.value), _ts(e.first_seen),
+                      _ts(e.last_seen), f"{e.weight:.2f}", str(e.accounts_sharing))
+    return table
+
+
+def link_footer(ctx: LinkContext) -> list[str]:
+    lines = []
+    for hub in ctx.hubs:
+        lines.append(f"not linked through {hub.family} {hub.value} ({hub.accounts} accounts use "
+                     f"it{', ' + hub.network if hub.network else ''}: too common to mean much)")
+    if ctx.referral_cycle:
+        lines.append("referral chain goes round: " + " -> ".join(ctx.referral_chain))
+    return lines
+
+
+def _lookup_json(found: ValueLookup, facts: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "schema": LOOKUP_SCHEMA, "kind": found.family, "asked": found.asked,
+        "key": found.value, "facts": facts, "accounts": found.accounts,
+        "members": [
+            {"uid": m.uid, "as": m.role, "first_seen": m.first_seen, "last_seen": m.last_seen,
+             "events": m.events,
+             "email": found.info[m.uid].email if m.uid in found.info else None,
+             "created_at": found.info[m.uid].created_at if m.uid in found.info else None,
+             "status": found.info[m.uid].status if m.uid in found.info else None}
+            for m in found.members
+        ],
+        "lookalikes": [{"uid": u, "email": e, "reason": r} for u, e, r in found.lookalikes],
+    }
+
+
+def lookup_table(found: ValueLookup, facts: dict[str, Any]) -> list[Table]:
+    from rich.table import Table
+
+    head = Table(show_header=False, title=f"{found.family} {literal(found.asked)}")
+    head.add_column("field")
+    head.add_column("value", overflow="fold")
+    head.add_row("key", _text(found.value))
+    head.add_row("accounts", str(found.accounts))
+    for name, value in facts.items():
+        head.add_row(name, _text(value))
+    users = Table(title="accounts using it")
+    for name in ("uid", "as", "first seen", "last seen", "events", "e-mail", "opened"):
+        users.add_column(name, overflow="fold")
+    for m in found.members:
+        info = found.info.get(m.uid)
+        users.add_row(_text(m.uid), _text(m.role), _ts(m.first_seen), _ts(m.last_seen),
+                      str(m.events), _text(info.email if info else None),
+                      _ts(info.created_at if info else None))
+    tables = [head, users]
+    if found.lookalikes:
+        similar = Table(title="look-alike e-mails")
+        for name in ("uid", "e-mail", "why"):
+            similar.add_column(name, overflow="fold")
+        for uid, email, reason in found.lookalikes:
+            similar.add_row(_text(uid), _text(email), _text(reason))
+        tables.append(similar)
+    return tables
+
+
+def _show(found: ValueLookup, facts: dict[str, Any], fmt: LookupFormat) -> None:
+    if fmt is LookupFormat.json:
+        _emit_json(_lookup_json(found, facts))
+        return
+    console = _console()
+    for table in lookup_table(found, facts):
+        console.print(table)
+
+
+def email_facts_json(facts: EmailFacts) -> dict[str, Any]:
+    return {"normalized": facts.normalized, "valid": facts.valid, "domain": facts.domain,
+            "disposable": facts.disposable, "free_mail": facts.free_mail,
+            "own_domain": facts.own_domain, "stem": facts.stem, "digits": facts.digits}
+
+
+def phone_facts_json(facts: PhoneFacts) -> dict[str, Any]:
+    return {"e164": facts.e164, "region": facts.region, "country_code": facts.country_code,
+            "line_type": facts.line_type, "valid": facts.valid, "possible": facts.possible}
+
+
+@app.command("email")
+def email_command(
+    address: str = typer.Argument(..., help="The e-mail address to look up."),
+    source: Path | None = typer.Option(None, "--source", "-s", file_okay=False, help=SOURCE_HELP),
+    fmt: LookupFormat = typer.Option(LookupFormat.table, "--format", "-f",
+                                     help="Output: table or json."),
+) -> None:
+    """Which accounts use (or used) an e-mail address, look-alikes, and what the address is."""
+    from acctsec.intel.identity import email_facts
+    from acctsec.link.lookup import lookup_value
+
+    found = lookup_value(_source(source), "email", address)
+    _show(found, email_facts_json(email_facts(address)), fmt)
+
+
+@app.command("phone")
+def phone_command(
+    number: str = typer.Argument(..., help="The phone number, E.164 preferred (+4915112345678)."),
+    region: str | None = typer.Option(None, "--region",
+                                      help="Country (ISO alpha-2) to read a national number."),
+    source: Path | None = typer.Option(None, "--source", "-s", file_okay=False, help=SOURCE_HELP),
+    fmt: LookupFormat = typer.Option(LookupFormat.table, "--format", "-f",
+                                     help="Output: table or json."),
+) -> None:
+    """Which accounts use (or used) a phone number, and its country and line type."""
+    from acctsec.intel.identity import phone_facts
+    from acctsec.link.lookup import lookup_value
+
+    facts = phone_facts(number, region)
+    found = lookup_value(_source(source), "phone", facts.e164 or number)
+    _show(found, phone_facts_json(facts), fmt)
+
+
+@app.command("device")
+def device_command(
+    device_id: str = typer.Argument(..., help="The exchange's device fingerprint id."),
+    source: Path | None = typer.Option(None, "--source", "-s", file_okay=False, help=SOURCE_HELP),
+    fmt: LookupFormat = typer.Option(LookupFormat.table, "--format", "-f",
+                                     help="Output: table or json."),
+) -> None:
+    """Which accounts used a device id, how often and how recently."""
+    from acctsec.intel.identity import is_placeholder_device
+    from acctsec.link.lookup import lookup_value
+
+    found = lookup_value(_source(source), "device_id", device_id)
+    facts = {"placeholder": is_placeholder_device(device_id)}
+    _show(found, facts, fmt)

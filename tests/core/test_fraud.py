@@ -1,0 +1,150 @@
+"""Fraud detectors on hand-made records and link contexts."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+from acctsec.core.fraud import fraud_actions, fraud_signals, linked_accounts
+from acctsec.core.signals import BENIGN, FRAUD
+from acctsec.link.model import AccountInfo, Edge, LinkContext, Member, SharedValue
+from acctsec.model import Account, AccountRecords, Alert, Transaction
+
+T0 = datetime(2026, 9, 1, tzinfo=UTC)
+
+
+def _t(hours: float) -> datetime:
+    return T0 + timedelta(hours=hours)
+
+
+def _tx(hours: float, kind: str, usd: str, **kw: object) -> Transaction:
+    return Transaction(ts=_t(hours), uid="a", kind=kind, asset="USDT", amount=Decimal(usd),
+                       usd_value=Decimal(usd), **kw)  # type: ignore[arg-type]
+
+
+def _records(*txs: Transaction, created: float = -24 * 400, alerts: tuple[Alert, ...] = ()
+             ) -> AccountRecords:
+    return AccountRecords(Account("a", created_at=_t(created)), transactions=tuple(txs),
+                          alerts=alerts)
+
+
+def _ids(signals: list) -> dict[str, float]:  # type: ignore[type-arg]
+    return {s.id: s.weight for s in signals}
+
+
+def _device_ctx(n: int, spread_days: float, payout: bool = False) -> LinkContext:
+    uids = ["a"] + [f"o{i}" for i in range(1, n)]
+    created = {u: T0 + timedelta(days=spread_days * i / max(1, n - 1)) for i, u in enumerate(uids)}
+    members = tuple(Member(u, created[u], created[u] + timedelta(days=3), 5, "device_id")
+                    for u in uids)
+    shared = [SharedValue("device_id", "dev1", n, members)]
+    edges = [Edge("a", u, "device_id", "dev1", created[u], created[u], 2.5, n) for u in uids[1:]]
+    if payout:
+        pm = tuple(Member(u, created[u], created[u], 1, "withdrawal_address") for u in uids)
+        shared.append(SharedValue("address", "0xpay", n, pm))
+        edges += [Edge("a", u, "withdrawal_address", "0xpay", None, None, 2.0, n)
+                  for u in uids[1:]]
+    return LinkContext("a", 1, {u: AccountInfo(u, created_at=created[u]) for u in uids},
+                       tuple(edges), tuple(shared))
+
+
+def test_ring_on_one_device_with_one_payout() -> None:
+    ctx = _device_ctx(6, spread_days=3, payout=True)
+    signals = fraud_signals(AccountRecords(Account("a", created_at=T0)), ctx)
+    found = _ids(signals)
+    assert found["shared_device_ring"] == 3.0
+    assert found["shared_payout_address"] == 2.5
+    assert all(s.direction == FRAUD for s in signals)
+    ring = next(s for s in signals if s.id == "shared_device_ring")
+    assert len(ring.evidence["opened_together"]) == 6
+    assert {a["action"] for a in fraud_actions(signals)} >= {"freeze_account", "hold_funds",
+                                                             "report", "review_linked_accounts"}
+
+
+def test_household_device_is_benign() -> None:
+    ctx = _device_ctx(2, spread_days=700)
+    signals = fraud_signals(AccountRecords(Account("a", created_at=T0)), ctx)
+    assert [(s.id, s.direction) for s in signals] == [("household_scale_sharing", BENIGN)]
+    assert fraud_actions(signals) == []
+
+
+def test_many_accounts_on_a_device_spread_over_years_is_only_medium() -> None:
+    found = _ids(fraud_signals(AccountRecords(Account("a", created_at=T0)),
+                               _device_ctx(6, spread_days=900)))
+    assert found == {"shared_device_ring": 1.5}
+
+
+def _mule_txs(sources: int, out_after_h: float, reuse: bool = False) -> list[Transaction]:
+    txs = []
+    for i in range(sources):
+        address = f"T{i % 3 if reuse else i}"
+        txs.append(_tx(i * 48, "deposit", "500", address=address))
+        txs.append(_tx(i * 48 + out_after_h, "withdrawal", "490", address="TExit"))
+    return txs
+
+
+def test_money_mule_pass_through() -> None:
+    ctx = LinkContext("a", 1, {}, ())
+    found = _ids(fraud_signals(_records(*_mule_txs(6, out_after_h=2)), ctx))
+    assert found == {"money_mule_pass_through": 3.0}
+
+
+def test_trader_with_recurring_own_wallets_is_no_mule() -> None:
+    ctx = LinkContext("a", 1, {}, ())
+    assert _ids(fraud_signals(_records(*_mule_txs(9, out_after_h=2, reuse=True)), ctx)) == {}
+
+
+def test_saver_who_holds_is_no_mule() -> None:
+    ctx = LinkContext("a", 1, {}, ())
+    assert "money_mule_pass_through" not in _ids(
+        fraud_signals(_records(*_mule_txs(6, out_after_h=24 * 10)), ctx))
+
+
+def test_inflow_from_taken_over_account() -> None:
+    victim = AccountInfo("v", security_changes=((_t(-3), "password_reset"),))
+    ctx = LinkContext("a", 1, {"v": victim}, (Edge("v", "a", "internal_transfer", None, _t(0),
+                                                   _t(0), 1.0),))
+    records = _records(_tx(0, "internal_in", "900", counterparty_uid="v"))
+    signal = next(s for s in fraud_signals(records, ctx)
+                  if s.id == "inflow_from_taken_over_accounts")
+    assert signal.weight == 2.0
+    assert "password_reset 3 h before" in signal.evidence["senders"]["v"]["hint"]
+    # a reset a week before is the owner's own business
+    old = AccountInfo("v", security_changes=((_t(-24 * 7), "password_reset"),))
+    assert not fraud_signals(records, LinkContext("a", 1, {"v": old}, ()))
+
+
+def test_chargeback_then_cash_out_is_critical() -> None:
+    records = _records(
+        _tx(0, "fiat_deposit", "1000", payment_method="card", chargeback=True),
+        _tx(0.5, "withdrawal", "980", address="bc1qxyz"), created=-24 * 5,
+    )
+    [signal] = fraud_signals(records, LinkContext("a", 1, {}, ()))
+    assert (signal.id, signal.severity, signal.weight) == ("chargeback_fraud", "critical", 4.0)
+
+
+def test_card_then_withdrawal_without_chargeback_is_weak() -> None:
+    records = _records(_tx(0, "fiat_deposit", "1000", payment_method="card"),
+                       _tx(5, "withdrawal", "990", address="bc1qxyz"))
+    [signal] = fraud_signals(records, LinkContext("a", 1, {}, ()))
+    assert signal.id == "fiat_in_crypto_out" and signal.weight < 1.5
+
+
+def test_deposit_from_flagged_or_victim_address() -> None:
+    victim = AccountInfo("v", security_changes=((_t(-1), "mfa_disable"),))
+    edge = Edge("v", "a", "address_flow", "0xloot", _t(0), _t(0), 1.5)
+    records = _records(_tx(2, "deposit", "700", address="0xLOOT"),
+                       _tx(3, "deposit", "50", address="0xHack"))
+    found = _ids(fraud_signals(records, LinkContext("a", 1, {"v": victim}, (edge,)),
+                               address_labels={"0xhack": "hack"}))
+    assert found["received_stolen_funds"] == 2.5
+    assert found["deposit_from_flagged_address"] == 3.0
+
+
+def test_linked_accounts_report_shape() -> None:
+    ctx = _device_ctx(3, spread_days=1, payout=True)
+    rows = linked_accounts(ctx, labels={"o1": "fraud"})
+    assert [r["uid"] for r in rows] == ["o1", "o2"]
+    assert rows[0]["via"] == ["device_id", "withdrawal_address"]
+    assert rows[0]["label"] == "fraud" and rows[1]["label"] is None
+    assert rows[0]["role"] == "same_holder_likely"

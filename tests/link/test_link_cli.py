@@ -1,0 +1,56 @@
+"""`acctsec link|email|device|phone`: output formats, and hostile text kept literal."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.link.conftest import HOSTILE_DEVICE, HOSTILE_EMAIL
+from typer.testing import CliRunner
+
+from acctsec.cli import app
+
+runner = CliRunner()
+
+
+def _run(*args: str) -> str:
+    result = runner.invoke(app, list(args), env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    return result.stdout
+
+
+def test_link_json(world_dir: Path) -> None:
+    data = json.loads(_run("link", "r1", "--source", str(world_dir), "--format", "json"))
+    assert data["schema"] == "acctsec.link/1" and data["uid"] == "r1"
+    assert {e["via"] for e in data["edges"]} >= {"device_id", "withdrawal_address", "referral"}
+
+
+def test_link_table_and_dot_keep_hostile_text_literal(world_dir: Path) -> None:
+    table = _run("link", "e1", "--source", str(world_dir))
+    dot = _run("link", "e1", "--source", str(world_dir), "--format", "dot")
+    for out in (table, dot):
+        assert "\x1b" not in out and "\x07" not in out
+    assert "\\x1b" in table and "[bold]" in table  # shown, not interpreted
+    assert dot.startswith("graph acctsec_link {")
+    assert '[bold]dev\\"\\\\x1b]8;;' in dot  # quote and backslash escaped for DOT
+
+
+def test_email_lookup_finds_current_and_past_holders(world_dir: Path) -> None:
+    data = json.loads(_run("email", HOSTILE_EMAIL, "-s", str(world_dir), "-f", "json"))
+    assert sorted(m["uid"] for m in data["members"]) == ["e1", "e2"]
+    table = _run("email", "MAX.PAY1@gmail.com", "-s", str(world_dir))
+    assert "maxpay2@gmail.com" in table and "digits" in table  # Gmail ignores dots
+
+
+def test_device_and_phone_lookup(world_dir: Path) -> None:
+    data = json.loads(_run("device", HOSTILE_DEVICE, "-s", str(world_dir), "-f", "json"))
+    assert data["accounts"] == 2
+    out = _run("device", "ringdev", "-s", str(world_dir))
+    assert "r5" in out
+    phone = json.loads(_run("phone", "+49 151 12345678", "-s", str(world_dir), "-f", "json"))
+    assert phone["facts"]["region"] == "DE" and phone["accounts"] == 0
+
+
+def test_unknown_uid_exit_code(world_dir: Path) -> None:
+    result = runner.invoke(app, ["link", "nobody", "--source", str(world_dir)])
+    assert result.exit_code != 0
