@@ -54,8 +54,34 @@ def make_client(settings: Settings, code: str, client: httpx.Client, *,
     cache = response_cache(settings)
     if net.family == "evm":
         return _evm(settings, net, client, cache)
-    # Esplora (BTC) and TronGrid (TRX) clients are not written yet: say so plainly.
+    if net.family == "btc":
+        return _esplora(settings, net, client, cache)
+    if net.family == "tron":
+        return _trongrid(settings, net, client, cache)
     raise BackendNotConfigured(f"{net.code}: no {net.family} backend in this version of acctsec")
+
+
+def _esplora(settings: Settings, net: Network, client: httpx.Client,
+             cache: ResponseCache) -> ChainClient:
+    from acctsec.chain.esplora import EsploraClient
+
+    if not settings.esplora_url:
+        raise BackendNotConfigured(f"{net.code}: no Esplora endpoint configured (esplora_url)")
+    return EsploraClient(fetcher(settings, client, "esplora", cache=cache),
+                         settings.esplora_url, net)
+
+
+def _trongrid(settings: Settings, net: Network, client: httpx.Client,
+              cache: ResponseCache) -> ChainClient:
+    from acctsec.chain.tron import TronGridClient
+
+    if not settings.trongrid_url:
+        raise BackendNotConfigured(f"{net.code}: no TronGrid endpoint configured (trongrid_url)")
+    key = settings.trongrid_api_key
+    headers = {"TRON-PRO-API-KEY": key} if key else {}
+    tron = fetcher(settings, client, "trongrid", secret_headers=headers, cache=cache)
+    tron.body_statuses = frozenset({400, 403})
+    return TronGridClient(tron, settings.trongrid_url, net)
 
 
 def _evm(settings: Settings, net: Network, client: httpx.Client,

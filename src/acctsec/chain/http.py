@@ -29,7 +29,9 @@ class Fetcher:
     """GETs and POSTs JSON through one httpx.Client with the rules every backend shares.
 
     `secret_params` and `secret_headers` are sent but never enter cache keys,
-    messages or exceptions.
+    messages or exceptions. `body_statuses` are HTTP error statuses whose JSON
+    body is handed to `check` instead of failing at once (TronGrid explains a
+    refusal, including its rate limit, in the body).
     """
 
     client: httpx.Client
@@ -41,6 +43,7 @@ class Fetcher:
     max_backoff_s: float = 20.0
     secret_params: Mapping[str, str] = field(default_factory=dict)
     secret_headers: Mapping[str, str] = field(default_factory=dict)
+    body_statuses: frozenset[int] = frozenset()
     sleep: Callable[[float], None] = time.sleep
     calls: int = 0
     _last: float = 0.0
@@ -52,9 +55,11 @@ class Fetcher:
         *,
         max_age_s: float | None = None,
         check: Callable[[Any], None] | None = None,
+        store: Callable[[Any], bool] | None = None,
     ) -> Any:
-        """The decoded JSON answer; `check` raises RetryableAnswer for soft failures."""
-        return self._cached("GET", url, dict(params or {}), None, max_age_s, check)
+        """The decoded JSON answer; `check` raises RetryableAnswer for soft failures,
+        `store` decides whether an answer may be cached."""
+        return self._cached("GET", url, dict(params or {}), None, max_age_s, check, store)
 
     def post_json(
         self,
@@ -140,6 +145,11 @@ class Fetcher:
 
     def _decode(self, response: httpx.Response) -> Any:
         status = response.status_code
+        if status in self.body_statuses:
+            try:
+                return response.json()
+            except ValueError:
+                pass
         if status in RETRY_STATUS:
             raise _Retry(f"HTTP {status}", _retry_after(response))
         if status == 404:

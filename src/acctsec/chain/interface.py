@@ -95,19 +95,38 @@ def validate_txhash(net: Network, value: str) -> str:
 
 
 def normalize_address(net: Network, value: str) -> str:
-    """The address in the form acctsec compares on (EVM lower case, BTC bech32 lower case)."""
+    """The address in the form acctsec compares on (EVM lower case, BTC bech32 lower case).
+
+    Base58 addresses (BTC legacy, Tron) must carry a valid checksum; Tron's version
+    byte is 0x41. Anything else is MalformedReference naming the value.
+    """
     text = value.strip()
     if net.family == "evm" and _EVM_ADDRESS.fullmatch(text):
         return text.lower()
     if net.family == "btc":
-        if _BECH32.fullmatch(text.lower()):
+        if _BECH32.fullmatch(text.lower()) and text in (text.lower(), text.upper()):
             return text.lower()
-        if _BASE58.fullmatch(text) and 25 <= len(text) <= 35:
+        if _BASE58.fullmatch(text) and 25 <= len(text) <= 35 and _base58check(text):
             return text
     tron = net.family == "tron" and text.startswith("T") and len(text) == 34
-    if tron and _BASE58.fullmatch(text):
+    if tron and _BASE58.fullmatch(text) and _base58check(text)[:1] == b"\x41":
         return text
     raise MalformedReference(f"malformed {net.code} address {value!r}")
+
+
+def _base58check(text: str) -> bytes:
+    """The payload of a base58check string, or b"" when its checksum does not match."""
+    import hashlib
+
+    alphabet = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
+    number = 0
+    for char in text:
+        number = number * 58 + alphabet.index(char)
+    pad = len(text) - len(text.lstrip("1"))
+    raw = b"\0" * pad + number.to_bytes((number.bit_length() + 7) // 8, "big")
+    payload, checksum = raw[:-4], raw[-4:]
+    digest = hashlib.sha256(hashlib.sha256(payload).digest()).digest()[:4]
+    return payload if len(raw) > 4 and digest == checksum else b""
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,6 +203,21 @@ class ChainClient(Protocol):
 
     def history_all(self, addresses: Sequence[str], window: Window) -> dict[str, AddressHistory]:
         """`history` for many addresses; backends that can batch do it here."""
+        ...
+
+
+class OutputFollower(Protocol):
+    """Optional for UTXO backends: the trace asks for the transactions that spend
+    (forward) or fund (backward) the followed transfers instead of whole histories.
+
+    The history holds those transactions only, each one's inputs ordered right
+    before its outputs, so a taint model works per transaction. An address is
+    then expanded again when new outputs reach it (change), never twice for one.
+    """
+
+    def followed_history(
+        self, address: str, followed: Sequence[Transfer], window: Window, forward: bool
+    ) -> AddressHistory:
         ...
 
 

@@ -36,6 +36,7 @@ class StopReason(StrEnum):
     ORIGIN = "origin"  # backward: no earlier source the backend shows
     MINT = "mint"  # tokens created here (backward)
     NOT_CHECKED = "not_checked"  # its history could not be read
+    FEE = "fee"  # paid to miners (UTXO chains): leaves every address
 
 
 @dataclass(frozen=True, slots=True)
@@ -211,16 +212,20 @@ def _step(
     result: TraceResult,
 ) -> dict[tuple[str, str], _Arrivals]:
     to_expand: dict[tuple[str, str], _Arrivals] = {}
+    scoped = _follows_outputs(client)
     for (address, asset), arrivals in frontier.items():
         stop = _stop_before_history(address, arrivals, options, lookup)
         if stop is not None:
             result.endpoints.append(_endpoint(client, address, asset, arrivals, *stop))
+        elif scoped:
+            fresh = _unseen(arrivals, seen)
+            if fresh is not None:
+                to_expand[(address, asset)] = fresh
         elif (address, asset) not in seen:
             to_expand[(address, asset)] = arrivals
     to_expand = _limit(to_expand, options, result)
-    seen.update(to_expand)
-    addresses = sorted({address for address, _ in to_expand})
-    histories = _histories(client, addresses, options, result)
+    _mark_seen(seen, to_expand, scoped)
+    histories = _histories(client, to_expand, options, result)
     following: dict[tuple[str, str], _Arrivals] = {}
     for (address, asset), arrivals in to_expand.items():
         history = histories.get(address)
@@ -233,9 +238,36 @@ def _step(
     return following
 
 
+def _follows_outputs(client: ChainClient) -> bool:
+    """UTXO backends answer for the followed outputs themselves (`followed_history`)."""
+    return callable(getattr(client, "followed_history", None))
+
+
+def _unseen(arrivals: _Arrivals, seen: set[tuple[str, str]]) -> _Arrivals | None:
+    # An output is spent once, so a UTXO trace cannot loop: an address is expanded
+    # again for new outputs (change comes back), never twice for the same one.
+    fresh = _Arrivals(arrivals.hop)
+    for transfer in {t.key: t for t in arrivals.transfers}.values():
+        if transfer.key not in seen:
+            fresh.add(transfer, arrivals.amounts[transfer.key])
+    return fresh if fresh.transfers else None
+
+
+def _mark_seen(
+    seen: set[tuple[str, str]], to_expand: dict[tuple[str, str], _Arrivals], scoped: bool
+) -> None:
+    if not scoped:
+        seen.update(to_expand)
+        return
+    for arrivals in to_expand.values():
+        seen.update(arrivals.amounts)
+
+
 def _stop_before_history(
     address: str, arrivals: _Arrivals, options: TraceOptions, lookup: Lookup
 ) -> tuple[StopReason, Attribution | None] | None:
+    if arrivals.transfers and all(t.kind == "fee" for t in arrivals.transfers):
+        return StopReason.FEE, None
     attribution = lookup(address)
     if attribution is not None:
         return StopReason.ATTRIBUTED, attribution
@@ -261,11 +293,23 @@ def _limit(
 
 
 def _histories(
-    client: ChainClient, addresses: list[str], options: TraceOptions, result: TraceResult
+    client: ChainClient,
+    to_expand: Mapping[tuple[str, str], _Arrivals],
+    options: TraceOptions,
+    result: TraceResult,
 ) -> Mapping[str, AddressHistory]:
-    if not addresses:
+    if not to_expand:
         return {}
-    histories = client.history_all(addresses, options.window)
+    followed_history = getattr(client, "followed_history", None)
+    if callable(followed_history):
+        forward = options.direction is Direction.FORWARD
+        histories: Mapping[str, AddressHistory] = {
+            address: followed_history(address, arrivals.transfers, options.window, forward)
+            for (address, _), arrivals in to_expand.items()
+        }
+    else:
+        addresses = sorted({address for address, _ in to_expand})
+        histories = client.history_all(addresses, options.window)
     for history in histories.values():
         if history.note:
             result.not_checked.append(f"partial history of {history.address}: {history.note}")
