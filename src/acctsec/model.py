@@ -214,6 +214,9 @@ class PopulationQuery:
     user_agents: frozenset[str] = frozenset()
     since: datetime | None = None
     until: datetime | None = None
+    # The account's own sign-ins, already read: counted from here, skipped in the scan.
+    own_uid: str | None = None
+    own_logins: tuple[Login, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

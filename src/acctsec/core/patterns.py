@@ -158,14 +158,23 @@ def impossible_travel_signals(accesses: list[Access]) -> list[Signal]:
     placed = [a for a in accesses if a.kind in ("login", "session_refresh") and a.info
               and a.info.lat is not None and a.info.lon is not None]
     out: list[Signal] = []
+    far: dict[tuple[str | None, str | None], bool] = {}
     for prev, cur in zip(placed, placed[1:], strict=False):
+        if prev.ip == cur.ip or prev.info is cur.info:
+            continue
+        pair = (prev.ip, cur.ip)
+        if pair not in far:
+            # Most pairs are the same few places; only far-apart ones need a speed.
+            far[pair] = _travel(prev, cur, ignore_time=True) is not None
+        if not far[pair]:
+            continue
         found = _travel(prev, cur)
         if found is not None:
             out.append(found)
     return out[:5]
 
 
-def _travel(prev: Access, cur: Access) -> Signal | None:
+def _travel(prev: Access, cur: Access, ignore_time: bool = False) -> Signal | None:
     a, b = prev.info, cur.info
     if a is None or b is None or a.lat is None or a.lon is None or b.lat is None \
             or b.lon is None:
@@ -177,7 +186,7 @@ def _travel(prev: Access, cur: Access) -> Signal | None:
     slack = sum(max(i.accuracy_km or COUNTRY_ACCURACY_KM,
                     MOBILE_ACCURACY_KM if i.network_kind == "mobile" else 0.0) for i in (a, b))
     effective = distance - slack
-    hours = max((cur.ts - prev.ts).total_seconds() / 3600, 1 / 60)
+    hours = 1 / 60 if ignore_time else max((cur.ts - prev.ts).total_seconds() / 3600, 1 / 60)
     speed = effective / hours
     if effective < TRAVEL_MIN_KM or speed <= TRAVEL_MAX_KMH:
         return None

@@ -13,6 +13,7 @@ from typing import IO, Any
 
 from acctsec.errors import InputError
 from acctsec.model import (
+    LOGIN_EVENTS,
     Account,
     AccountRecords,
     KeyStats,
@@ -197,14 +198,12 @@ class FolderSource:
         if path is None:
             return PopulationStats()
         counter = _PopulationCounter(query)
-        for line, row in read_rows(path, lambda _: True):
-            if "__problem__" in row or not counter.wants(row):
-                continue
-            try:
-                login = login_from_row(row, RowRef(path.name, line))
-            except RowError:
-                continue
-            counter.add(login)
+        own = query.own_uid
+        for login in query.own_logins:
+            counter.add_login(login)
+        for line, row in read_rows(path, lambda uid: uid != own):
+            if "__problem__" not in row and counter.wants(row):
+                counter.add(row, path.name, line)
         return counter.result()
 
 
@@ -217,15 +216,15 @@ class _KeyCounter:
         self.success_uids: set[str] = set()
         self.failure_uids: set[str] = set()
 
-    def add(self, login: Login) -> None:
+    def add(self, uid: str, event: str) -> None:
         self.events += 1
-        self.uids.add(login.uid)
-        if login.succeeded:
+        self.uids.add(uid)
+        if event == "login_success":
             self.successes += 1
-            self.success_uids.add(login.uid)
-        elif login.failed:
+            self.success_uids.add(uid)
+        elif event in ("login_failure", "mfa_failure"):
             self.failures += 1
-            self.failure_uids.add(login.uid)
+            self.failure_uids.add(uid)
 
     def stats(self) -> KeyStats:
         return KeyStats(
@@ -264,18 +263,43 @@ class _PopulationCounter:
             or row.get("user_agent") in q.user_agents
         )
 
-    def add(self, login: Login) -> None:
+    def add_login(self, login: Login) -> None:
         q = self.query
+        self.total += 1
+        self.accounts.add(login.uid)
         if (q.since and login.ts < q.since) or (q.until and login.ts > q.until):
             return
         for kind, value, wanted in (
-            ("ips", login.ip, q.ips),
-            ("devices", login.device_id, q.devices),
+            ("ips", login.ip, q.ips), ("devices", login.device_id, q.devices),
             ("sessions", login.session_id, q.sessions),
             ("user_agents", login.user_agent, q.user_agents),
         ):
             if value is not None and value in wanted:
-                self.keys[kind].setdefault(value, _KeyCounter()).add(login)
+                self.keys[kind].setdefault(value, _KeyCounter()).add(login.uid, login.event)
+
+    def add(self, row: dict[str, Any], file: str, line: int) -> None:
+        """Counts a row holding an asked-for value; rows breaking the contract do not count."""
+        q = self.query
+        event = (text(row.get("event")) or "").lower()
+        uid = text(row.get("uid"))
+        if uid is None or event not in LOGIN_EVENTS:
+            return
+        if q.since or q.until:
+            try:
+                login = login_from_row(row, RowRef(file, line))
+            except RowError:
+                return
+            if (q.since and login.ts < q.since) or (q.until and login.ts > q.until):
+                return
+        for kind, column, wanted in (
+            ("ips", "ip", q.ips),
+            ("devices", "device_id", q.devices),
+            ("sessions", "session_id", q.sessions),
+            ("user_agents", "user_agent", q.user_agents),
+        ):
+            value = text(row.get(column))
+            if value is not None and value in wanted:
+                self.keys[kind].setdefault(value, _KeyCounter()).add(uid, event)
 
     def result(self) -> PopulationStats:
         def done(kind: str) -> dict[str, KeyStats]:

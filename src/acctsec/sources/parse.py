@@ -59,17 +59,21 @@ class RowError(ValueError):
     """A row breaks the contract; the message is the reason shown to the user."""
 
 
+_NULLS = frozenset({"null", "none", "nan"})
+
+
 def text(value: Any) -> str | None:
     """A cell as text, or None when it is empty or null."""
     if value is None:
         return None
-    if isinstance(value, float) and math.isnan(value):
-        return None
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    result = value if isinstance(value, str) else str(value)
-    result = result.strip()
-    if result == "" or result.lower() in ("null", "none", "nan"):
+    if type(value) is not str:
+        if isinstance(value, float) and math.isnan(value):
+            return None
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        value = str(value)
+    result: str = value.strip()
+    if not result or (len(result) <= 4 and result.lower() in _NULLS):
         return None
     return result
 
@@ -190,10 +194,15 @@ def _required(row: Row, table: str) -> None:
             raise RowError(f"required column {column} is empty or missing")
 
 
+_NO_EXTRA: Mapping[str, str] = MappingProxyType({})
+
+
 def _extra(row: Row, table: str) -> Mapping[str, str]:
     known = KNOWN_COLUMNS[table]
+    if known.issuperset(row.keys()):
+        return _NO_EXTRA
     extra = {k: t for k, v in row.items() if k not in known and (t := text(v)) is not None}
-    return MappingProxyType(extra) if extra else MappingProxyType({})
+    return MappingProxyType(extra) if extra else _NO_EXTRA
 
 
 def _ts(row: Row) -> datetime:
@@ -223,7 +232,12 @@ def account_from_row(row: Row, origin: RowRef) -> Account:
     )
 
 
+_GEO_COLUMNS = frozenset({"country", "city", "lat", "lon", "asn", "as_org"})
+
+
 def _geo_hint(row: Row) -> GeoHint | None:
+    if _GEO_COLUMNS.isdisjoint(row.keys()):
+        return None
     hint = GeoHint(
         country=text(row.get("country")),
         city=text(row.get("city")),
@@ -236,18 +250,21 @@ def _geo_hint(row: Row) -> GeoHint | None:
 
 
 def login_from_row(row: Row, origin: RowRef) -> Login:
-    _required(row, "logins")
+    get = row.get
+    ts, uid, event = parse_time(get("ts")), text(get("uid")), text(get("event"))
+    if ts is None or uid is None or event is None:
+        _required(row, "logins")
     return Login(
-        ts=_ts(row),
-        uid=str(text(row["uid"])),
-        event=str(_enum(row.get("event"), "event", LOGIN_EVENTS)),
-        ip=text(row.get("ip")),
-        user_agent=text(row.get("user_agent")),
-        device_id=text(row.get("device_id")),
-        session_id=text(row.get("session_id")),
-        mfa_method=text(row.get("mfa_method")),
-        channel=text(row.get("channel")),
-        failure_reason=text(row.get("failure_reason")),
+        ts=ts,  # type: ignore[arg-type]  # checked by _required above
+        uid=str(uid),
+        event=str(_enum(event, "event", LOGIN_EVENTS)),
+        ip=text(get("ip")),
+        user_agent=text(get("user_agent")),
+        device_id=text(get("device_id")),
+        session_id=text(get("session_id")),
+        mfa_method=text(get("mfa_method")),
+        channel=text(get("channel")),
+        failure_reason=text(get("failure_reason")),
         geo=_geo_hint(row),
         extra=_extra(row, "logins"),
         origin=origin,
