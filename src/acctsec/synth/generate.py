@@ -124,11 +124,22 @@ def play(ctx: Ctx, cast: Cast) -> None:
 
 
 def add_accounts(t: Tables, cast: Cast) -> None:
+    taken: set[str] = set()
     for _, group in cast.groups:
         for p in group:
+            p.email = _unique_email(p.email, p.uid, taken)
             t.add("accounts", uid=p.uid, email=p.email, phone=p.phone, created_at=p.created_at,
                   kyc_level=p.kyc_level, kyc_country=p.country, status=p.status,
                   restrictions=p.restrictions or None, referrer_uid=p.referrer_uid or None)
+
+
+def _unique_email(email: str, uid: str, taken: set[str]) -> str:
+    """Exchanges allow one account per login e-mail: a chance repeat gets the uid's digits."""
+    if email.lower() in taken:
+        local, _, domain = email.rpartition("@")
+        email = f"{local}{uid[-3:]}@{domain}"
+    taken.add(email.lower())
+    return email
 
 
 def hostile_text(ctx: Ctx, cast: Cast) -> list[str]:
