@@ -226,3 +226,20 @@ def test_phone_ip_jumping_between_cities_of_one_country_is_not_travel() -> None:
     s.login(t, HOME, "dev-home")
     s.login(t + 10 * M, "176.0.9.9", "dev-phone")
     assert "impossible_travel" not in ids(s.investigate())
+
+
+def test_since_keeps_history_as_baseline_but_reports_only_recent_findings() -> None:
+    from acctsec.core.investigation import Inputs, run
+    from acctsec.model import PopulationStats
+
+    s = owner()
+    old = s.ip("159.89.10.30", "do_ams")
+    s.login(T0 + 20 * DAY, old, "dev-old-trip")
+    s.login(T0 + 21 * DAY, HOME, "dev-home")
+    since = T0 + 30 * DAY
+    report = run(Inputs(records=s.records(), ip_info=s.infos, population=PopulationStats(),
+                        generated_at=T0 + 60 * DAY, since=since))
+    assert all(x.ts is None or x.ts >= since for x in report.signals)
+    assert report.verdict.label == "clear"
+    everything = s.investigate()
+    assert any(x.id == "new_device" for x in everything.signals)

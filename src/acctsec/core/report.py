@@ -72,5 +72,7 @@ def to_dict(r: Report) -> dict[str, Any]:
                     "kyc_level": r.account.kyc_level, "kyc_country": r.account.kyc_country},
         "skipped_rows": [{"file": p.file, "line": p.line, "reason": p.reason}
                          for p in r.skipped_rows],
+        "timeline": [{"ts": _iso(e.ts), "kind": e.kind, "what": e.what, "flagged": e.flagged}
+                     for e in r.timeline],
         "stats": dict(r.stats),
     }

@@ -47,7 +47,7 @@ def signals_table(report: Report) -> Table:
     table.add_column("severity", no_wrap=True)
     table.add_column("signal", no_wrap=True)
     table.add_column("when (UTC)", no_wrap=True)
-    table.add_column("explanation", ratio=1)
+    table.add_column("explanation", ratio=1, overflow="fold")
     for s in report.signals:
         when = s.ts.strftime("%Y-%m-%d %H:%M") if s.ts else ""
         table.add_row(Text(s.severity, SEVERITY_STYLE.get(s.severity, "")), Text(s.id),
@@ -62,7 +62,7 @@ def timeline_table(report: Report) -> Table:
     table = Table(title=title, box=box.SIMPLE_HEAD, expand=True)
     table.add_column("when (UTC)", no_wrap=True)
     table.add_column("event", no_wrap=True)
-    table.add_column("detail", ratio=1)
+    table.add_column("detail", ratio=1, overflow="fold")
     for e in rows:
         style = "bold red" if e.flagged else ""
         table.add_row(Text(e.ts.strftime("%Y-%m-%d %H:%M"), style), _t(e.kind, style),
