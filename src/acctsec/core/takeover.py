@@ -274,10 +274,13 @@ def money_signals(actor: Actor, outflows: list[Transaction], history: list[Trans
     drain = _drain(outflows, history)
     if drain is not None:
         share, moved, balance, unit = drain
-        out.append(_sig("balance_drain", 1.5, f"moved {moved} {unit} out, {share:.0%} of the "
-                        f"{balance} {unit} the account held", outflows[0].ts, actor,
+        held = (f"{share:.0%} of the {balance} {unit} the account held" if share < 1 else
+                f"all of the {balance} {unit} the records show it holding (earlier balance "
+                "unknown)")
+        out.append(_sig("balance_drain", 1.5, f"moved {moved} {unit} out, {held}",
+                        outflows[0].ts, actor,
                         moved=str(moved), balance=str(balance), unit=unit,
-                        share=round(float(share), 3)))
+                        share=round(min(float(share), 1.0), 3)))
     return out
 
 
@@ -350,7 +353,7 @@ def _drain(outflows: list[Transaction], history: list[Transaction],
     if share < DRAIN_SHARE:
         return None
     unit = "USD" if use_usd else outflows[0].asset
-    return min(share, Decimal(1)), moved, balance, unit
+    return share, moved, balance, unit
 
 
 def _value(tx: Transaction, use_usd: bool, asset: str) -> Decimal:
