@@ -6,8 +6,8 @@ import csv
 import gzip
 import io
 import json
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO, Any
 
@@ -81,32 +81,91 @@ def _jsonl_rows(path: Path, keep: Keep) -> RawRows:
                 yield number, row
 
 
-def _parquet_rows(path: Path, keep: Keep) -> RawRows:
+class UidFilter:
+    """Keeps the rows of one uid, or all but one: readers of columnar files vectorise it."""
+
+    def __init__(self, only: str | None = None, exclude: str | None = None) -> None:
+        self.only, self.exclude = only, exclude
+
+    def __call__(self, uid: str) -> bool:
+        return (self.only is None or uid == self.only) and uid != self.exclude
+
+
+AnyOf = Mapping[str, frozenset[str]]
+
+
+def _parquet_rows(path: Path, keep: Keep, any_of: AnyOf | None = None) -> RawRows:
     import pyarrow.parquet as pq
 
     try:
         parquet = pq.ParquetFile(path)
     except (OSError, ValueError) as exc:
         raise InputError(f"{path}: not a readable Parquet file ({exc})") from None
-    number = 0
+    offset = 0
     for batch in parquet.iter_batches(batch_size=65536):
-        columns = [name.lower() for name in batch.schema.names]
-        values = batch.to_pydict()
-        uids = values.get(batch.schema.names[columns.index("uid")]) if "uid" in columns else None
-        for i in range(batch.num_rows):
-            number += 1
-            if uids is not None and not keep(text(uids[i]) or ""):
-                continue
-            yield number, {col: values[name][i] for col, name in
-                           zip(columns, batch.schema.names, strict=True)}
+        names = batch.schema.names
+        columns = [name.lower() for name in names]
+        for i in _parquet_candidates(batch, columns, keep, any_of):
+            row = {col: batch.column(j)[i].as_py() for j, col in enumerate(columns)}
+            if "uid" not in row or keep(text(row.get("uid")) or ""):
+                yield offset + i + 1, row
+        offset += batch.num_rows
 
 
-def read_rows(path: Path, keep: Keep) -> RawRows:
-    """(line or row number, raw row) of every row whose uid `keep` accepts."""
-    readers = {"csv": _csv_rows, "jsonl": _jsonl_rows, "parquet": _parquet_rows}
-    reader = readers[file_format(path)]
+def _parquet_candidates(batch: Any, columns: list[str], keep: Keep,
+                        any_of: AnyOf | None) -> list[int]:
+    """Row indexes worth a look, chosen with Arrow compute instead of Python per row."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    mask = None
+    if isinstance(keep, UidFilter) and "uid" in columns:
+        uids = pc.cast(batch.column(columns.index("uid")), pa.string())
+        if keep.only is not None:
+            mask = pc.equal(uids, keep.only)
+    if any_of:
+        hits = [pc.is_in(pc.cast(batch.column(columns.index(col)), pa.string()),
+                         value_set=pa.array(sorted(values), pa.string()))
+                for col, values in any_of.items() if col in columns and values]
+        wanted = hits[0] if hits else pa.array([False] * batch.num_rows)
+        for extra in hits[1:]:
+            wanted = pc.or_(wanted, extra)
+        mask = wanted if mask is None else pc.and_(mask, wanted)
+    if mask is None:
+        return list(range(batch.num_rows))
+    return pc.indices_nonzero(pc.fill_null(mask, False)).to_pylist()
+
+
+def _parquet_totals(path: Path) -> tuple[int, int]:
+    """Rows and distinct uids of a Parquet file, read with Arrow (only the uid column)."""
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    columns = _parquet_columns(path)
+    if "uid" not in columns:
+        return pq.ParquetFile(path).metadata.num_rows, 0
+    table = pq.read_table(path, columns=[columns["uid"]])
+    return table.num_rows, pc.count_distinct(table.column(0)).as_py()
+
+
+def _parquet_columns(path: Path) -> dict[str, str]:
+    import pyarrow.parquet as pq
+
+    return {name.lower(): name for name in pq.ParquetFile(path).schema_arrow.names}
+
+
+def read_rows(path: Path, keep: Keep, any_of: AnyOf | None = None) -> RawRows:
+    """(line or row number, raw row) of every row whose uid `keep` accepts.
+
+    `any_of` (column -> values) lets columnar readers skip rows holding none of
+    the values; other readers return them and leave the check to the caller.
+    """
+    fmt = file_format(path)
     try:
-        yield from reader(path, keep)
+        if fmt == "parquet":
+            yield from _parquet_rows(path, keep, any_of)
+        else:
+            yield from (_csv_rows if fmt == "csv" else _jsonl_rows)(path, keep)
     except (OSError, EOFError, UnicodeDecodeError, csv.Error, gzip.BadGzipFile) as exc:
         raise InputError(f"{path}: cannot be read ({exc})") from None
 
@@ -159,10 +218,7 @@ class FolderSource:
 
     def account(self, uid: str) -> AccountRecords:
         wanted = uid.strip()
-
-        def keep(value: str) -> bool:
-            return value == wanted
-
+        keep = UidFilter(only=wanted)
         accounts = self._collect("accounts", keep)
         if not accounts.records:
             reason = "; ".join(str(p) for p in accounts.problems)
@@ -201,10 +257,16 @@ class FolderSource:
         own = query.own_uid
         for login in query.own_logins:
             counter.add_login(login)
-        for line, row in read_rows(path, lambda uid: uid != own):
+        any_of = {"ip": query.ips, "device_id": query.devices, "session_id": query.sessions,
+                  "user_agent": query.user_agents}
+        for line, row in read_rows(path, UidFilter(exclude=own), any_of):
             if "__problem__" not in row and counter.wants(row):
                 counter.add(row, path.name, line)
-        return counter.result()
+        stats = counter.result()
+        if file_format(path) == "parquet":  # rows were skipped unread: count them apart
+            rows, accounts = _parquet_totals(path)
+            stats = replace(stats, total_logins=rows, total_accounts=accounts)
+        return stats
 
 
 class _KeyCounter:
