@@ -53,6 +53,7 @@ def population_query(records: AccountRecords) -> PopulationQuery:
         ips=frozenset(account_ips(records)),
         devices=frozenset(x.device_id for x in records.logins if x.device_id),
         sessions=frozenset(x.session_id for x in records.logins if x.session_id),
+        user_agents=frozenset(x.user_agent for x in records.logins if x.user_agent),
         own_uid=records.account.uid,
         own_logins=records.logins,
     )

@@ -243,3 +243,24 @@ def test_since_keeps_history_as_baseline_but_reports_only_recent_findings() -> N
     assert report.verdict.label == "clear"
     everything = s.investigate()
     assert any(x.id == "new_device" for x in everything.signals)
+
+
+def test_stuffing_tool_from_rotating_proxies_that_got_in_is_takeover() -> None:
+    s = owner()
+    tool = "Go-http-client/2.0"
+    s.population = {}
+    proxy = s.ip("102.89.7.7", "lagos")
+    t = T0 + 45 * DAY
+    s.login(t, proxy, None, event="login_failure", ua=tool)
+    s.login(t + M, proxy, "dev-bot", ua=tool)
+    s.tx(t + 9 * M, "withdrawal", "11000", address="0x" + "7" * 40, ip=proxy, device="dev-bot")
+    from acctsec.core.investigation import Inputs, run
+    from acctsec.model import PopulationStats
+
+    stats = KeyStats(events=90, accounts=40, successes=2, success_accounts=2, failures=88,
+                     failure_accounts=40)
+    report = run(Inputs(records=s.records(), ip_info=s.infos, generated_at=T0 + 60 * DAY,
+                        population=PopulationStats(user_agents={tool: stats})))
+    found = [x for x in report.signals if x.id == "credential_stuffing_success"]
+    assert found and found[0].evidence["source_user_agent"] == tool
+    assert report.verdict.label == "takeover"

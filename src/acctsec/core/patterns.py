@@ -10,7 +10,8 @@ from acctsec.core.access import Access
 from acctsec.core.signals import TAKEOVER, Signal
 from acctsec.intel.geo import COUNTRY_ACCURACY_KM, haversine_km
 from acctsec.intel.interface import IpInfo
-from acctsec.model import AccountRecords, Login, PopulationStats
+from acctsec.intel.useragent import parse_user_agent
+from acctsec.model import AccountRecords, KeyStats, Login, PopulationStats
 
 # An IP that failed to sign in to this many other accounts is attack
 # infrastructure: a household or office shares an IP among a handful of
@@ -93,41 +94,65 @@ def _elsewhere(origin: Login, later: Login, infos: Mapping[str, IpInfo],
     return None
 
 
+def _stuffing_sources(population: PopulationStats, uid: str,
+                      ) -> tuple[set[str], set[str]]:
+    """IPs, and automation user agents, that failed on many other accounts."""
+    def attacking(stats: KeyStats) -> bool:
+        others = stats.failure_accounts - (1 if uid in stats.sample_uids else 0)
+        return others >= STUFFING_MIN_OTHER_ACCOUNTS and stats.failures > stats.successes
+
+    ips = {ip for ip, stats in population.ips.items() if attacking(stats)}
+    # Rotating proxies give each IP a few tries only; the tool's own user agent
+    # (an HTTP library, a headless browser) then gives the campaign away.
+    tools = {ua for ua, stats in population.user_agents.items()
+             if attacking(stats) and parse_user_agent(ua).automated}
+    return ips, tools
+
+
 def stuffing_signals(records: AccountRecords, population: PopulationStats,
                      infos: Mapping[str, IpInfo]) -> list[Signal]:
-    """Failures from IPs that fail across many accounts, and whether one got in."""
+    """Failures from sources that fail across many accounts, and whether one got in."""
     uid = records.account.uid
-    sources = {ip for ip, stats in population.ips.items()
-               if stats.failure_accounts - (1 if uid in stats.sample_uids else 0)
-               >= STUFFING_MIN_OTHER_ACCOUNTS and stats.failures > stats.successes}
-    failures = [lg for lg in records.logins if lg.failed and lg.ip in sources]
-    wins = [lg for lg in records.logins if lg.succeeded and lg.ip in sources]
+    ips, tools = _stuffing_sources(population, uid)
+
+    def from_campaign(lg: Login) -> bool:
+        return lg.ip in ips or lg.user_agent in tools
+
+    failures = [lg for lg in records.logins if lg.failed and from_campaign(lg)]
+    wins = [lg for lg in records.logins if lg.succeeded and from_campaign(lg)]
     out: list[Signal] = []
     if wins:
-        win = wins[0]
-        stats = population.ips[win.ip or ""]
-        out.append(Signal(
-            "credential_stuffing_success", "critical", TAKEOVER, 2.5,
-            f"signed in from {win.ip}, an IP that failed to sign in to "
-            f"{stats.failure_accounts} accounts ({stats.failures} failures, "
-            f"{stats.successes} successes): a credential-stuffing source got in",
-            win.ts,
-            {"login": _ev(win, infos.get(win.ip or "")), "source_ip": win.ip,
-             "failure_accounts": stats.failure_accounts, "failures": stats.failures,
-             "successes": stats.successes, "failures_on_this_account": len(failures),
-             "other_accounts_sample": [u for u in stats.sample_uids if u != uid][:10]},
-        ))
+        out.append(_stuffing_success(wins[0], population, infos, len(failures), uid,
+                                     by_ip=wins[0].ip in ips))
     elif failures:
         out.append(Signal(
             "credential_stuffing_attempts", "info", TAKEOVER, 0.2,
-            f"{len(failures)} failed sign-ins from {len({f.ip for f in failures})} IPs that "
-            "failed on many other accounts; none of them got in",
+            f"{len(failures)} failed sign-ins from {len({f.ip for f in failures})} IPs or tools "
+            "that failed on many other accounts; none of them got in",
             failures[-1].ts,
             {"ips": sorted({f.ip for f in failures if f.ip}), "failures": len(failures),
              "first": failures[0].ts.isoformat(), "last": failures[-1].ts.isoformat()},
         ))
-    out.extend(_guessing(records, infos, exclude=set(sources)))
+    out.extend(_guessing(records, infos, exclude=ips))
     return out
+
+
+def _stuffing_success(win: Login, population: PopulationStats, infos: Mapping[str, IpInfo],
+                      failures_here: int, uid: str, *, by_ip: bool) -> Signal:
+    stats = population.ips[win.ip or ""] if by_ip else population.user_agents[win.user_agent or ""]
+    source = f"{win.ip}, an IP" if by_ip else f"user agent {win.user_agent!r}, a tool"
+    return Signal(
+        "credential_stuffing_success", "critical", TAKEOVER, 2.5,
+        f"signed in from {source} that failed to sign in to {stats.failure_accounts} accounts "
+        f"({stats.failures} failures, {stats.successes} successes): a credential-stuffing "
+        "source got in",
+        win.ts,
+        {"login": _ev(win, infos.get(win.ip or "")), "source_ip": win.ip,
+         "source_user_agent": None if by_ip else win.user_agent,
+         "failure_accounts": stats.failure_accounts, "failures": stats.failures,
+         "successes": stats.successes, "failures_on_this_account": failures_here,
+         "other_accounts_sample": [u for u in stats.sample_uids if u != uid][:10]},
+    )
 
 
 def _guessing(records: AccountRecords, infos: Mapping[str, IpInfo],
