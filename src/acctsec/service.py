@@ -160,6 +160,11 @@ def with_funds(settings: Settings, report: Report, records: AccountRecords) -> R
     chosen = [t for t in records.transactions if t.kind == "withdrawal" and t.txhash in hashes]
     if not chosen:
         return report
+    if settings.offline:  # say so without loading the chain clients (httpx, web3)
+        networks = sorted({t.network or t.asset for t in chosen})
+        offline = [NotChecked("funds", f"{n}: offline mode (pass --online or set offline = "
+                              "false to trace withdrawals on-chain)") for n in networks]
+        return replace(report, not_checked=report.not_checked + tuple(offline))
     funds, problems = trace_withdrawals(settings, chosen[:10])
     unchecked = [NotChecked("funds", p.removeprefix("not checked: ").split(": ", 1)[-1])
                  for p in problems]

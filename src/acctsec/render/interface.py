@@ -13,13 +13,17 @@ class ReportFormatter(Protocol):
 
 
 def formatter_for(fmt: ReportFormat, *, width: int | None = None) -> ReportFormatter:
-    from acctsec.render.json_format import JsonFormatter
-    from acctsec.render.markdown import MarkdownFormatter
-    from acctsec.render.terminal import TerminalFormatter
+    """The formatter of one format; only its own module is imported (rich is slow to load)."""
+    if fmt is ReportFormat.table:
+        from acctsec.render.terminal import TerminalFormatter
 
-    formatters: dict[ReportFormat, ReportFormatter] = {
-        ReportFormat.table: TerminalFormatter(width=width),
-        ReportFormat.json: JsonFormatter(),
-        ReportFormat.markdown: MarkdownFormatter(),
-    }
-    return formatters[fmt]
+        return TerminalFormatter(width=width)
+    if fmt is ReportFormat.json:
+        from acctsec.render.json_format import JsonFormatter
+
+        return JsonFormatter()
+    if fmt is ReportFormat.markdown:
+        from acctsec.render.markdown import MarkdownFormatter
+
+        return MarkdownFormatter()
+    raise ValueError(f"no formatter for {fmt!r}")
