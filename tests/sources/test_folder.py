@@ -155,3 +155,14 @@ def test_any_cell_values_give_a_record_or_a_row_error(row: dict[str, object]) ->
             build(row, RowRef("f.csv", 2))
         except RowError as exc:
             assert str(exc)
+
+
+def test_population_from_remembered_rows_equals_a_second_pass(folder: Path) -> None:
+    from acctsec.service import population_query
+
+    warm = FolderSource(folder)
+    records = warm.account("7")
+    query = population_query(records)
+    cold = FolderSource(folder)
+    assert warm.population(query) == cold.population(query)
+    assert warm.population(query).ips["5.6.7.8"].failure_accounts == 2

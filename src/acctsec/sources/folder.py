@@ -31,6 +31,11 @@ RawRows = Iterator[tuple[int, dict[str, Any]]]
 
 csv.field_size_limit(16 * 1024 * 1024)
 
+# Columns of other accounts' sign-ins kept while reading one account from a CSV
+# file under REMEMBER_BELOW bytes, so the population pass needs no second read.
+POPULATION_COLUMNS = ("uid", "event", "ts", "ip", "device_id", "session_id", "user_agent")
+REMEMBER_BELOW = 64 * 1024 * 1024
+
 
 def _open_text(path: Path) -> IO[str]:
     if path.name.lower().endswith(".gz"):
@@ -46,12 +51,17 @@ def _csv_rows(path: Path, keep: Keep) -> RawRows:
             return
         header = [h.strip().lstrip("\ufeff").lower() for h in header]
         uid_at = header.index("uid") if "uid" in header else -1
+        remember, sink = (keep.remember, keep.skipped) if isinstance(keep, UidFilter) else ((), [])
+        picks = [header.index(c) if c in header else len(header) for c in remember]
         line = reader.line_num
         for cells in reader:
             start, line = line + 1, reader.line_num
             if not cells:
                 continue
             if uid_at >= 0 and uid_at < len(cells) and not keep(cells[uid_at].strip()):
+                if picks and len(cells) == len(header):
+                    padded = [*cells, ""]
+                    sink.append(tuple(padded[i] for i in picks))
                 continue
             if len(cells) != len(header):
                 yield start, {"__problem__": f"{len(cells)} cells where the header has "
@@ -82,10 +92,16 @@ def _jsonl_rows(path: Path, keep: Keep) -> RawRows:
 
 
 class UidFilter:
-    """Keeps the rows of one uid, or all but one: readers of columnar files vectorise it."""
+    """Keeps the rows of one uid, or all but one: readers of columnar files vectorise it.
 
-    def __init__(self, only: str | None = None, exclude: str | None = None) -> None:
-        self.only, self.exclude = only, exclude
+    With `remember`, the CSV reader also keeps those columns of the rows it skips,
+    so the population figures need no second pass over a small file.
+    """
+
+    def __init__(self, only: str | None = None, exclude: str | None = None,
+                 remember: tuple[str, ...] = ()) -> None:
+        self.only, self.exclude, self.remember = only, exclude, remember
+        self.skipped: list[tuple[str, ...]] = []
 
     def __call__(self, uid: str) -> bool:
         return (self.only is None or uid == self.only) and uid != self.exclude
@@ -184,6 +200,8 @@ class FolderSource:
         self.strict = strict
         self.files = table_files(folder)
         self._links: Any = None
+        # Other accounts' sign-ins seen while reading one account: (uid, rows).
+        self._others: tuple[str, list[tuple[str, ...]]] | None = None
 
     def link_builder(self) -> Any:
         """The account-linking query builder over this folder, opened once and reused."""
@@ -224,8 +242,10 @@ class FolderSource:
             reason = "; ".join(str(p) for p in accounts.problems)
             detail = f" (its row was skipped: {reason})" if reason else ""
             raise InputError(f"unknown uid {wanted!r}: not in {self.files['accounts']}{detail}")
-        parts = {t: self._collect(t, keep) for t in
+        logins_keep = UidFilter(only=wanted, remember=self._remember_for_population())
+        parts = {t: self._collect(t, logins_keep if t == "logins" else keep) for t in
                  ("logins", "security_events", "transactions", "alerts")}
+        self._others = (wanted, logins_keep.skipped) if logins_keep.remember else None
         problems = [p for c in (accounts, *parts.values()) for p in c.problems]
 
         def ordered(table: str) -> tuple[Any, ...]:
@@ -240,6 +260,12 @@ class FolderSource:
             alerts=tuple(parts["alerts"].records),
             problems=tuple(problems),
         )
+
+    def _remember_for_population(self) -> tuple[str, ...]:
+        path = self.files.get("logins")
+        if path is None or file_format(path) != "csv" or path.stat().st_size > REMEMBER_BELOW:
+            return ()
+        return POPULATION_COLUMNS
 
     def uids(self) -> Iterator[str]:
         seen: set[str] = set()
@@ -257,6 +283,12 @@ class FolderSource:
         own = query.own_uid
         for login in query.own_logins:
             counter.add_login(login)
+        if self._others is not None and self._others[0] == own:
+            for values in self._others[1]:
+                row = dict(zip(POPULATION_COLUMNS, values, strict=True))
+                if counter.wants(row):
+                    counter.add(row, path.name, 0)
+            return counter.result()
         any_of = {"ip": query.ips, "device_id": query.devices, "session_id": query.sessions,
                   "user_agent": query.user_agents}
         for line, row in read_rows(path, UidFilter(exclude=own), any_of):
