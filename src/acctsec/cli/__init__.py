@@ -2,11 +2,11 @@
 
 import sys
 
-from acctsec.cli import _app, intel_cmd, investigate, ip, link, trace
+from acctsec.cli import _app, batch, intel_cmd, investigate, ip, link, trace
 from acctsec.cli._app import app
 
 # Importing a command module registers its commands on `app`.
-COMMAND_MODULES = (investigate, trace, link, ip, intel_cmd)
+COMMAND_MODULES = (investigate, trace, link, ip, intel_cmd, batch)
 
 __all__ = ["COMMAND_MODULES", "app", "main"]
 

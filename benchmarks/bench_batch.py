@@ -1,0 +1,137 @@
+"""Benchmark of `acctsec batch` at exchange scale, and the single-account path for comparison.
+
+    .venv/bin/python benchmarks/bench_batch.py --data /tmp/big/data            # alert queue
+    .venv/bin/python benchmarks/bench_batch.py --data /tmp/big/data --all --jobs 2
+    .venv/bin/python benchmarks/bench_batch.py --data /tmp/big/data --singles 2
+
+The data is generated on demand (never committed) with
+    .venv/bin/python -m acctsec.synth --out DIR --accounts 100000 --events 10000000 \
+        --format parquet
+Wall time and peak memory are of the whole process tree (workers included), sampled
+from /proc every 0.1 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _tree_rss(pid: int) -> int:
+    """Resident bytes of `pid` and all its descendants."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", encoding="utf-8") as fh:
+                parent = int(fh.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        children.setdefault(parent, []).append(int(entry))
+    total, todo = 0, [pid]
+    while todo:
+        current = todo.pop()
+        todo.extend(children.get(current, []))
+        try:
+            with open(f"/proc/{current}/statm", encoding="utf-8") as fh:
+                total += int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+        except (OSError, IndexError, ValueError):
+            continue
+    return total
+
+
+def measure(cmd: list[str]) -> tuple[float, int, str]:
+    """(wall seconds, peak tree RSS bytes, stderr) of a command."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    peak = 0
+    while proc.poll() is None:
+        peak = max(peak, _tree_rss(proc.pid))
+        time.sleep(0.1)
+    err = proc.stderr.read() if proc.stderr else ""
+    if proc.returncode != 0:
+        raise SystemExit(f"{cmd} failed ({proc.returncode}): {err}")
+    return time.perf_counter() - start, peak, err
+
+
+def generate(data: Path, accounts: int, events: int) -> None:
+    if (data / "accounts.parquet").exists():
+        return
+    cmd = [sys.executable, "-m", "acctsec.synth", "--out", str(data), "--accounts",
+           str(accounts), "--events", str(events), "--format", "parquet"]
+    print("generating:", " ".join(cmd), flush=True)
+    subprocess.run(cmd, check=True)
+
+
+def batch(args: argparse.Namespace) -> float:
+    out = args.work / "batch.jsonl"
+    for leftover in args.work.glob("batch.jsonl*"):
+        shutil.rmtree(leftover) if leftover.is_dir() else leftover.unlink()
+    queue = ["--all"] if args.all else ["--alerts", str(args.data / "alerts.parquet")]
+    cmd = [sys.executable, "-m", "acctsec", "batch", "--source", str(args.data), *queue,
+           "--out", str(out), "--jobs", str(args.jobs)]
+    seconds, peak, err = measure(cmd)
+    accounts = sum(1 for _ in out.open(encoding="utf-8"))
+    print(f"batch {' '.join(queue)} --jobs {args.jobs}: {accounts} accounts in {seconds:.1f} s "
+          f"({accounts / seconds:.1f}/s), peak RSS {peak / 2**20:.0f} MiB (process tree)")
+    print("\n".join(line for line in err.splitlines() if line.startswith(("batch:", "labels"))))
+    return seconds
+
+
+def singles(args: argparse.Namespace, batch_seconds: float | None) -> None:
+    """`service.investigate` for a few queued accounts, as `acctsec investigate` runs them."""
+    import pyarrow.parquet as pq
+
+    from acctsec import service
+    from acctsec.config import load_settings
+    from acctsec.intel.ip import OfflineIpIntel
+
+    uids = sorted(set(pq.read_table(args.data / "alerts.parquet").column("uid").to_pylist()))
+    settings = load_settings(None, environ={}, overrides={"offline": True})
+    source = service.open_source(settings, args.data)
+    intel = OfflineIpIntel(settings)
+    times = []
+    for uid in uids[: args.singles]:
+        start = time.perf_counter()
+        service.investigate(settings, source, uid, intel=intel)
+        times.append(time.perf_counter() - start)
+        print(f"single-account path, uid {uid}: {times[-1]:.1f} s", flush=True)
+    per = sum(times) / len(times)
+    total = per * len(uids)
+    print(f"single-account path: {per:.1f} s per account, ~{total:.0f} s for the "
+          f"{len(uids)}-account alert queue")
+    if batch_seconds:
+        print(f"ratio single/batch for the alert queue: {total / batch_seconds:.0f}x")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", type=Path, default=ROOT / "benchmarks" / "data" / "batch")
+    parser.add_argument("--work", type=Path, default=None)
+    parser.add_argument("--accounts", type=int, default=100_000)
+    parser.add_argument("--events", type=int, default=10_000_000)
+    parser.add_argument("--all", action="store_true", help="every account, not the alerts")
+    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--singles", type=int, default=0,
+                        help="also time this many accounts through the single-account path")
+    parser.add_argument("--skip-batch", action="store_true")
+    args = parser.parse_args()
+    args.work = args.work or args.data.parent / (args.data.name + "-out")
+    args.work.mkdir(parents=True, exist_ok=True)
+    generate(args.data, args.accounts, args.events)
+    seconds = None if args.skip_batch else batch(args)
+    if args.singles:
+        singles(args, seconds)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,150 @@
+"""Deciding a chunk of accounts: their rows streamed once, shared figures looked up, assess()."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from acctsec.batch.population import PopulationIndex
+from acctsec.batch.records import CONTENT_TABLES, build_records, own_logins
+from acctsec.batch.rows import Group, RawRow, TableRows, table_rows
+from acctsec.config import Settings
+from acctsec.core.signals import NotChecked
+from acctsec.errors import AcctsecError
+from acctsec.model import AccountRecords, PopulationStats
+
+if TYPE_CHECKING:
+    from acctsec.batch.linking import Linker
+    from acctsec.core.report import Report
+    from acctsec.intel.ip import OfflineIpIntel
+
+TABLES = ("accounts", *CONTENT_TABLES)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Everything a worker needs, computed once by the driver; picklable for other processes."""
+
+    folder: Path
+    files: dict[str, Path]
+    population: PopulationIndex
+    link_store: Path | None
+    settings: Settings
+    since: datetime | None = None
+    until: datetime | None = None
+    key: str = field(default="")  # tells worker processes apart from other runs' plans
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """One account's result: its report as the JSON object, or why it could not be decided."""
+
+    uid: str
+    report: dict[str, Any] | None = None
+    error: str | None = None
+
+
+class Worker:
+    """Per-process state: one IP intel (memoised), one DuckDB connection, one link connection."""
+
+    def __init__(self, plan: Plan) -> None:
+        import duckdb
+
+        from acctsec.intel.ip import OfflineIpIntel
+
+        self.plan = plan
+        self.intel: OfflineIpIntel = OfflineIpIntel(plan.settings)
+        self.con = duckdb.connect(":memory:")
+        self.con.execute("SET TimeZone = 'UTC'")
+        self.readers: dict[str, TableRows] = {
+            t: table_rows(p, self.con) for t, p in plan.files.items() if t in TABLES
+        }
+        self.names = {t: p.name for t, p in plan.files.items()}
+        self.linker: Linker | None = None
+        if plan.link_store is not None:
+            from acctsec.batch.linking import Linker
+
+            self.linker = Linker(plan.link_store)
+
+    def decide(self, uids: Sequence[str]) -> list[Outcome]:
+        wanted = sorted(set(uids))
+        if self.linker is not None:
+            self.linker.prepare(wanted)
+        return [self._one(uid, rows) for uid, rows in self._grouped(wanted)]
+
+    def _grouped(self, uids: list[str]) -> Iterator[tuple[str, dict[str, list[RawRow]]]]:
+        """Each wanted uid with its rows of every table, merging the uid-ordered streams."""
+        streams = {t: _Peek(r.groups(uids)) for t, r in self.readers.items()}
+        for uid in uids:
+            yield uid, {t: s.take(uid) for t, s in streams.items()}
+
+    def _one(self, uid: str, rows: dict[str, list[RawRow]]) -> Outcome:
+        from acctsec.core.report import to_dict
+
+        try:
+            records = build_records(uid, rows, self.names, str(self.plan.files["accounts"]))
+            population = self.plan.population.stats_for(records, own_logins(rows.get("logins", [])))
+            report = self._investigate(records, population)
+        except AcctsecError as exc:
+            return Outcome(uid, error=str(exc))
+        except Exception as exc:  # noqa: BLE001 - one account's failure is recorded, not fatal
+            return Outcome(uid, error=f"internal error: {type(exc).__name__}: {exc}")
+        return Outcome(uid, report=to_dict(report))
+
+    def _investigate(self, records: AccountRecords, population: PopulationStats) -> Report:
+        """`service.investigate` from here on, with the batch's records, figures and links."""
+        from acctsec import service
+        from acctsec.core.fraud import fraud_signals, linked_accounts
+
+        settings = self.plan.settings
+        labels, unchecked = service.deposit_attribution(settings, records)
+        if self.linker is None:
+            fraud = service.FraudEvidence(not_checked=[NotChecked(
+                "linking", f"not supported for source {self.plan.folder}")])
+        else:
+            context = self.linker.context(records.account.uid)
+            fraud = service.FraudEvidence(
+                fraud_signals(records, context, address_labels=labels), linked_accounts(context))
+        fraud.not_checked.extend(unchecked)
+        report = service.assess(records, population, self.intel, fraud, since=self.plan.since,
+                                until=self.plan.until, generated_at=datetime.now(UTC))
+        return service.with_funds(settings, report, records)
+
+    def close(self) -> None:
+        self.con.close()
+        if self.linker is not None:
+            self.linker.close()
+
+
+class _Peek:
+    """A uid-ordered stream of groups, taken from in the same order."""
+
+    def __init__(self, groups: Iterator[Group]) -> None:
+        self.groups = groups
+        self.head: Group | None = next(groups, None)
+
+    def take(self, uid: str) -> list[RawRow]:
+        while self.head is not None and self.head[0] < uid:
+            self.head = next(self.groups, None)
+        if self.head is not None and self.head[0] == uid:
+            rows = self.head[1]
+            self.head = next(self.groups, None)
+            return rows
+        return []
+
+
+_WORKERS: dict[str, Worker] = {}
+
+
+def run_chunk(plan: Plan, uids: Sequence[str]) -> list[Outcome]:
+    """Decides `uids` in this process, reusing its Worker across chunks of the same plan."""
+    worker = _WORKERS.get(plan.key)
+    if worker is None:
+        for old in _WORKERS.values():
+            old.close()
+        _WORKERS.clear()
+        worker = _WORKERS[plan.key] = Worker(plan)
+    return worker.decide(uids)

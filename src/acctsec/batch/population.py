@@ -1,0 +1,257 @@
+"""Population-wide login figures for every account at once, from one DuckDB aggregate.
+
+`FolderSource.population` scans all logins per account; here one GROUP BY gives,
+per IP, device and session, the KeyStats of every value that more than one account
+uses (or that other accounts' security events and transactions mention). Each
+account's PopulationStats is then assembled from that index and its own rows, the
+same figures the folder source would have counted for it.
+"""
+
+# SQL here is assembled from this module's constants only.
+# ruff: noqa: S608
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from acctsec.batch.records import OwnLogins
+from acctsec.batch.rows import quote
+from acctsec.model import LOGIN_EVENTS, AccountRecords, KeyStats, PopulationStats
+from acctsec.sources.files import file_format
+
+if TYPE_CHECKING:
+    import duckdb
+
+KINDS = (("ips", "ip"), ("devices", "device_id"), ("sessions", "session_id"),
+         ("user_agents", "user_agent"))
+SAMPLE = 25
+POP_COLUMNS = ("raw_uid", "uid", "event", "ip", "device_id", "session_id", "user_agent")
+_FAILED = ("login_failure", "mfa_failure")
+
+
+@dataclass(frozen=True, slots=True)
+class KeyAgg:
+    """KeyStats over every account, with one uid more in the sample (to drop one account)."""
+
+    events: int
+    accounts: int
+    successes: int
+    success_accounts: int
+    failures: int
+    failure_accounts: int
+    sample: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _Own:
+    events: int = 0
+    successes: int = 0
+    failures: int = 0
+
+
+@dataclass
+class PopulationIndex:
+    """The shared part of every account's PopulationStats."""
+
+    rows: int = 0  # login rows that are not problems of the file itself
+    accounts: int = 0  # distinct uids among them, as written
+    keys: dict[str, dict[str, KeyAgg]] = field(default_factory=dict)
+
+    def size(self) -> int:
+        return sum(len(v) for v in self.keys.values())
+
+    def stats_for(self, records: AccountRecords, own: OwnLogins) -> PopulationStats:
+        """What `FolderSource.population(population_query(records))` returns for this account."""
+        from acctsec.service import population_query
+
+        query = population_query(records)
+        uid = records.account.uid
+        wanted = {"ips": query.ips, "devices": query.devices, "sessions": query.sessions,
+                  "user_agents": query.user_agents}
+        out: dict[str, dict[str, KeyStats]] = {}
+        for position, (kind, column) in enumerate(KINDS):
+            strict = _own_counts((lg.event, getattr(lg, column)) for lg in records.logins)
+            loose = _own_counts((row[0], row[position + 1]) for row in own.counted)
+            found = {}
+            for value in wanted[kind]:
+                stats = _combine(self.keys.get(kind, {}).get(value), uid,
+                                 loose.get(value, _Own()), strict.get(value, _Own()))
+                if stats is not None:
+                    found[value] = stats
+            out[kind] = found
+        has_raw = 1 if own.rows else 0
+        return PopulationStats(
+            total_logins=self.rows - own.rows + len(records.logins),
+            total_accounts=self.accounts - has_raw + (1 if records.logins else 0),
+            ips=out["ips"], devices=out["devices"], sessions=out["sessions"],
+            user_agents=out["user_agents"],
+        )
+
+
+def _own_counts(pairs: Iterable[tuple[str, str | None]]) -> dict[str, _Own]:
+    counts: dict[str, list[int]] = {}
+    for event, value in pairs:
+        if value is None:
+            continue
+        c = counts.setdefault(value, [0, 0, 0])
+        c[0] += 1
+        c[1] += event == "login_success"
+        c[2] += event in _FAILED
+    return {k: _Own(*v) for k, v in counts.items()}
+
+
+def _combine(agg: KeyAgg | None, uid: str, loose: _Own, strict: _Own) -> KeyStats | None:
+    """Everyone's figures without this account's raw rows, plus its valid logins."""
+    if agg is None:
+        agg = KeyAgg(0, 0, 0, 0, 0, 0, ())
+        loose = _Own()  # an unshared value: only this account's rows, counted below
+    events = agg.events - loose.events + strict.events
+    if events <= 0:
+        return None
+    others = [u for u in agg.sample if u != uid]
+    sample = sorted([*others, uid]) if strict.events else others
+    return KeyStats(
+        events=events,
+        accounts=agg.accounts - (loose.events > 0) + (strict.events > 0),
+        successes=agg.successes - loose.successes + strict.successes,
+        success_accounts=agg.success_accounts - (loose.successes > 0) + (strict.successes > 0),
+        failures=agg.failures - loose.failures + strict.failures,
+        failure_accounts=agg.failure_accounts - (loose.failures > 0) + (strict.failures > 0),
+        sample_uids=tuple(sample[:SAMPLE]),
+    )
+
+
+def _events_sql() -> str:
+    return ", ".join(f"'{e}'" for e in sorted(LOGIN_EVENTS))
+
+
+def aggregate(con: duckdb.DuckDBPyConnection, logins: str, extra_ips: str) -> PopulationIndex:
+    """The index from a relation of (raw_uid, uid, event, ip, device_id, session_id) rows.
+
+    `extra_ips` yields the IPs of security events and transactions: a value one
+    account signed in from may be asked about by another account that only paid
+    out from it, so those are kept even when one account uses them.
+    """
+    con.execute(f"CREATE OR REPLACE TEMP TABLE __pop AS SELECT * FROM ({logins})")
+    totals = con.execute(
+        "SELECT count(*), count(DISTINCT raw_uid) FROM __pop"
+    ).fetchone() or (0, 0)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE __extra_ips AS SELECT DISTINCT ip FROM "
+                f"({extra_ips}) WHERE ip IS NOT NULL")
+    keys: dict[str, dict[str, KeyAgg]] = {kind: {} for kind, _ in KINDS}
+    for kind, column in KINDS:
+        for row in _key_rows(con, kind, column):
+            c = [int(x) for x in row[1:7]]
+            keys[kind][row[0]] = KeyAgg(c[0], c[1], c[2], c[3], c[4], c[5], tuple(row[7]))
+    con.execute("DROP TABLE __pop")
+    return PopulationIndex(int(totals[0]), int(totals[1]), keys)
+
+
+def _key_rows(con: duckdb.DuckDBPyConnection, kind: str, column: str) -> Iterator[Any]:
+    extra = "OR key IN (SELECT ip FROM __extra_ips)" if kind == "ips" else ""
+    sql = f"""
+    WITH per_account AS (
+        SELECT {column} AS key, uid, count(*) AS n,
+               count(*) FILTER (WHERE event = 'login_success') AS s,
+               count(*) FILTER (WHERE event IN ('login_failure', 'mfa_failure')) AS f
+        FROM __pop
+        WHERE {column} IS NOT NULL AND uid IS NOT NULL AND event IN ({_events_sql()})
+        GROUP BY ALL)
+    SELECT key, sum(n), count(*), sum(s), count(*) FILTER (WHERE s > 0),
+           sum(f), count(*) FILTER (WHERE f > 0), list(uid ORDER BY uid)[1:{SAMPLE + 1}]
+    FROM per_account GROUP BY key HAVING count(*) >= 2 {extra}
+    """
+    cursor = con.execute(sql)
+    while True:
+        chunk = cursor.fetchmany(50_000)
+        if not chunk:
+            return
+        yield from chunk
+
+
+def _parquet_columns(con: duckdb.DuckDBPyConnection, path: Path) -> dict[str, str]:
+    """Lower-cased column name -> the quoted name as written in the file."""
+    rows = con.execute(f"DESCRIBE SELECT * FROM read_parquet({quote(path)})").fetchall()
+    return {str(r[0]).lower(): '"' + str(r[0]).replace('"', '""') + '"' for r in rows}
+
+
+def _parquet_logins(con: duckdb.DuckDBPyConnection, path: Path) -> str:
+    from acctsec.link.sql import text_sql
+
+    present = _parquet_columns(con, path)
+
+    def col(name: str) -> str:
+        return text_sql(present[name]) if name in present else "CAST(NULL AS VARCHAR)"
+
+    raw = f"CAST({present['uid']} AS VARCHAR)" if "uid" in present else "CAST(NULL AS VARCHAR)"
+    return (f"SELECT {raw} AS raw_uid, {col('uid')} AS uid, lower({col('event')}) AS event, "
+            f"{col('ip')} AS ip, {col('device_id')} AS device_id, "
+            f"{col('session_id')} AS session_id, {col('user_agent')} AS user_agent "
+            f"FROM read_parquet({quote(path)})")
+
+
+def _python_logins(con: duckdb.DuckDBPyConnection, path: Path) -> str:
+    """The folder reader's rows (CSV, JSONL), cleaned as `sources.parse.text` cleans cells."""
+    import pyarrow as pa
+
+    from acctsec.sources.folder import read_rows
+    from acctsec.sources.parse import text
+
+    schema = pa.schema([(c, pa.string()) for c in POP_COLUMNS])
+    con.execute("CREATE OR REPLACE TEMP TABLE __pop_rows ("
+                + ", ".join(f"{c} VARCHAR" for c in POP_COLUMNS) + ")")
+    buffer: list[list[str | None]] = [[] for _ in POP_COLUMNS]
+
+    def flush() -> None:
+        batch = pa.table(buffer, schema=schema)  # noqa: F841 - read by DuckDB below
+        con.execute("INSERT INTO __pop_rows SELECT * FROM batch")
+        for column in buffer:
+            column.clear()
+
+    for _, row in read_rows(path, lambda _: True):
+        if "__problem__" in row:
+            continue
+        raw = row.get("uid")
+        for i, value in enumerate((None if raw is None else str(raw), text(raw),
+                                   (text(row.get("event")) or "").lower(), text(row.get("ip")),
+                                   text(row.get("device_id")), text(row.get("session_id")),
+                                   text(row.get("user_agent")))):
+            buffer[i].append(value)
+        if len(buffer[0]) >= 100_000:
+            flush()
+    flush()
+    return "SELECT * FROM __pop_rows"
+
+
+def _ips_of(con: duckdb.DuckDBPyConnection, table: str, path: Path) -> str:
+    from acctsec.link.sql import text_sql
+
+    if file_format(path) == "parquet":
+        present = _parquet_columns(con, path)
+        if "ip" not in present:
+            return "SELECT NULL AS ip WHERE false"
+        return f"SELECT {text_sql(present['ip'])} AS ip FROM read_parquet({quote(path)})"
+    import pyarrow as pa
+
+    from acctsec.sources.folder import read_rows
+    from acctsec.sources.parse import text
+
+    ips = sorted({ip for _, row in read_rows(path, lambda _: True)
+                  if (ip := text(row.get("ip"))) is not None})
+    found = pa.table({"ip": pa.array(ips, pa.string())})  # noqa: F841 - read by DuckDB
+    con.execute(f"CREATE OR REPLACE TEMP TABLE __ips_{table} AS SELECT * FROM found")
+    return f"SELECT ip FROM __ips_{table}"
+
+
+def build_index(con: duckdb.DuckDBPyConnection, files: dict[str, Path]) -> PopulationIndex:
+    """The index of a folder source's files (Parquet in DuckDB, CSV/JSONL through Python)."""
+    logins = files.get("logins")
+    if logins is None:
+        return PopulationIndex()
+    relation = (_parquet_logins(con, logins) if file_format(logins) == "parquet"
+                else _python_logins(con, logins))
+    extra = [_ips_of(con, t, files[t]) for t in ("security_events", "transactions") if t in files]
+    return aggregate(con, relation, " UNION ALL ".join(extra) or "SELECT NULL AS ip")

@@ -1,0 +1,248 @@
+"""A whole batch run: shared figures once, chunks of accounts decided in parallel, results kept."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import pickle
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import IO, Any
+
+from acctsec.batch.engine import Outcome, Plan, run_chunk
+from acctsec.batch.output import BatchFormat, JsonlSink, Sink, StreamSink, TableSink
+from acctsec.batch.population import PopulationIndex
+from acctsec.batch.queue import WorkQueue
+from acctsec.batch.summary import Tally
+from acctsec.config import Settings
+from acctsec.errors import AcctsecError, InputError
+
+Progress = Any
+
+
+class BatchInterrupted(AcctsecError):
+    """Ctrl-C: what was finished is kept; the same command continues the run."""
+
+    exit_code = 130
+
+
+@dataclass(frozen=True)
+class BatchOptions:
+    source: Path
+    queue: WorkQueue
+    settings: Settings
+    out: Path | None = None
+    fmt: BatchFormat = BatchFormat.jsonl
+    jobs: int = 1
+    since: datetime | None = None
+    until: datetime | None = None
+    chunk_size: int | None = None
+    dask: str | None = None  # scheduler address, or "local:N" for a local cluster
+
+
+@dataclass
+class BatchResult:
+    tally: Tally = field(default_factory=Tally)
+    resumed: int = 0
+    seconds: float = 0.0
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def _fingerprint(files: dict[str, Path]) -> str:
+    parts = []
+    for table, path in sorted(files.items()):
+        st = path.stat()
+        parts.append(f"{table}:{path.resolve()}:{st.st_size}:{st.st_mtime_ns}")
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
+
+
+def work_dir(opts: BatchOptions) -> Path:
+    if opts.out is not None:
+        return opts.out.with_name(opts.out.name + ".work")
+    from platformdirs import user_cache_dir
+
+    base = opts.settings.cache_dir or Path(user_cache_dir("acctsec"))
+    return base / "batch"
+
+
+def prepare(opts: BatchOptions, timings: dict[str, float]) -> Plan:
+    """The population index and link store of the source, reused while its files are unchanged."""
+    from acctsec.sources.files import table_files
+
+    files = table_files(opts.source)
+    key = _fingerprint(files)
+    work = work_dir(opts)
+    work.mkdir(parents=True, exist_ok=True)
+    start = time.perf_counter()
+    population = _cached_population(work / f"population-{key}.pickle", files)
+    timings["population"] = time.perf_counter() - start
+    start = time.perf_counter()
+    store = work / f"links-{key}.duckdb"
+    if not store.exists():
+        from acctsec.batch.linking import build_link_store
+
+        build_link_store(opts.source, store)
+    timings["link_graph"] = time.perf_counter() - start
+    return Plan(opts.source, files, population, store, opts.settings, opts.since, opts.until,
+                key=f"{key}-{os.getpid()}-{time.time_ns()}")
+
+
+def _cached_population(path: Path, files: dict[str, Path]) -> PopulationIndex:
+    if path.exists():
+        with path.open("rb") as fh:
+            cached = pickle.load(fh)  # noqa: S301 - our own cache file, written below
+        if isinstance(cached, PopulationIndex):
+            return cached
+    import duckdb
+
+    from acctsec.batch.population import build_index
+
+    con = duckdb.connect(":memory:")
+    try:
+        index = build_index(con, files)
+    finally:
+        con.close()
+    tmp = path.with_name(path.name + ".tmp")
+    with tmp.open("wb") as fh:
+        pickle.dump(index, fh, protocol=pickle.HIGHEST_PROTOCOL)
+    os.replace(tmp, path)
+    return index
+
+
+def _check_manifest(opts: BatchOptions) -> None:
+    """A restart must ask for the same run; anything else would mix two runs in one file."""
+    if opts.out is None:
+        return
+    wanted = {
+        "source": str(opts.source.resolve()), "format": opts.fmt.value,
+        "queue": hashlib.sha256("\n".join(opts.queue.uids()).encode()).hexdigest(),
+        "since": opts.since.isoformat() if opts.since else None,
+        "until": opts.until.isoformat() if opts.until else None,
+    }
+    path = opts.out.with_name(opts.out.name + ".batch.json")
+    if path.exists():
+        try:
+            found = json.loads(path.read_text(encoding="utf-8"))
+        except ValueError:
+            found = None
+        if found != wanted:
+            raise InputError(f"{opts.out} holds the results of a batch run with other arguments "
+                             "(source, queue, format or window); choose another --out")
+        return
+    if opts.out.exists() or (opts.out.with_name(opts.out.name + ".parts")).exists():
+        raise InputError(f"{opts.out} exists and is not the output of a batch run; "
+                         "choose another --out")
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(wanted, indent=1), encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def open_sink(opts: BatchOptions, stdout: IO[str]) -> Sink:
+    if opts.out is None:
+        if opts.fmt is not BatchFormat.jsonl:
+            raise InputError(f"--format {opts.fmt.value} needs --out FILE")
+        return StreamSink(stdout)
+    if opts.fmt is BatchFormat.jsonl:
+        return JsonlSink(opts.out)
+    return TableSink(opts.out, opts.fmt)
+
+
+def chunks(uids: Sequence[str], size: int) -> list[list[str]]:
+    ordered = sorted(uids)
+    return [ordered[i:i + size] for i in range(0, len(ordered), size)]
+
+
+def chunk_size(opts: BatchOptions, todo: int) -> int:
+    if opts.chunk_size:
+        return opts.chunk_size
+    workers = max(1, opts.jobs)
+    return max(20, min(1000, -(-todo // (workers * 4))))
+
+
+def run_batch(opts: BatchOptions, stdout: IO[str],
+              progress_factory: Callable[[int], Progress]) -> BatchResult:
+    result = BatchResult()
+    started = time.perf_counter()
+    _check_manifest(opts)
+    sink = open_sink(opts, stdout)
+    done = sink.done()
+    todo = [u for u in opts.queue.uids() if u not in done]
+    result.resumed = len(opts.queue.entries) - len(todo)
+    alerts = {e.uid: e.alert_ids for e in opts.queue.entries}
+    if todo:
+        plan = prepare(opts, result.timings)
+        progress = progress_factory(len(todo))
+        mark = time.perf_counter()
+        try:
+            for outcomes in _dispatch(opts, plan, chunks(todo, chunk_size(opts, len(todo)))):
+                for outcome in outcomes:
+                    sink.add(outcome, alerts.get(outcome.uid, ()))
+                    result.tally.add(outcome)
+                sink.commit()
+                progress.advance(len(outcomes))
+        except KeyboardInterrupt:
+            sink.commit()
+            progress.close()
+            raise BatchInterrupted(
+                f"interrupted; {result.tally.decided + result.tally.failed} accounts kept, "
+                "run the same command again to continue") from None
+        progress.close()
+        result.timings["decide"] = time.perf_counter() - mark
+    sink.finish()
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def _dispatch(opts: BatchOptions, plan: Plan, work: list[list[str]]) -> Iterator[list[Outcome]]:
+    if opts.dask:
+        from acctsec.batch.distributed import dask_outcomes
+
+        yield from dask_outcomes(opts.dask, plan, work)
+    elif opts.jobs > 1 and len(work) > 1:
+        yield from _pool_outcomes(plan, work, opts.jobs)
+    else:
+        for uids in work:
+            yield run_chunk(plan, uids)
+
+
+_PLAN: list[Plan] = []
+
+
+def _init_worker(plan: Plan) -> None:
+    _PLAN[:] = [plan]
+
+
+def _pool_chunk(uids: list[str]) -> list[Outcome]:
+    return run_chunk(_PLAN[0], uids)
+
+
+def _pool_outcomes(plan: Plan, work: Iterable[list[str]], jobs: int) -> Iterator[list[Outcome]]:
+    """Chunks on `jobs` local processes, a few in flight each; results as they finish."""
+    import multiprocessing
+    from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(jobs, mp_context=context, initializer=_init_worker,
+                             initargs=(plan,)) as pool:
+        pending: set[Future[list[Outcome]]] = set()
+        queue = iter(work)
+        try:
+            while True:
+                while len(pending) < jobs * 2:
+                    uids = next(queue, None)
+                    if uids is None:
+                        break
+                    pending.add(pool.submit(_pool_chunk, uids))
+                if not pending:
+                    return
+                finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    yield future.result()
+        except BaseException:
+            for future in pending:
+                future.cancel()
+            raise

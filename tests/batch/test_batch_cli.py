@@ -1,0 +1,98 @@
+"""`acctsec batch` as a user runs it: queues, formats, failures, summary, literal output."""
+
+from __future__ import annotations
+
+import csv
+import shutil
+from pathlib import Path
+
+from batch.conftest import read_jsonl, run_cli
+
+
+def test_alert_queue_reports_carry_their_alert_ids(examples: Path, tmp_path: Path) -> None:
+    out = tmp_path / "a.jsonl"
+    code, stdout, err = run_cli("batch", "--source", str(examples), "--alerts",
+                                str(examples / "alerts.csv"), "--out", str(out))
+    assert code == 0, err
+    assert stdout == ""
+    reports = read_jsonl(out)
+    assert reports and all(r["schema"] == "acctsec.report/1" and r["alert_ids"]
+                           for r in reports)
+    assert "labels: takeover" in err and "riskiest:" in err
+
+
+def test_failed_accounts_are_recorded_and_do_not_stop_the_run(examples: Path,
+                                                              tmp_path: Path) -> None:
+    queue = tmp_path / "uids.txt"
+    queue.write_text("10007\nno-such-account\n10008\n", "utf-8")
+    out = tmp_path / "f.jsonl"
+    code, _, err = run_cli("batch", "--source", str(examples), "--uids", str(queue),
+                           "--out", str(out))
+    assert code == 0, err
+    assert [r["uid"] for r in read_jsonl(out)] == ["10007", "10008"]
+    errors = read_jsonl(tmp_path / "f.jsonl.errors.jsonl")
+    assert errors[0]["uid"] == "no-such-account" and "unknown uid" in errors[0]["error"]
+    assert "1 failed" in err and "no-such-account: unknown uid" in err
+
+
+def test_csv_output_is_flat_and_spreadsheet_safe(examples: Path, tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    shutil.copytree(examples, data)
+    accounts = (data / "accounts.csv").read_text("utf-8")
+    (data / "alerts.csv").write_text(
+        "alert_id,uid,source,note\n=HYPERLINK(\"x\"),10007,email,\"\x1b[31mred\"\n", "utf-8")
+    assert "10007" in accounts
+    out = tmp_path / "o.csv"
+    code, _, err = run_cli("batch", "--source", str(data), "--alerts", str(data / "alerts.csv"),
+                           "--out", str(out), "--format", "csv")
+    assert code == 0, err
+    rows = list(csv.DictReader(out.open(encoding="utf-8", newline="")))
+    assert len(rows) == 1 and rows[0]["uid"] == "10007"
+    assert rows[0]["alert_ids"].startswith("'=HYPERLINK")
+    assert rows[0]["label"] == "takeover" and rows[0]["top_signals"]
+    assert "\x1b" not in out.read_text("utf-8")
+
+
+def test_stdout_jsonl_without_out(examples: Path, tmp_path: Path) -> None:
+    queue = tmp_path / "uids.txt"
+    queue.write_text("10007\n", "utf-8")
+    code, stdout, err = run_cli("batch", "--source", str(examples), "--uids", str(queue))
+    assert code == 0, err
+    assert stdout.count("\n") == 1 and '"uid":"10007"' in stdout
+
+
+def test_bad_alerts_file_is_a_one_line_error(examples: Path, tmp_path: Path) -> None:
+    bad = tmp_path / "alerts.csv"
+    bad.write_text("alert_id,uid\n,\n,\n", "utf-8")
+    for path in (bad, tmp_path / "missing.csv", tmp_path / "alerts.txt"):
+        if path.name == "alerts.txt":
+            path.write_text("x", "utf-8")
+        code, _, err = run_cli("batch", "--source", str(examples), "--alerts", str(path))
+        assert code == 1, err
+        assert err.startswith("acctsec: error:") and err.count("\n") == 1
+
+
+def test_exactly_one_queue_is_required(examples: Path) -> None:
+    code, _, err = run_cli("batch", "--source", str(examples))
+    assert code == 1 and "exactly one of" in err
+    code, _, err = run_cli("batch", "--source", str(examples), "--all", "--uids", "x")
+    assert code == 1 and "exactly one of" in err
+
+
+def test_parquet_needs_an_out_file(examples: Path) -> None:
+    code, _, err = run_cli("batch", "--source", str(examples), "--all", "--format", "parquet")
+    assert code == 1 and "needs --out" in err
+
+
+def test_line_progress_when_not_a_terminal() -> None:
+    import io
+
+    from acctsec.batch.progress import LineProgress, progress_for
+
+    stream = io.StringIO()
+    progress = progress_for(10, console=None, stream=stream)
+    assert isinstance(progress, LineProgress)
+    progress.every = 0.0
+    progress.advance(4)
+    progress.close()
+    assert "batch: 4/10 accounts (40%)" in stream.getvalue() and "ETA" in stream.getvalue()

@@ -1,0 +1,73 @@
+"""The per-account PopulationStats of a batch run equal the folder source's own counting."""
+
+from __future__ import annotations
+
+import csv
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from acctsec import service
+from acctsec.batch.population import build_index
+from acctsec.batch.records import build_records, own_logins
+from acctsec.batch.rows import table_rows
+from acctsec.sources.folder import FolderSource
+
+
+def _to_parquet(folder: Path, target: Path) -> Path:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    target.mkdir()
+    for path in folder.glob("*.csv"):
+        with path.open(encoding="utf-8", newline="") as fh:
+            rows = list(csv.reader(fh))
+        columns = {name: [r[i] if r[i] != "" else None for r in rows[1:]]
+                   for i, name in enumerate(rows[0])}
+        pq.write_table(pa.table(columns), target / (path.stem + ".parquet"))
+    return target
+
+
+def _hostile(folder: Path, target: Path) -> Path:
+    """The examples with broken and padded login rows added."""
+    shutil.copytree(folder, target)
+    with (target / "logins.csv").open("a", encoding="utf-8", newline="") as fh:
+        header = (folder / "logins.csv").read_text(encoding="utf-8").splitlines()[0].split(",")
+        writer = csv.writer(fh)
+        for ts, uid, event, ip in [
+            ("not-a-time", "10007", "login_failure", "203.0.113.9"),  # counts for others only
+            ("2026-10-01T00:00:00Z", "10008", "login_failure", "203.0.113.9"),
+            ("2026-10-01T00:00:01Z", "10009", "LOGIN_FAILURE", "203.0.113.9"),
+            ("2026-10-01T00:00:02Z", "10010", "bogus", "203.0.113.9"),  # not counted
+            ("2026-10-01T00:00:03Z", "", "login_failure", "203.0.113.9"),
+        ]:
+            row = dict.fromkeys(header, "")
+            row.update(ts=ts, uid=uid, event=event, ip=ip)
+            writer.writerow([row[h] for h in header])
+        fh.write("only,three,cells\n")
+    return target
+
+
+@pytest.mark.parametrize("variant", ["csv", "parquet", "hostile"])
+def test_population_stats_equal_the_folder_source(examples: Path, tmp_path: Path,
+                                                   variant: str) -> None:
+    folder = {"csv": lambda: examples,
+              "parquet": lambda: _to_parquet(examples, tmp_path / "pq"),
+              "hostile": lambda: _hostile(examples, tmp_path / "hostile")}[variant]()
+    source = FolderSource(folder)
+    con = duckdb.connect()
+    index = build_index(con, source.files)
+    uids = ["10007", "10008", "10009", "10010", "10015", "10028", "10085", "10201"]
+    readers = {t: table_rows(p, con) for t, p in source.files.items()}
+    grouped = {t: dict(r.groups(uids)) for t, r in readers.items()}
+    names = {t: p.name for t, p in source.files.items()}
+    for uid in uids:
+        rows = {t: grouped[t].get(uid, []) for t in grouped}
+        records = build_records(uid, rows, names, str(source.files["accounts"]))
+        assert records == source.account(uid)
+        expected = source.population(service.population_query(records))
+        assert index.stats_for(records, own_logins(rows.get("logins", []))) == expected, uid
+    if variant == "hostile":
+        assert index.keys["ips"]["203.0.113.9"].failure_accounts == 3
