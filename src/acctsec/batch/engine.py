@@ -36,6 +36,8 @@ class Plan:
     since: datetime | None = None
     until: datetime | None = None
     key: str = field(default="")  # tells worker processes apart from other runs' plans
+    threads: int = 2  # DuckDB threads per worker
+    memory_limit: str = "1GB"  # DuckDB memory per worker; sorts spill to disk beyond it
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,7 +59,8 @@ class Worker:
 
         self.plan = plan
         self.intel: OfflineIpIntel = OfflineIpIntel(plan.settings)
-        self.con = duckdb.connect(":memory:")
+        self.con = duckdb.connect(":memory:", config={"threads": plan.threads,
+                                                      "memory_limit": plan.memory_limit})
         self.con.execute("SET TimeZone = 'UTC'")
         self.readers: dict[str, TableRows] = {
             t: table_rows(p, self.con) for t, p in plan.files.items() if t in TABLES
