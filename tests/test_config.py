@@ -44,3 +44,10 @@ def test_secrets_stay_out_of_repr(tmp_path: Path) -> None:
                                       "ACCTSEC_ETHERSCAN_API_KEY": "sekret-123"})
     assert settings.etherscan_api_key == "sekret-123"
     assert "sekret-123" not in repr(settings)
+
+
+def test_empty_variables_are_unset_and_nan_is_refused(tmp_path: Path) -> None:
+    settings = load_settings(environ={"XDG_CONFIG_HOME": str(tmp_path), "ACCTSEC_SOURCE": ""})
+    assert settings.source is None
+    with pytest.raises(ConfigError, match="rdap_timeout_s"):
+        load_settings(environ={"XDG_CONFIG_HOME": str(tmp_path), "ACCTSEC_RDAP_TIMEOUT_S": "nan"})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import tomllib
 from collections.abc import Mapping
@@ -99,7 +100,7 @@ def _read_env(env: Mapping[str, str]) -> dict[str, Any]:
         if not key.startswith("ACCTSEC_") or key == "ACCTSEC_CONFIG":
             continue
         name = key.removeprefix("ACCTSEC_").lower()
-        if name in names:
+        if name in names and value.strip():  # an empty variable means "not set"
             out[name] = value
     return out
 
@@ -121,8 +122,8 @@ def _convert(name: str, raw: Any, type_name: Any) -> Any:
             return _to_bool(raw)
         if kind == "float":
             value = float(raw)
-            if value <= 0:
-                raise ValueError("must be positive")
+            if not math.isfinite(value) or value <= 0:
+                raise ValueError(f"must be a positive number, got {raw!r}")
             return value
         if kind.startswith("Path"):
             return Path(os.path.expanduser(str(raw)))

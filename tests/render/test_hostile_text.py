@@ -94,3 +94,9 @@ def test_any_text_is_rendered_without_control_characters(text: str) -> None:
 def test_every_format_has_a_formatter() -> None:
     for fmt in ReportFormat:
         assert hasattr(formatter_for(fmt), "write")
+
+
+def test_line_separators_and_byte_order_marks_are_escaped() -> None:
+    assert literal("a\u2028b\u2029c\ufeffd\u061ce") == "a\\u2028b\\u2029c\\ufeffd\\u061ce"
+    assert literal("Zürich 東京") == "Zürich 東京"
+    assert csv_cell("\t=1+1").startswith("'")

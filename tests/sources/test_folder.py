@@ -166,3 +166,36 @@ def test_population_from_remembered_rows_equals_a_second_pass(folder: Path) -> N
     cold = FolderSource(folder)
     assert warm.population(query) == cold.population(query)
     assert warm.population(query).ips["5.6.7.8"].failure_accounts == 2
+
+
+def test_offsets_are_converted_to_utc_and_huge_amounts_are_row_problems(tmp_path: Path) -> None:
+    write_csv(tmp_path / "accounts.csv", ACCOUNTS)
+    (tmp_path / "transactions.csv").write_text(
+        "ts,uid,kind,asset,amount\n"
+        "2026-03-01T10:05:00+05:00,7,deposit,BTC,1\n"
+        "2026-03-01T10:05:00Z,7,deposit,BTC,1e999999999\n", encoding="utf-8")
+    (tmp_path / "logins.jsonl").write_text(
+        '{"ts": "2026-03-01T00:00:00Z", "uid": "8", "event": "login_success", '
+        '"device_id": [1], "asn": "3320.0"}\n', encoding="utf-8")
+    source = FolderSource(tmp_path)
+    records = source.account("7")
+    assert records.transactions[0].ts == datetime(2026, 3, 1, 5, 5, tzinfo=UTC)
+    assert records.transactions[0].ts.utcoffset().total_seconds() == 0  # type: ignore[union-attr]
+    assert "out of range" in records.problems[0].reason
+    # An unhashable cell from JSON does not break the population pass.
+    assert source.population(PopulationQuery(devices=frozenset({"[1]"}))).devices
+
+
+def test_a_column_twice_in_the_header_is_an_input_error(tmp_path: Path) -> None:
+    (tmp_path / "accounts.csv").write_text("uid,email,uid\n7,a@x,8\n", encoding="utf-8")
+    with pytest.raises(InputError, match="'uid' appears twice"):
+        FolderSource(tmp_path).account("7")
+
+
+def test_a_bad_optional_geo_cell_keeps_the_sign_in(tmp_path: Path) -> None:
+    write_csv(tmp_path / "accounts.csv", ACCOUNTS)
+    (tmp_path / "logins.csv").write_text(
+        "ts,uid,event,ip,lat,asn\n2026-03-01T00:00:00Z,7,login_success,1.2.3.4,north,3320.0\n",
+        encoding="utf-8")
+    records = FolderSource(tmp_path).account("7")
+    assert len(records.logins) == 1 and not records.problems

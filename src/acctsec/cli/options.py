@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 from acctsec.cli._app import config_path
@@ -23,20 +22,20 @@ def parse_when(value: str | None, option: str, now: datetime | None = None) -> d
     match = _RELATIVE.match(text.lower())
     if match:
         amount, unit = int(match.group(1)), _UNITS[match.group(2)]
-        return (now or datetime.now(UTC)) - timedelta(**{unit: amount})
+        try:
+            return (now or datetime.now(UTC)) - timedelta(**{unit: amount})
+        except OverflowError:
+            raise InputError(f"{option} {text!r} reaches too far back") from None
     try:
         parsed = datetime.fromisoformat(text)
     except ValueError:
         raise InputError(
             f"{option} {text!r} is not a date, a time (ISO 8601) or a span like 30d, 12h, 2w"
         ) from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def settings_with(**overrides: Any) -> Settings:
     """Settings from the config file and environment, with these flags on top."""
     return load_settings(config_path(), overrides=overrides)
 
-
-def existing_dir(path: Path | None) -> Path | None:
-    return path

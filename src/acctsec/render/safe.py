@@ -3,30 +3,43 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 
-# C0 and C1 control characters, DEL, and bidi/zero-width format characters that
-# can hide or reorder text on a terminal (CVE-2021-42574 "Trojan Source").
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
+# Control characters (Cc), format characters (Cf: bidi overrides, zero-width,
+# BOM - "Trojan Source", CVE-2021-42574) and line/paragraph separators can
+# hide, reorder or split text on a terminal or in a rendered document.
+_HIDDEN = frozenset({"Cc", "Cf", "Zl", "Zp"})
+_NEWLINE_TAB = {"\n": "\\n", "\t": "\\t"}
 
 
-def _escape(match: re.Match[str]) -> str:
-    code = ord(match.group())
+def _escape(char: str) -> str:
+    code = ord(char)
     return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
 def literal(text: object, *, single_line: bool = True) -> str:
     """The text with every control character shown as a visible escape (\\x1b, \\n…)."""
     value = str(text)
-    value = _CONTROL.sub(_escape, value)
-    if single_line:
-        value = value.replace("\n", "\\n").replace("\t", "\\t")
-    return value
+    if value.isprintable():
+        return value
+    out = []
+    for char in value:
+        if char in _NEWLINE_TAB and not single_line:
+            out.append(char)
+        elif char in _NEWLINE_TAB:
+            out.append(_NEWLINE_TAB[char])
+        elif unicodedata.category(char) in _HIDDEN:
+            out.append(_escape(char))
+        else:
+            out.append(char)
+    return "".join(out)
 
 
 def csv_cell(text: object) -> str:
     """A value for a spreadsheet cell: literal, and never read as a formula."""
-    value = literal(text)
-    if value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+    raw = str(text)
+    value = literal(raw)
+    if raw[:1] in ("=", "+", "-", "@", "\t", "\r"):
         value = "'" + value
     return value
 

@@ -31,6 +31,9 @@ RawRows = Iterator[tuple[int, dict[str, Any]]]
 
 csv.field_size_limit(16 * 1024 * 1024)
 
+EVENT_ORDER = {"login_failure": 0, "mfa_failure": 1, "login_success": 2, "session_refresh": 3,
+               "logout": 4}
+
 # Columns of other accounts' sign-ins kept while reading one account from a CSV
 # file under REMEMBER_BELOW bytes, so the population pass needs no second read.
 POPULATION_COLUMNS = ("uid", "event", "ts", "ip", "device_id", "session_id", "user_agent")
@@ -50,6 +53,9 @@ def _csv_rows(path: Path, keep: Keep) -> RawRows:
         if header is None:
             return
         header = [h.strip().lstrip("\ufeff").lower() for h in header]
+        twice = sorted({h for h in header if header.count(h) > 1})
+        if twice:
+            raise InputError(f"{path}: column {twice[0]!r} appears twice in the header")
         uid_at = header.index("uid") if "uid" in header else -1
         remember, sink = (keep.remember, keep.skipped) if isinstance(keep, UidFilter) else ((), [])
         picks = [header.index(c) if c in header else len(header) for c in remember]
@@ -249,7 +255,9 @@ class FolderSource:
         problems = [p for c in (accounts, *parts.values()) for p in c.problems]
 
         def ordered(table: str) -> tuple[Any, ...]:
-            return tuple(sorted(parts[table].records, key=lambda r: r.ts))
+            # At one instant a sign-in comes before what its session then does.
+            return tuple(sorted(parts[table].records,
+                                key=lambda r: (r.ts, EVENT_ORDER.get(getattr(r, "event", ""), 9))))
 
         account: Account = accounts.records[0]
         return AccountRecords(
@@ -351,10 +359,10 @@ class _PopulationCounter:
             self.accounts.add(str(uid))
         q = self.query
         return (
-            row.get("ip") in q.ips
-            or row.get("device_id") in q.devices
-            or row.get("session_id") in q.sessions
-            or row.get("user_agent") in q.user_agents
+            text(row.get("ip")) in q.ips
+            or text(row.get("device_id")) in q.devices
+            or text(row.get("session_id")) in q.sessions
+            or text(row.get("user_agent")) in q.user_agents
         )
 
     def add_login(self, login: Login) -> None:

@@ -81,7 +81,7 @@ def text(value: Any) -> str | None:
 def parse_time(value: Any, column: str = "ts") -> datetime | None:
     """ISO 8601 (offset honoured, none means UTC) or Unix epoch seconds/milliseconds."""
     if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=UTC)
+        return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
     raw = text(value)
     if raw is None:
         return None
@@ -94,7 +94,7 @@ def parse_time(value: Any, column: str = "ts") -> datetime | None:
         parsed = datetime.fromisoformat(raw)
     except (ValueError, OverflowError, OSError):
         raise RowError(f"{column} {raw!r} is not an ISO 8601 time or epoch number") from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def _looks_numeric(raw: str) -> bool:
@@ -111,6 +111,8 @@ def parse_decimal(value: Any, column: str) -> Decimal | None:
         raise RowError(f"{column} {raw!r} is not a decimal number") from None
     if not number.is_finite():
         raise RowError(f"{column} {raw!r} is not a finite number")
+    if number != 0 and not -30 <= number.adjusted() <= 30:
+        raise RowError(f"{column} {raw!r} is out of range")
     return number
 
 
@@ -155,7 +157,9 @@ def parse_asn(value: Any) -> int | None:
     raw = text(value)
     if raw is None:
         return None
-    digits = raw.upper().removeprefix("AS")
+    digits = raw.upper().removeprefix("AS").strip()
+    if digits.endswith(".0"):  # pandas writes integer columns with blanks as floats
+        digits = digits[:-2]
     if not digits.isdigit():
         raise RowError(f"asn {raw!r} is not an AS number")
     return int(digits)
@@ -176,6 +180,11 @@ def parse_detail(value: Any) -> Mapping[str, Any] | str | None:
         if isinstance(loaded, dict):
             return MappingProxyType(loaded)
     return raw
+
+
+def _lower(value: Any) -> str | None:
+    raw = text(value)
+    return raw.lower() if raw is not None else None
 
 
 def _enum(value: Any, column: str, allowed: frozenset[str]) -> str | None:
@@ -238,6 +247,13 @@ _GEO_COLUMNS = frozenset({"country", "city", "lat", "lon", "asn", "as_org"})
 def _geo_hint(row: Row) -> GeoHint | None:
     if _GEO_COLUMNS.isdisjoint(row.keys()):
         return None
+    try:
+        return _read_geo_hint(row)
+    except RowError:
+        return None  # an optional column: a bad cell loses the hint, not the sign-in
+
+
+def _read_geo_hint(row: Row) -> GeoHint | None:
     hint = GeoHint(
         country=text(row.get("country")),
         city=text(row.get("city")),
@@ -262,8 +278,8 @@ def login_from_row(row: Row, origin: RowRef) -> Login:
         user_agent=text(get("user_agent")),
         device_id=text(get("device_id")),
         session_id=text(get("session_id")),
-        mfa_method=text(get("mfa_method")),
-        channel=text(get("channel")),
+        mfa_method=_lower(get("mfa_method")),
+        channel=_lower(get("channel")),
         failure_reason=text(get("failure_reason")),
         geo=_geo_hint(row),
         extra=_extra(row, "logins"),
