@@ -6,16 +6,19 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from acctsec.config import Settings
-from acctsec.core.investigation import Inputs, run
+from acctsec.core.investigation import Inputs, in_window, run
 from acctsec.core.report import Report
 from acctsec.core.signals import NotChecked, Signal
 from acctsec.errors import InputError
 from acctsec.intel.interface import IpInfo, IpIntel
 from acctsec.model import AccountRecords, GeoHint, PopulationQuery, PopulationStats
 from acctsec.sources.interface import LogSource
+
+if TYPE_CHECKING:
+    from acctsec.link.model import LinkContext
 
 
 def open_source(settings: Settings, source: Path | None, *, strict: bool = False) -> LogSource:
@@ -74,13 +77,41 @@ def investigate(settings: Settings, source: LogSource, uid: str, *,
     """One account's report from a source; the network is used only when settings allow."""
     from acctsec.intel.ip import OfflineIpIntel
 
-    records = source.account(uid)
+    records = in_window(source.account(uid), until)
     population = source.population(population_query(records))
+    return investigate_records(settings, records, population, link_context(source, uid),
+                               intel or OfflineIpIntel(settings), since=since, until=until)
+
+
+def link_context(source: LogSource, uid: str) -> LinkContext | None:
+    """The accounts linked to `uid`, when the source can link accounts."""
+    builder = getattr(source, "link_builder", None)
+    return builder().build(uid, depth=1) if builder is not None else None
+
+
+def investigate_records(settings: Settings, records: AccountRecords,
+                        population: PopulationStats, links: LinkContext | None,
+                        intel: IpIntel, *, since: datetime | None = None,
+                        until: datetime | None = None,
+                        generated_at: datetime | None = None) -> Report:
+    """Everything after reading an account: attribution of its deposits, fraud findings
+    from its links, the verdict, and the on-chain trail of suspicious withdrawals.
+
+    `investigate` and batch runs both call this, so they reach the same reports.
+    """
+    from acctsec.core.fraud import fraud_signals, linked_accounts
+
+    records = in_window(records, until)
     labels, unchecked = deposit_attribution(settings, records)
-    fraud = fraud_evidence(source, records, labels)
+    if links is None:
+        fraud = FraudEvidence(not_checked=[NotChecked("linking", "the source cannot link "
+                                                      "accounts")])
+    else:
+        fraud = FraudEvidence(fraud_signals(records, links, address_labels=labels),
+                              linked_accounts(links))
     fraud.not_checked.extend(unchecked)
-    report = assess(records, population, intel or OfflineIpIntel(settings), fraud,
-                    since=since, until=until)
+    report = assess(records, population, intel, fraud, since=since, until=until,
+                    generated_at=generated_at)
     return with_funds(settings, report, records)
 
 
@@ -102,20 +133,6 @@ def assess(records: AccountRecords, population: PopulationStats, intel: IpIntel,
                "population_logins": population.total_logins,
                "skipped_rows": len(records.problems)},
     ))
-
-
-def fraud_evidence(source: LogSource, records: AccountRecords,
-                   address_labels: Mapping[str, str] | None = None) -> FraudEvidence:
-    """Signals from the accounts linked to this one, and the linked accounts themselves."""
-    from acctsec.core.fraud import fraud_signals, linked_accounts
-    from acctsec.sources.folder import FolderSource
-
-    if not isinstance(source, FolderSource):
-        return FraudEvidence(not_checked=[NotChecked("linking", "not supported for source "
-                                                     f"{source.name}")])
-    context = source.link_builder().build(records.account.uid, depth=1)
-    signals = fraud_signals(records, context, address_labels=address_labels)
-    return FraudEvidence(signals, linked_accounts(context))
 
 
 def deposit_attribution(settings: Settings, records: AccountRecords,
@@ -155,8 +172,10 @@ def with_funds(settings: Settings, report: Report, records: AccountRecords) -> R
 
     if report.verdict.label == "clear":
         return report
-    hashes = {str(s.evidence.get("transaction", {}).get("txhash")) for s in report.signals
-              if s.id in TRACED_SIGNALS and isinstance(s.evidence.get("transaction"), dict)}
+    top = report.stats.get("top_actor")
+    hashes = {str(s.evidence["transaction"].get("txhash")) for s in report.signals
+              if s.id in TRACED_SIGNALS and isinstance(s.evidence.get("transaction"), dict)
+              and s.evidence.get("actor") in (top, None)}
     chosen = [t for t in records.transactions if t.kind == "withdrawal" and t.txhash in hashes]
     if not chosen:
         return report

@@ -12,7 +12,6 @@ from acctsec.batch.population import PopulationIndex
 from acctsec.batch.records import CONTENT_TABLES, build_records, own_logins
 from acctsec.batch.rows import Group, RawRow, TableRows, table_rows
 from acctsec.config import Settings
-from acctsec.core.signals import NotChecked
 from acctsec.errors import AcctsecError
 from acctsec.model import AccountRecords, PopulationStats
 
@@ -100,21 +99,11 @@ class Worker:
     def _investigate(self, records: AccountRecords, population: PopulationStats) -> Report:
         """`service.investigate` from here on, with the batch's records, figures and links."""
         from acctsec import service
-        from acctsec.core.fraud import fraud_signals, linked_accounts
 
-        settings = self.plan.settings
-        labels, unchecked = service.deposit_attribution(settings, records)
-        if self.linker is None:
-            fraud = service.FraudEvidence(not_checked=[NotChecked(
-                "linking", f"not supported for source {self.plan.folder}")])
-        else:
-            context = self.linker.context(records.account.uid)
-            fraud = service.FraudEvidence(
-                fraud_signals(records, context, address_labels=labels), linked_accounts(context))
-        fraud.not_checked.extend(unchecked)
-        report = service.assess(records, population, self.intel, fraud, since=self.plan.since,
-                                until=self.plan.until, generated_at=datetime.now(UTC))
-        return service.with_funds(settings, report, records)
+        links = self.linker.context(records.account.uid) if self.linker is not None else None
+        return service.investigate_records(
+            self.plan.settings, records, population, links, self.intel,
+            since=self.plan.since, until=self.plan.until, generated_at=datetime.now(UTC))
 
     def close(self) -> None:
         self.con.close()

@@ -71,7 +71,7 @@ class Linker:
         self._builder = ContextBuilder(self.con, "usage_chunk")
 
     def context(self, uid: str) -> LinkContext:
-        """The depth-1 link context `service.fraud_evidence` builds for a folder source."""
+        """The depth-1 link context `service.link_context` builds for a folder source."""
         if self._builder is None:
             raise RuntimeError("Linker.prepare was not called")
         return self._builder.build(uid, depth=1)

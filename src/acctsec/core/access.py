@@ -117,7 +117,7 @@ class Baseline:
         return self.accesses > 0
 
 
-def _access(kind: str, record: Any, infos: Mapping[str, IpInfo]) -> Access:
+def access_of(kind: str, record: Any, infos: Mapping[str, IpInfo]) -> Access:
     ua = getattr(record, "user_agent", None)
     parsed = parse_user_agent(ua) if ua is not None else None
     ip = record.ip
@@ -139,12 +139,12 @@ def build_accesses(records: AccountRecords, infos: Mapping[str, IpInfo]) -> list
     out: list[Access] = []
     for login in records.logins:
         if login.event == "login_success":
-            out.append(_access("login", login, infos))
+            out.append(access_of("login", login, infos))
         elif login.event == "session_refresh":
-            out.append(_access("session_refresh", login, infos))
-    out.extend(_access("security", e, infos) for e in records.security_events)
+            out.append(access_of("session_refresh", login, infos))
+    out.extend(access_of("security", e, infos) for e in records.security_events)
     out.extend(
-        _access("transaction", t, infos)
+        access_of("transaction", t, infos)
         for t in records.transactions
         if t.is_outflow and (t.ip or t.device_id)
     )
@@ -207,6 +207,7 @@ def group_actors(accesses: Iterable[Access]) -> dict[str, Actor]:
     session_owner: dict[str, str] = {}
     ip_owner: dict[str, tuple[datetime, str]] = {}
     sessions = _Sessions()
+    places = _Places()
     for access in accesses:
         key = _actor_key(access, session_owner, ip_owner)
         if key is None:
@@ -215,9 +216,41 @@ def group_actors(accesses: Iterable[Access]) -> dict[str, Actor]:
             session_owner.setdefault(access.session_id, key)
         if access.ip and access.device_id:
             ip_owner[access.ip] = (access.ts, key)
-        key = sessions.see(access, key)
+        key = places.see(access, sessions.see(access, key))
         actors.setdefault(key, Actor(key)).accesses.append(access)
     return actors
+
+
+class _Places:
+    """A known device turning up through an anonymising network in a new country is an
+    actor of its own: device ids can be replayed by anti-detect browsers and stolen
+    cookies, and the owner seldom hides behind a data centre abroad."""
+
+    def __init__(self) -> None:
+        self.countries: set[str] = set()
+        self.seen = 0
+        self.anonymised = 0
+        self.displaced: dict[str, str] = {}  # device key -> displaced actor key
+        self.devices: set[str] = set()
+
+    def see(self, access: Access, key: str) -> str:
+        info = access.info
+        country = access.country
+        if key.startswith("device:") and key in self.devices and info is not None \
+                and info.anonymising and country \
+                and country not in self.countries \
+                and self.anonymised / self.seen < 0.2:
+            self.displaced[key] = f"{key}@{access.network or country}"
+        moved = self.displaced.get(key)
+        if moved and info is not None and moved.endswith(f"@{access.network or country}"):
+            key = moved
+        else:
+            self.seen += 1
+            self.anonymised += 1 if info is not None and info.anonymising else 0
+            self.devices.add(key)
+            if country:
+                self.countries.add(country)
+        return key
 
 
 def baseline_before(accesses: list[Access], when: datetime, exclude: str | None,

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from acctsec.core.access import Access, build_accesses, group_actors
+from acctsec.core.access import Access, Actor, access_of, build_accesses, group_actors
 from acctsec.core.patterns import (
     impossible_travel_signals,
     session_hijack_signals,
@@ -16,7 +16,12 @@ from acctsec.core.patterns import (
 from acctsec.core.report import Report, TimelineEntry
 from acctsec.core.respond import actions_for, advice_for, attack_kind, summary
 from acctsec.core.signals import NotChecked, Signal
-from acctsec.core.takeover import ActorFindings, attribute_outflows, findings_for
+from acctsec.core.takeover import (
+    UNATTRIBUTED,
+    ActorFindings,
+    attribute_outflows,
+    findings_for,
+)
 from acctsec.core.verdict import Scores, decide, score
 from acctsec.intel.interface import IpInfo
 from acctsec.model import AccountRecords, PopulationStats
@@ -53,9 +58,14 @@ def in_window(records: AccountRecords, until: datetime | None) -> AccountRecords
     )
 
 
-def takeover_findings(records: AccountRecords, accesses: list[Access]) -> list[ActorFindings]:
+def takeover_findings(records: AccountRecords, accesses: list[Access],
+                      infos: Mapping[str, IpInfo]) -> list[ActorFindings]:
     actors = group_actors(accesses)
     outflows = attribute_outflows(records.transactions, actors)
+    if UNATTRIBUTED in outflows:
+        # Withdrawals nobody can be tied to are judged as one more actor.
+        actors[UNATTRIBUTED] = Actor(UNATTRIBUTED, [access_of("transaction", t, infos)
+                                                    for t in outflows[UNATTRIBUTED]])
     history = list(records.transactions)
     security = list(records.security_events)
     found = (findings_for(a, accesses, actors, outflows.get(k, []), history, security)
@@ -71,36 +81,76 @@ def _recent(signals: list[Signal], since: datetime | None) -> list[Signal]:
 
 def _recent_findings(findings: list[ActorFindings], since: datetime | None,
                      ) -> list[ActorFindings]:
+    """Actors seen since `since`, with only their findings from then on."""
     if since is None:
         return findings
-    return [f for f in findings if f.actor.last_seen >= since]
+    kept = []
+    for found in findings:
+        if found.actor.last_seen >= since:
+            found.access = _recent(found.access, since)
+            found.actions = _recent(found.actions, since)
+            kept.append(found)
+    return kept
+
+
+# Findings about one sign-in: they count toward the actor that made it.
+ACTOR_PATTERNS = frozenset({"credential_stuffing_success", "password_guessing"})
+
+
+def attach_to_actors(findings: list[ActorFindings], signals: list[Signal]) -> list[Signal]:
+    """Adds sign-in findings to their actor's access evidence; returns the others."""
+    rest = []
+    for signal in signals:
+        login = signal.evidence.get("login") if signal.id in ACTOR_PATTERNS else None
+        owner = next((f for f in findings for a in f.actor.logins()
+                      if isinstance(login, dict) and a.ts.isoformat() == login.get("ts")
+                      and a.ip == login.get("ip")), None)
+        if owner is None:
+            rest.append(signal)
+        else:
+            owner.access.append(replace(signal, evidence={**signal.evidence,
+                                                          "actor": owner.actor.key}))
+    return rest
 
 
 def run(inp: Inputs) -> Report:
     records = in_window(inp.records, inp.until)
     accesses = build_accesses(records, inp.ip_info)
-    findings = _recent_findings(takeover_findings(records, accesses), inp.since)
-    signals = [s for f in findings for s in (*f.access, *f.actions)]
-    signals += _recent(session_hijack_signals(records, inp.ip_info), inp.since)
-    signals += _recent(stuffing_signals(records, inp.population, inp.ip_info), inp.since)
-    signals += _recent(impossible_travel_signals(accesses), inp.since)
-    signals += list(inp.extra_signals)
+    findings = _recent_findings(takeover_findings(records, accesses, inp.ip_info), inp.since)
+    patterns = _recent(session_hijack_signals(records, inp.ip_info)
+                       + stuffing_signals(records, inp.population, inp.ip_info)
+                       + impossible_travel_signals(accesses), inp.since)
+    patterns = attach_to_actors(findings, patterns) + _recent(list(inp.extra_signals), inp.since)
+    signals = [s for f in findings for s in (*f.access, *f.actions)] + patterns
     scores = score(findings, signals)
-    history_ok = any(f.baseline.established for f in findings) or len(accesses) >= 3
-    verdict = decide(scores, list(inp.not_checked), history_ok)
-    attack = attack_kind(signals, scores) if verdict.label in ("takeover", "suspicious") \
+    not_checked = list(inp.not_checked) + _unattributable(accesses)
+    history_ok = (any(f.baseline.established for f in findings) or len(accesses) >= 3) \
+        and not _unattributable(accesses)
+    verdict = decide(scores, not_checked, history_ok)
+    top = scores.top_actor
+    # What the verdict rests on: the decisive actor's findings and the stream patterns.
+    decisive = ([*top.access, *top.actions] if top else []) + patterns \
+        if verdict.label in ("takeover", "suspicious") else signals
+    attack = attack_kind(decisive, scores) if verdict.label in ("takeover", "suspicious") \
         else None
     signals.sort(key=lambda s: (SEVERITY_ORDER[s.severity], -s.weight))
-    verdict = replace(verdict, attack=attack, summary=summary(verdict, signals, attack))
+    verdict = replace(verdict, attack=attack, summary=summary(verdict, decisive, attack))
     return Report(
         uid=records.account.uid, generated_at=inp.generated_at, since=inp.since,
         until=inp.until, verdict=verdict, account=records.account, signals=tuple(signals),
         linked_accounts=tuple(inp.linked_accounts), funds=tuple(inp.funds),
-        actions=tuple(actions_for(verdict, signals, attack)),
-        advice=tuple(advice_for(verdict, attack)), not_checked=tuple(inp.not_checked),
+        actions=tuple(actions_for(verdict, decisive, attack)),
+        advice=tuple(advice_for(verdict, attack)), not_checked=tuple(not_checked),
         timeline=tuple(timeline(records, signals)), skipped_rows=records.problems,
         stats={**inp.stats, **_score_stats(scores)},
     )
+
+
+def _unattributable(accesses: list[Access]) -> list[NotChecked]:
+    if not accesses or any(a.ip or a.device_id or a.ua_key for a in accesses):
+        return []
+    return [NotChecked("takeover", "no ip, device_id or user_agent in the records: who used "
+                       "the account cannot be told apart")]
 
 
 def _score_stats(s: Scores) -> dict[str, Any]:

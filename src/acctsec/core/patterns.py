@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
@@ -73,14 +74,19 @@ def session_hijack_signals(records: AccountRecords,
     return out
 
 
+def _browser(user_agent: str) -> str:
+    """Browser, OS and device class: a browser's own update changes none of them."""
+    return parse_user_agent(user_agent).family_key
+
+
 def _elsewhere(origin: Login, later: Login, infos: Mapping[str, IpInfo],
                ) -> tuple[str, float] | None:
     """Why `later` cannot be the device that opened the session, and how sure, or None."""
     if origin.device_id and later.device_id and origin.device_id != later.device_id:
         return f"from another device ({later.device_id})", 3.0
-    if origin.user_agent and later.user_agent and origin.user_agent != later.user_agent \
-            and not later.device_id:
-        return "from another browser", 3.0
+    if origin.user_agent and later.user_agent and not later.device_id \
+            and _browser(origin.user_agent) != _browser(later.user_agent):
+        return f"from another browser ({_browser(later.user_agent)})", 3.0
     a, b = infos.get(origin.ip or ""), infos.get(later.ip or "")
     if not (a and b and a.country and b.country and a.country != b.country):
         return None
@@ -94,18 +100,22 @@ def _elsewhere(origin: Login, later: Login, infos: Mapping[str, IpInfo],
     return None
 
 
-def _stuffing_sources(population: PopulationStats, uid: str,
+def _stuffing_sources(population: PopulationStats, records: AccountRecords,
                       ) -> tuple[set[str], set[str]]:
     """IPs, and automation user agents, that failed on many other accounts."""
-    def attacking(stats: KeyStats) -> bool:
-        others = stats.failure_accounts - (1 if uid in stats.sample_uids else 0)
+    failed_here = [lg for lg in records.logins if lg.failed]
+    own_ips = {lg.ip for lg in failed_here}
+    own_tools = {lg.user_agent for lg in failed_here}
+
+    def attacking(stats: KeyStats, mine: bool) -> bool:
+        others = stats.failure_accounts - (1 if mine else 0)
         return others >= STUFFING_MIN_OTHER_ACCOUNTS and stats.failures > stats.successes
 
-    ips = {ip for ip, stats in population.ips.items() if attacking(stats)}
+    ips = {ip for ip, stats in population.ips.items() if attacking(stats, ip in own_ips)}
     # Rotating proxies give each IP a few tries only; the tool's own user agent
     # (an HTTP library, a headless browser) then gives the campaign away.
     tools = {ua for ua, stats in population.user_agents.items()
-             if attacking(stats) and parse_user_agent(ua).automated}
+             if attacking(stats, ua in own_tools) and parse_user_agent(ua).automated}
     return ips, tools
 
 
@@ -113,10 +123,11 @@ def stuffing_signals(records: AccountRecords, population: PopulationStats,
                      infos: Mapping[str, IpInfo]) -> list[Signal]:
     """Failures from sources that fail across many accounts, and whether one got in."""
     uid = records.account.uid
-    ips, tools = _stuffing_sources(population, uid)
+    ips, tools = _stuffing_sources(population, records)
 
     def from_campaign(lg: Login) -> bool:
-        return lg.ip in ips or lg.user_agent in tools
+        # The owner's own scripts on the API channel may share a library's user agent.
+        return lg.ip in ips or (lg.user_agent in tools and lg.channel != "api")
 
     failures = [lg for lg in records.logins if lg.failed and from_campaign(lg)]
     wins = [lg for lg in records.logins if lg.succeeded and from_campaign(lg)]
@@ -157,25 +168,40 @@ def _stuffing_success(win: Login, population: PopulationStats, infos: Mapping[st
 
 def _guessing(records: AccountRecords, infos: Mapping[str, IpInfo],
               exclude: set[str]) -> list[Signal]:
-    """A burst of failures on this account, then a success from a device that failed."""
-    logins = records.logins
-    known = set()
-    out: list[Signal] = []
-    for i, lg in enumerate(logins):
-        if lg.succeeded and lg.device_id not in known and lg.ip not in exclude:
-            burst = [f for f in logins[:i] if f.failed and lg.ts - f.ts <= GUESSING_SPAN
-                     and (f.ip == lg.ip or (f.device_id and f.device_id == lg.device_id))]
-            if len(burst) >= GUESSING_MIN_FAILURES:
-                out.append(Signal(
-                    "password_guessing", "high", TAKEOVER, 1.5,
-                    f"{len(burst)} failed sign-ins within an hour from the same IP or device, "
-                    "then a success from a device never used before", lg.ts,
-                    {"login": _ev(lg, infos.get(lg.ip or "")), "failures": len(burst),
-                     "first_failure": burst[0].ts.isoformat()}))
-                break
-        if lg.succeeded and lg.device_id:
-            known.add(lg.device_id)
-    return out
+    """A burst of failures on this account, then a success from a client that failed."""
+    known: set[tuple[str | None, ...]] = set()
+    recent: dict[tuple[str | None, ...], deque[Login]] = {}
+    for lg in records.logins:
+        client = _client(lg)
+        if lg.failed:
+            for key in (("ip", lg.ip), client):
+                window = recent.setdefault(key, deque())
+                window.append(lg)
+                while lg.ts - window[0].ts > GUESSING_SPAN:
+                    window.popleft()
+            continue
+        if not lg.succeeded:
+            continue
+        burst = {id(f): f for key in (("ip", lg.ip), client) for f in recent.get(key, ())
+                 if lg.ts - f.ts <= GUESSING_SPAN}
+        if len(burst) >= GUESSING_MIN_FAILURES and client not in known \
+                and lg.ip not in exclude:
+            first = min(f.ts for f in burst.values())
+            return [Signal(
+                "password_guessing", "high", TAKEOVER, 1.5,
+                f"{len(burst)} failed sign-ins within an hour from the same IP or device, "
+                "then a success from a device never used before", lg.ts,
+                {"login": _ev(lg, infos.get(lg.ip or "")), "failures": len(burst),
+                 "first_failure": first.isoformat()})]
+        known.add(client)
+    return []
+
+
+def _client(lg: Login) -> tuple[str | None, ...]:
+    """A device id, or with none recorded, the IP and browser together."""
+    if lg.device_id:
+        return ("device", lg.device_id)
+    return ("ip+browser", lg.ip, _browser(lg.user_agent) if lg.user_agent else None)
 
 
 def impossible_travel_signals(accesses: list[Access]) -> list[Signal]:

@@ -47,6 +47,12 @@ ADVICE = {
         "forwarding rules): the attacker changed where our messages go.",
         "Change your exchange password and review every device and API key on the account.",
     ],
+    "leaked_api_key": [
+        "Delete every API key and create new ones only where needed, without withdraw "
+        "permission unless you must, and always with an IP whitelist.",
+        "Check where the key was stored or pasted (bots, trading tools, code repositories, "
+        "browser extensions): that is where it leaked.",
+    ],
     "unfamiliar_access": [
         "If you did not sign in from the device and place shown, change your password and turn "
         "on two-factor authentication.",
@@ -64,6 +70,8 @@ def attack_kind(signals: list[Signal], scores: Scores) -> str | None:
         return "sim_swap"
     if "credential_stuffing_success" in ids or "password_guessing" in ids:
         return "credential_stuffing"
+    if any(s.id == "withdrawal_without_sign_in" and "api_key" in s.evidence for s in signals):
+        return "leaked_api_key"
     top = scores.top_actor
     if top is not None and top.actions:
         first_change = min((s.ts for s in top.actions if s.id == "security_change" and s.ts),
@@ -99,6 +107,8 @@ def _takeover_actions(signals: list[Signal], attack: str | None) -> list[Action]
            Action("revoke_sessions", "end every session, including the attacker's")]
     if "api_key_create" in events:
         out.append(Action("revoke_api_keys", "an API key was created by the attacker"))
+    elif attack == "leaked_api_key":
+        out.append(Action("revoke_api_keys", "money left through an API key, not a sign-in"))
     if events & {"mfa_disable", "mfa_reset", "mfa_enable", "phone_change"} or attack == "sim_swap":
         out.append(Action("reset_2fa", "the second factor was changed or bypassed"))
     if events & {"email_change", "phone_change"}:
@@ -125,6 +135,7 @@ ATTACK_NAMES = {
     "stolen_session": "a stolen session",
     "credential_stuffing": "credential stuffing",
     "slow_takeover": "a slow takeover",
+    "leaked_api_key": "a leaked API key",
 }
 
 

@@ -96,7 +96,12 @@ def novelty_signals(actor: Actor, baseline: Baseline) -> list[Signal]:
     out: list[Signal] = []
     base_ev: dict[str, Any] = {"first_access": first.where(), "baseline": _baseline_ev(baseline)}
     is_device = actor.key.startswith("device:")
-    if actor.key.startswith("session:"):
+    if is_device and "@" in actor.key:
+        out.append(_sig("known_device_elsewhere", 0.5, f"device {first.device_id}, known on "
+                        f"this account, came through a {first.network_kind} network in "
+                        f"{first.country}: a replayed device id, or the owner on a VPN abroad",
+                        first.ts, actor, **base_ev))
+    elif actor.key.startswith("session:"):
         out.append(_sig("session_moved", 1.0, f"session {first.session_id} was used from "
                         f"{first.country} with no new sign-in, though it was opened elsewhere: "
                         "a stolen session token carries the device id with it",
@@ -172,31 +177,22 @@ def _client_signals(actor: Actor, seen: list[Access], baseline: Baseline) -> lis
     return out
 
 
+UNATTRIBUTED = "unattributed"
+
+
 def attribute_outflows(transactions: Iterable[Transaction], actors: Mapping[str, Actor],
                        ) -> dict[str, list[Transaction]]:
-    """Outflows per actor: by device or IP, else the last actor seen within a day before."""
-    by_device = {a.accesses[0].device_id: k for k, a in actors.items()
-                 if a.accesses[0].device_id}
+    """Outflows per actor: as grouped by device, session or IP, else the last actor that
+    signed in within a day before; the rest under UNATTRIBUTED."""
+    grouped = {id(a.record): key for key, actor in actors.items() for a in actor.accesses
+               if a.kind == "transaction"}
     out: dict[str, list[Transaction]] = {}
     for tx in transactions:
         if not tx.is_outflow or not tx.settled:
             continue
-        key = by_device.get(tx.device_id) if tx.device_id else None
-        key = key or _actor_by_ip(tx, actors) or _last_actor_before(tx.ts, actors)
-        if key is not None:
-            out.setdefault(key, []).append(tx)
+        key = grouped.get(id(tx)) or _last_actor_before(tx.ts, actors) or UNATTRIBUTED
+        out.setdefault(key, []).append(tx)
     return out
-
-
-def _actor_by_ip(tx: Transaction, actors: Mapping[str, Actor]) -> str | None:
-    if not tx.ip:
-        return None
-    best: tuple[datetime, str] | None = None
-    for key, actor in actors.items():
-        for a in actor.accesses:
-            if a.ip == tx.ip and a.ts <= tx.ts and (best is None or a.ts > best[0]):
-                best = (a.ts, key)
-    return best[1] if best else None
 
 
 def _last_actor_before(ts: datetime, actors: Mapping[str, Actor]) -> str | None:
@@ -208,12 +204,18 @@ def _last_actor_before(ts: datetime, actors: Mapping[str, Actor]) -> str | None:
     return best[1] if best else None
 
 
-def security_signals(actor: Actor, baseline: Baseline) -> list[Signal]:
-    """Control and money-path changes this actor made."""
+def in_action_window(actor: Actor, ts: datetime) -> bool:
+    """Whether something done at `ts` still counts against this actor: within the two
+    weeks after it first appeared (after that, a device is part of the furniture)."""
+    return ts <= actor.first_seen + NOVELTY_WINDOW
+
+
+def security_signals(actor: Actor, novel: bool) -> list[Signal]:
+    """Control and money-path changes this actor made while it was new."""
     out: list[Signal] = []
     for access in actor.actions():
         event = access.record
-        if not isinstance(event, SecurityEvent):
+        if not isinstance(event, SecurityEvent) or not in_action_window(actor, event.ts):
             continue
         weight, what = _security_weight(event)
         if weight <= 0:
@@ -221,11 +223,11 @@ def security_signals(actor: Actor, baseline: Baseline) -> list[Signal]:
         out.append(_sig("security_change", weight, f"{what} by this device/network",
                         event.ts, actor, event=event.event, detail=_detail(event),
                         row=str(event.origin) if event.origin else None))
-        if _via_sms(event, actor) and event.event in ("password_reset", "mfa_reset",
-                                                     "phone_change"):
+        if novel and _via_sms(event, actor) and event.event in ("password_reset", "mfa_reset",
+                                                               "phone_change"):
             out.append(_sig("sms_reset_new_device", 2.0, f"{event.event} completed over SMS "
-                            "from a device never used before: the pattern of a SIM swap",
-                            event.ts, actor, event=event.event, detail=_detail(event)))
+                            "from a device or network never used before: the pattern of a SIM "
+                            "swap", event.ts, actor, event=event.event, detail=_detail(event)))
     return out
 
 
@@ -260,6 +262,7 @@ def money_signals(actor: Actor, outflows: list[Transaction], history: list[Trans
     """Withdrawals by this actor: to new destinations, and how much of the balance."""
     out: list[Signal] = []
     paid: set[str] = set()
+    outflows = [t for t in outflows if in_action_window(actor, t.ts)]
     for tx in outflows:
         dest = tx.address or tx.counterparty_uid or ""
         if dest in paid:
@@ -291,11 +294,11 @@ QUICK_CASHOUT = timedelta(hours=24)
 
 def _new_destination(tx: Transaction, actor: Actor, history: list[Transaction]) -> Signal:
     quick = tx.ts - actor.first_seen <= QUICK_CASHOUT
-    paid_before = any(t.is_outflow and t.ts < actor.first_seen for t in history)
+    paid_before = any(t.is_outflow and t.ts < tx.ts and t is not tx for t in history)
     weight = (1.5 if quick else 1.0) * (1.0 if paid_before else 0.7)
     when = (f"{_span(tx.ts - actor.first_seen)} after this device first appeared" if quick
             else "")
-    habit = "" if paid_before else "; the account had no earlier withdrawals to compare with"
+    habit = "" if paid_before else "; the account had no earlier payments to compare with"
     return _sig("withdrawal_to_new_address", weight, f"{tx.kind} of {tx.amount} {tx.asset} to "
                 f"{_dest(tx)}, never paid before and not an established whitelist entry"
                 + (f", {when}" if when else "") + habit, tx.ts, actor, transaction=_tx_ev(tx))
@@ -323,9 +326,12 @@ def _known_destination(tx: Transaction, history: list[Transaction],
     if not dest:
         return None
     for old in history:
-        if old.ts < actor.first_seen and (old.address or old.counterparty_uid) == dest \
-                and old.is_outflow:
+        if old is tx or old.ts >= tx.ts or (old.address or old.counterparty_uid) != dest:
+            continue
+        if old.is_outflow and old.ts < actor.first_seen:
             return f"{dest}, paid before on {old.ts.date().isoformat()}"
+        if old.is_inflow:
+            return f"{dest}, which funded this account on {old.ts.date().isoformat()}"
     for event in security:
         if event.event == "withdrawal_address_add" and event.detail_value("address") == dest \
                 and event.ts < actor.first_seen and tx.ts - event.ts >= ESTABLISHED_DESTINATION:
@@ -333,27 +339,46 @@ def _known_destination(tx: Transaction, history: list[Transaction],
     return None
 
 
+# Outflows this close together are one cash-out; a drain is measured per burst.
+DRAIN_BURST = timedelta(hours=72)
+
+
 def _drain(outflows: list[Transaction], history: list[Transaction],
            ) -> tuple[Decimal, Decimal, Decimal, str] | None:
-    """(share, moved, balance, unit) when the outflows took most of the balance."""
+    """(share, moved, balance, unit) of the burst of outflows that took the largest share
+    of the balance just before it, when that share is a drain."""
     if not outflows:
         return None
-    start = outflows[0].ts
     use_usd = all(t.usd_value is not None for t in history if t.settled)
+    asset = outflows[0].asset
+    unit = "USD" if use_usd else asset
+    best: tuple[Decimal, Decimal, Decimal, str] | None = None
+    for burst in _bursts(outflows):
+        balance = _balance_before(burst[0].ts, history, use_usd, asset)
+        moved = sum((_value(t, use_usd, asset) for t in burst), Decimal(0))
+        if balance > 0 and moved > 0 and (best is None or moved / balance > best[0]):
+            best = (moved / balance, moved, balance, unit)
+    return best if best is not None and best[0] >= DRAIN_SHARE else None
+
+
+def _bursts(outflows: list[Transaction]) -> list[list[Transaction]]:
+    bursts: list[list[Transaction]] = []
+    for tx in outflows:
+        if bursts and tx.ts - bursts[-1][0].ts <= DRAIN_BURST:
+            bursts[-1].append(tx)
+        else:
+            bursts.append([tx])
+    return bursts
+
+
+def _balance_before(when: datetime, history: list[Transaction], use_usd: bool,
+                    asset: str) -> Decimal:
     balance = Decimal(0)
     for t in history:
-        if t.ts >= start or not t.settled:
-            continue
-        sign = 1 if t.is_inflow else -1 if t.is_outflow else 0
-        balance += sign * _value(t, use_usd, outflows[0].asset)
-    moved = sum((_value(t, use_usd, outflows[0].asset) for t in outflows), Decimal(0))
-    if balance <= 0 or moved <= 0:
-        return None
-    share = moved / balance
-    if share < DRAIN_SHARE:
-        return None
-    unit = "USD" if use_usd else outflows[0].asset
-    return share, moved, balance, unit
+        if t.ts < when and t.settled:
+            sign = 1 if t.is_inflow else -1 if t.is_outflow else 0
+            balance += sign * _value(t, use_usd, asset)
+    return balance
 
 
 def _value(tx: Transaction, use_usd: bool, asset: str) -> Decimal:
@@ -371,11 +396,32 @@ def findings_for(actor: Actor, accesses: list[Access], actors: Mapping[str, Acto
         return None
     found = ActorFindings(actor, baseline)
     found.access.extend(novelty_signals(actor, baseline))
-    for s in security_signals(actor, baseline):
+    novel = any(s.weight > 0 for s in found.access)
+    for s in security_signals(actor, novel):
         (found.access if s.id == "sms_reset_new_device" else found.actions).append(s)
     found.actions.extend(money_signals(actor, outflows, history, security))
     found.access.extend(control_then_cashout(actor, found.actions))
+    found.access.extend(without_sign_in(actor, found.actions, security))
     return found
+
+
+def without_sign_in(actor: Actor, actions: list[Signal],
+                    security: list[SecurityEvent]) -> list[Signal]:
+    """Money sent by someone who never signed in: through an API key, most likely."""
+    if actor.logins() or not any(s.id == "withdrawal_to_new_address" for s in actions):
+        return []
+    first = actor.first_seen
+    keys = [e for e in security if e.event == "api_key_create" and e.ts <= first
+            and "withdraw" in [str(p) for p in (e.detail_value("permissions") or [])]]
+    if keys:
+        key = keys[-1]
+        return [_sig("withdrawal_without_sign_in", 1.5, "money left to a new destination with no "
+                     "sign-in, session or known device behind it, and an API key with withdraw "
+                     f"permission exists (created {key.ts:%Y-%m-%d}): a leaked API key",
+                     first, actor, api_key=key.detail_value("key_id"),
+                     api_key_ip_whitelist=key.detail_value("ip_whitelist"))]
+    return [_sig("withdrawal_without_sign_in", 0.5, "money left to a new destination with no "
+                 "sign-in, session or known device recorded behind it", first, actor)]
 
 
 # Owners change their e-mail, phone or second factor now and then, and withdraw

@@ -48,27 +48,36 @@ def actor_score(found: ActorFindings) -> float:
     return found.access_score + (found.action_score if found.unfamiliar else 0.0)
 
 
+def chained(found: ActorFindings) -> bool:
+    """An unfamiliar actor that acted against the owner: the takeover chain."""
+    return found.access_score >= UNFAMILIAR and found.action_score >= HOSTILE_ACTION
+
+
 def score(findings: list[ActorFindings], signals: list[Signal]) -> Scores:
-    top = max(findings, key=actor_score, default=None)
+    chains = [f for f in findings if chained(f)]
+    top = max(chains or findings, key=actor_score, default=None)
     takeover = actor_score(top) if top else 0.0
-    hijacks = [s for s in signals if s.id == "session_hijack"]
-    acted = bool(hijacks) and any(
-        s.id in ("withdrawal_to_new_address", "security_change", "balance_drain")
-        and s.ts is not None and s.ts >= hijacks[0].ts  # type: ignore[operator]
-        for s in signals
-    )
-    extra = sum(s.weight for s in signals if s.id in ("session_hijack", "impossible_travel")
-                and s.direction == TAKEOVER)
-    takeover += extra
+    hijacks = [s for s in signals if s.id == "session_hijack" and s.ts is not None]
+    takeover += sum(s.weight for s in signals if s.id in ("session_hijack", "impossible_travel")
+                    and s.direction == TAKEOVER)
     fraud = sum(s.weight for s in signals if s.direction == FRAUD)
+    acted = bool(hijacks) and _acted_after_hijack(findings, hijacks)
     return Scores(takeover, max(fraud, 0.0), top, bool(hijacks), acted)
 
 
+def _acted_after_hijack(findings: list[ActorFindings], hijacks: list[Signal]) -> bool:
+    """Whether the session's thief, or another unfamiliar actor, acted after the reuse."""
+    start = min(s.ts for s in hijacks if s.ts is not None)
+    thieves = {f"device:{s.evidence.get('reused_by', {}).get('device_id')}" for s in hijacks}
+    return any(
+        (f.unfamiliar or f.actor.key in thieves or f.actor.key.startswith("session:"))
+        and any(a.weight > 0 and a.ts is not None and a.ts >= start for a in f.actions)
+        for f in findings
+    )
+
+
 def _is_takeover(s: Scores) -> bool:
-    top = s.top_actor
-    chain = top is not None and top.access_score >= UNFAMILIAR \
-        and top.action_score >= HOSTILE_ACTION
-    return chain or s.hijack_then_acted
+    return (s.top_actor is not None and chained(s.top_actor)) or s.hijack_then_acted
 
 
 def decide(s: Scores, not_checked: list[NotChecked], history_ok: bool) -> Verdict:

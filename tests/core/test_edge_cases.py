@@ -1,0 +1,158 @@
+"""Attacks that hide in the owner's own traces, and owners' habits that look like attacks."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from acctsec.model import KeyStats
+from acctsec_testkit import CHROME, T0, Story, ids
+
+HOME = "84.150.3.4"
+DAY, H, M = timedelta(days=1), timedelta(hours=1), timedelta(minutes=1)
+
+
+def owner(days: int = 60) -> Story:
+    s = Story()
+    s.ip(HOME, "berlin")
+    s.routine(days, HOME, "DEV")
+    s.tx(T0 + DAY, "deposit", "10000", address="0x" + "1" * 40)
+    return s
+
+
+def test_attacker_replaying_the_owners_device_id_from_a_data_centre_abroad() -> None:
+    s = owner()
+    evil = s.ip("159.89.1.1", "do_ams")
+    t = T0 + 61 * DAY
+    s.login(t, evil, "DEV")
+    s.event(t + 2 * M, "email_change", evil, "DEV", {"old": "a@x.io", "new": "b@y.io"})
+    s.event(t + 3 * M, "withdrawal_whitelist_off", evil, "DEV")
+    s.tx(t + 9 * M, "withdrawal", "9800", address="0x" + "2" * 40, ip=evil, device="DEV")
+    report = s.investigate()
+    assert "known_device_elsewhere" in ids(report)
+    assert report.verdict.label == "takeover"
+
+
+def test_leaked_api_key_drain_with_nothing_logged() -> None:
+    s = owner()
+    s.event(T0 + 5 * DAY, "api_key_create", HOME, "DEV",
+            {"key_id": "k9", "permissions": ["read", "trade", "withdraw"]})
+    s.tx(T0 + 70 * DAY, "withdrawal", "9200", address="0x" + "3" * 40)
+    report = s.investigate()
+    assert "withdrawal_without_sign_in" in ids(report)
+    assert report.verdict.label == "takeover"
+    assert report.verdict.attack == "leaked_api_key"
+    assert "revoke_api_keys" in {a.action for a in report.actions}
+
+
+def test_stuffing_success_counts_toward_the_verdict() -> None:
+    s = owner()
+    proxy = s.ip("102.89.2.2", "lagos")
+    s.population[proxy] = KeyStats(events=40, accounts=9, successes=1, success_accounts=1,
+                                   failures=39, failure_accounts=9)
+    t = T0 + 61 * DAY
+    s.login(t, proxy, "dev-x", event="login_failure")
+    s.login(t + M, proxy, "dev-x")
+    s.event(t + 3 * M, "email_change", proxy, "dev-x", {"old": "a", "new": "b"})
+    report = s.investigate()
+    assert report.verdict.label in ("takeover", "suspicious")
+    assert report.verdict.risk >= 60
+
+
+def test_a_phone_in_use_for_months_then_paying_a_new_address_is_the_owner() -> None:
+    s = owner(days=200)
+    phone = s.ip("176.0.3.3", "berlin_mobile")
+    for d in range(0, 150, 3):
+        s.login(T0 + (50 + d) * DAY, phone, "PHONE")
+    t = T0 + 201 * DAY
+    s.event(t, "withdrawal_address_add", phone, "PHONE", {"address": "0x" + "4" * 40})
+    s.tx(t + H, "withdrawal", "500", address="0x" + "4" * 40, ip=phone, device="PHONE")
+    assert s.investigate().verdict.label == "clear"
+
+
+def test_owner_resetting_a_password_over_sms_from_an_old_phone_is_no_sim_swap() -> None:
+    s = owner()
+    t = T0 + 61 * DAY
+    s.event(t, "password_reset", HOME, "DEV", {"via": "sms"})
+    s.login(t + M, HOME, "DEV", mfa_method="sms")
+    s.tx(t + H, "withdrawal", "300", address="0x" + "1" * 40, ip=HOME, device="DEV")
+    report = s.investigate()
+    assert "sms_reset_new_device" not in ids(report)
+    assert report.verdict.label == "clear"
+
+
+def test_an_innocent_extra_device_does_not_hide_the_attacker() -> None:
+    s = owner()
+    vpn = s.ip("45.1.9.9", "m247_fra")
+    evil = s.ip("102.89.3.3", "lagos")
+    t = T0 + 61 * DAY
+    s.login(t, vpn, "TABLET")
+    s.login(t + H, vpn, "TABLET")
+    s.login(t + 2 * DAY, evil, "EVIL")
+    s.event(t + 2 * DAY + M, "withdrawal_address_add", evil, "EVIL", {"address": "0x" + "5" * 40})
+    assert s.investigate().verdict.label == "takeover"
+
+
+def test_a_browser_updating_itself_mid_session_is_no_hijack() -> None:
+    s = Story()
+    s.ip(HOME, "berlin")
+    for d in range(30):
+        s.login(T0 + d * DAY, HOME, None, session=f"s{d}", ua=CHROME)
+    newer = CHROME.replace("Chrome/131", "Chrome/132")
+    t = T0 + 31 * DAY
+    s.login(t, HOME, None, session="s-up", ua=CHROME)
+    s.login(t + H, HOME, None, event="session_refresh", session="s-up", ua=newer)
+    s.event(t + 2 * H, "password_change", HOME, None)
+    report = s.investigate()
+    assert "session_hijack" not in ids(report)
+    assert report.verdict.label == "clear"
+
+
+def test_owners_typos_without_device_ids_are_no_guessing() -> None:
+    s = Story()
+    s.ip(HOME, "berlin")
+    for d in range(20):
+        s.login(T0 + d * DAY, HOME, None)
+    t = T0 + 21 * DAY
+    for i in range(6):
+        s.login(t + i * M, HOME, None, event="login_failure", failure_reason="bad_password")
+    s.login(t + 7 * M, HOME, None)
+    assert "password_guessing" not in ids(s.investigate())
+
+
+def test_the_owners_bot_on_the_api_channel_is_no_stuffing_tool() -> None:
+    s = owner()
+    tool = "python-requests/2.32.3"
+    for d in range(10):
+        s.login(T0 + (61 + d) * DAY, HOME, "BOT", ua=tool, channel="api")
+    from acctsec.core.investigation import Inputs, run
+    from acctsec.model import PopulationStats
+
+    stats = KeyStats(events=500, accounts=80, successes=20, success_accounts=2,
+                     failures=480, failure_accounts=78)
+    report = run(Inputs(records=s.records(), ip_info=s.infos, generated_at=T0 + 90 * DAY,
+                        population=PopulationStats(user_agents={tool: stats})))
+    assert "credential_stuffing_success" not in ids(report)
+
+
+def test_monthly_payouts_to_the_usual_address_are_no_drain() -> None:
+    s = owner()
+    phone = s.ip("176.0.4.4", "berlin_mobile")
+    dest = "0x" + "6" * 40
+    s.event(T0 + 2 * DAY, "withdrawal_address_add", HOME, "DEV", {"address": dest})
+    s.login(T0 + 61 * DAY, phone, "PHONE")
+    for month in range(3):
+        s.tx(T0 + (62 + month * 4) * DAY, "deposit", "1000", address="0x" + "1" * 40)
+        s.tx(T0 + (63 + month * 4) * DAY, "withdrawal", "900", address=dest, ip=phone,
+             device="PHONE")
+    assert "balance_drain" not in ids(s.investigate())
+
+
+def test_records_without_any_ip_device_or_browser_say_so() -> None:
+    from acctsec.model import Login
+
+    s = Story()
+    for d in range(10):
+        s.logins.append(Login(ts=T0 + d * DAY, uid=s.uid, event="login_success"))
+    report = s.investigate()
+    assert any(n.check == "takeover" for n in report.not_checked)
+    assert report.verdict.confidence == "low"
