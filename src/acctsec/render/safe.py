@@ -44,7 +44,10 @@ def csv_cell(text: object) -> str:
     return value
 
 
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~>])")
+# Characters that make Markdown markup anywhere in a line; list and heading
+# markers matter only where the text starts a line (a bullet's text does).
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]|~])")
+_MD_LINE_START = re.compile(r"^(\d*)([#+\-.)])")
 
 
 def md_text(text: object) -> str:
@@ -52,4 +55,5 @@ def md_text(text: object) -> str:
     and `<`, `>`, `&` as entities so no HTML reaches a renderer."""
     value = literal(text)
     value = value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return _MD_SPECIAL.sub(r"\\\1", value)
+    value = _MD_SPECIAL.sub(r"\\\1", value)
+    return _MD_LINE_START.sub(r"\1\\\2", value)
