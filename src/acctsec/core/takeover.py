@@ -32,12 +32,15 @@ MONEY_PATH_EVENTS = {
     "api_key_create": 1.0,  # 2.0 when the key may withdraw
 }
 
-# A destination added this long before a withdrawal by a familiar device is
-# the owner's own, long-standing choice.
+# A destination whitelisted this long before a withdrawal, before the withdrawing
+# actor appeared, is the owner's own, long-standing choice.
 ESTABLISHED_DESTINATION = timedelta(days=7)
 # Share of the balance that makes an outflow a drain. Owners rarely empty an
 # account through a new destination; takeovers almost always do.
 DRAIN_SHARE = Decimal("0.7")
+# An actor is unfamiliar from this much access evidence: e.g. a new device on a
+# new network, or any one strong finding (a stuffing source, a moved session).
+UNFAMILIAR = 1.5
 
 
 @dataclass
@@ -59,7 +62,7 @@ class ActorFindings:
 
     @property
     def unfamiliar(self) -> bool:
-        return self.access_score >= 1.5
+        return self.access_score >= UNFAMILIAR
 
 
 def history_factor(baseline: Baseline) -> float:

@@ -6,17 +6,19 @@ import math
 from dataclasses import dataclass
 
 from acctsec.core.signals import FRAUD, TAKEOVER, NotChecked, Signal
-from acctsec.core.takeover import ActorFindings
+from acctsec.core.takeover import UNFAMILIAR, ActorFindings
 
 LABELS = ("takeover", "fraud", "suspicious", "clear")
 
-# An actor is unfamiliar from this much access evidence (e.g. a new device on a
-# new network), and acts against the owner from this much action evidence (e.g.
-# a new withdrawal address, or a withdrawal to a never-paid address).
-UNFAMILIAR = 1.5
+# An unfamiliar actor (takeover.UNFAMILIAR) acts against the owner from this much
+# action evidence: e.g. a new withdrawal address, or a quick withdrawal to a
+# never-paid address.
 HOSTILE_ACTION = 1.5
 # Strong evidence short of the takeover chain still needs a person's look.
 SUSPICIOUS_SCORE = 3.0
+# Fraud needs about two independent strong findings (say a device shared by fresh
+# accounts and a common payout address) or one on record (a charge-back with a
+# fast cash-out): a household or a shared router gives one weak link at most.
 FRAUD_THRESHOLD = 3.0
 SUSPICIOUS_FRAUD = 1.5
 # Risk approaches 100 as evidence grows: score 3 -> 63, 6 -> 86, 9 -> 95.
