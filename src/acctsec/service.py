@@ -21,14 +21,23 @@ if TYPE_CHECKING:
     from acctsec.link.model import LinkContext
 
 
-def open_source(settings: Settings, source: Path | None, *, strict: bool = False) -> LogSource:
-    """The folder source named by the flag, else by the config."""
+def open_source(settings: Settings, source: str | Path | None, *,
+                strict: bool = False) -> LogSource:
+    """The source named by the flag, else by the config: a database URL (sqlite:///…,
+    duckdb:///…, postgresql://…) opens the SQL source, anything else a folder."""
     from acctsec.sources.folder import FolderSource
+    from acctsec.sources.sql_db import is_database_url, restore_url
 
-    path = source or settings.source
-    if path is None:
-        raise InputError("no source given: pass --source DIR or set `source` in the config")
-    return FolderSource(path, strict=strict)
+    given = source if source is not None and str(source) != "" else settings.source
+    if given is None:
+        raise InputError("no source given: pass --source DIR or URL, or set `source` in the "
+                         "config")
+    if is_database_url(str(given)):
+        from acctsec.sources.sql import SqlSource
+
+        # A URL read as a Path (the config's `source`) lost a slash: put it back.
+        return SqlSource(restore_url(str(given)), strict=strict)
+    return FolderSource(Path(given), strict=strict)
 
 
 def ip_hints(records: AccountRecords) -> dict[str, GeoHint]:

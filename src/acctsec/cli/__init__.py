@@ -2,11 +2,11 @@
 
 import sys
 
-from acctsec.cli import _app, batch, intel_cmd, investigate, ip, link, trace
+from acctsec.cli import _app, batch, intel_cmd, investigate, ip, link, load, trace
 from acctsec.cli._app import app
 
 # Importing a command module registers its commands on `app`.
-COMMAND_MODULES = (investigate, trace, link, ip, intel_cmd, batch)
+COMMAND_MODULES = (investigate, trace, link, ip, intel_cmd, batch, load)
 
 __all__ = ["COMMAND_MODULES", "app", "main"]
 

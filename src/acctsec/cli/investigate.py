@@ -14,8 +14,9 @@ from acctsec.render.formats import ReportFormat
 @app.command("investigate")
 def investigate_command(
     uid: str = typer.Argument(..., help="The exchange's account id."),
-    source: Path | None = typer.Option(
-        None, "--source", "-s", help="Folder with the account tables (default: config `source`)."
+    source: str | None = typer.Option(
+        None, "--source", "-s", help="Folder with the account tables, or a sqlite:///, "
+        "duckdb:/// or postgresql:// URL (default: config `source`)."
     ),
     since: str | None = typer.Option(
         None, "--since", help="Report findings from this time on: ISO date/time or 30d, 12h."

@@ -1,0 +1,329 @@
+"""The SQL source: the contract's tables in a SQLite or DuckDB file or a PostgreSQL database."""
+
+# SQL here is built from quoted identifiers and this module's constants; every value
+# that comes from the data or the user is a bound parameter.
+# ruff: noqa: S608
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from acctsec.errors import InputError
+from acctsec.model import (
+    LOGIN_EVENTS,
+    Account,
+    AccountRecords,
+    KeyStats,
+    Login,
+    PopulationQuery,
+    PopulationStats,
+    RowProblem,
+    RowRef,
+)
+from acctsec.sources.parse import BUILDERS, RowError, parse_time, text
+from acctsec.sources.sql_db import Database, Table, connect, quote
+
+# A column `acctsec load` writes: the row's line in the file it was loaded from.
+ROW_COLUMN = "_row"
+EVENT_ORDER = {"login_failure": 0, "mfa_failure": 1, "login_success": 2, "session_refresh": 3,
+               "logout": 4}
+KEY_COLUMNS = (("ips", "ip"), ("devices", "device_id"), ("sessions", "session_id"),
+               ("user_agents", "user_agent"))
+CHUNK = 500  # values per IN (...) list
+SAMPLE = 25
+_EVENTS_SQL = ", ".join(f"'{e}'" for e in sorted(LOGIN_EVENTS))
+_FAILURES_SQL = "'login_failure', 'mfa_failure'"
+
+
+@dataclass
+class _Collected:
+    records: list[Any] = field(default_factory=list)
+    problems: list[RowProblem] = field(default_factory=list)
+
+
+class SqlSource:
+    """The five tables of spec/data-model.md in a database named by a URL."""
+
+    def __init__(self, url: str, *, strict: bool = False) -> None:
+        self.url = url
+        self.strict = strict
+        self.db: Database = connect(url)
+        self.tables = self.db.tables()
+        if "accounts" not in self.tables:
+            raise InputError(f"source {self.name}: no accounts table")
+        for name, table in self.tables.items():
+            if name in BUILDERS and "uid" not in table.columns:
+                raise InputError(f"source {self.name}: table {table.name} has no uid column")
+        self._totals: tuple[int, int] | None = None
+
+    @property
+    def name(self) -> str:
+        return self.db.shown
+
+    def close(self) -> None:
+        self.db.close()
+
+    def _uid_sql(self, table: Table) -> str:
+        column = table.columns["uid"]
+        return quote(column.name) if column.is_text else self.db.as_text(column)
+
+    def _key_sql(self, table: Table) -> str:
+        if ROW_COLUMN in table.columns:
+            return quote(table.columns[ROW_COLUMN].name)
+        return self.db.row_key(table.name.lower()) or "NULL"
+
+    def _rows(self, table: Table, uid: str) -> Iterator[tuple[int, dict[str, Any]]]:
+        """(row number, raw row) of one uid's rows, in the table's order."""
+        names = [n for n in table.columns if n != ROW_COLUMN]
+        values = ", ".join(self.db.value(table.columns[n]) for n in names)
+        key = self._key_sql(table)
+        order = f" ORDER BY {key}" if key != "NULL" else ""
+        sql = (f"SELECT {values}, {key} FROM {quote(table.name)} "
+               f"WHERE {self._uid_sql(table)} = {self.db.param}{order}")
+        for number, row in enumerate(self.db.query(sql, (uid,)), start=1):
+            line = row[-1] if isinstance(row[-1], int) else number
+            yield line, dict(zip(names, row[:-1], strict=True))
+
+    def _collect(self, table_name: str, uid: str) -> _Collected:
+        out = _Collected()
+        table = self.tables.get(table_name)
+        if table is None:
+            return out
+        build = BUILDERS[table_name]
+        for line, row in self._rows(table, uid):
+            try:
+                out.records.append(build(row, RowRef(table_name, line)))
+            except RowError as exc:
+                if self.strict:
+                    raise InputError(f"{self.name} {table_name}:{line}: {exc}") from None
+                out.problems.append(RowProblem(table_name, line, str(exc)))
+        return out
+
+    def account(self, uid: str) -> AccountRecords:
+        wanted = uid.strip()
+        accounts = self._collect("accounts", wanted)
+        if not accounts.records:
+            reason = "; ".join(str(p) for p in accounts.problems)
+            detail = f" (its row was skipped: {reason})" if reason else ""
+            raise InputError(f"unknown uid {wanted!r}: not in table accounts of {self.name}"
+                             f"{detail}")
+        parts = {t: self._collect(t, wanted) for t in
+                 ("logins", "security_events", "transactions", "alerts")}
+        problems = [p for c in (accounts, *parts.values()) for p in c.problems]
+
+        def ordered(table: str) -> tuple[Any, ...]:
+            # At one instant a sign-in comes before what its session then does.
+            return tuple(sorted(parts[table].records,
+                                key=lambda r: (r.ts, EVENT_ORDER.get(getattr(r, "event", ""), 9))))
+
+        account: Account = accounts.records[0]
+        return AccountRecords(
+            account=account,
+            logins=ordered("logins"),
+            security_events=ordered("security_events"),
+            transactions=ordered("transactions"),
+            alerts=tuple(parts["alerts"].records),
+            problems=tuple(problems),
+        )
+
+    def uids(self) -> Iterator[str]:
+        table = self.tables["accounts"]
+        key = self._key_sql(table)
+        order = f" ORDER BY {key}" if key != "NULL" else ""
+        seen: set[str] = set()
+        for (value,) in self.db.query(f"SELECT {self._uid_sql(table)} FROM "
+                                      f"{quote(table.name)}{order}"):
+            uid = text(value)
+            if uid is not None and uid not in seen:
+                seen.add(uid)
+                yield uid
+
+    def population(self, query: PopulationQuery) -> PopulationStats:
+        """The same figures as the folder source, counted by the database."""
+        table = self.tables.get("logins")
+        if table is None:
+            return PopulationStats()
+        own = _Tallies()
+        for login in query.own_logins:
+            own.add_login(login, query)
+        keys: dict[str, dict[str, KeyStats]] = {}
+        for kind, column in KEY_COLUMNS:
+            wanted = sorted(getattr(query, kind))
+            others = self._key_stats(table, column, wanted, query) \
+                if column in table.columns and wanted else {}
+            keys[kind] = _merge(others, own.stats(kind))
+        rows, accounts = self._population_totals(table, query)
+        return PopulationStats(total_logins=rows, total_accounts=accounts, ips=keys["ips"],
+                               devices=keys["devices"], sessions=keys["sessions"],
+                               user_agents=keys["user_agents"])
+
+    def _population_totals(self, table: Table, query: PopulationQuery) -> tuple[int, int]:
+        """Logins and accounts: the others' rows in the table plus the account's own logins."""
+        if self._totals is None:
+            ((rows, accounts),) = self.db.query(
+                f"SELECT COUNT(*), COUNT(DISTINCT {self._uid_sql(table)}) FROM {quote(table.name)}")
+            self._totals = (int(rows), int(accounts))
+        rows, accounts = self._totals
+        if query.own_uid is not None:
+            ((mine,),) = self.db.query(f"SELECT COUNT(*) FROM {quote(table.name)} WHERE "
+                                       f"{self._uid_sql(table)} = {self.db.param}",
+                                       (query.own_uid,))
+            rows -= int(mine)
+            accounts -= 1 if mine else 0
+        return rows + len(query.own_logins), accounts + (1 if query.own_logins else 0)
+
+    def _key_stats(self, table: Table, column: str, wanted: Sequence[str],
+                   query: PopulationQuery) -> dict[str, KeyStats]:
+        found: dict[str, KeyStats] = {}
+        for start in range(0, len(wanted), CHUNK):
+            chunk = wanted[start:start + CHUNK]
+            if query.since or query.until:
+                found.update(self._key_stats_in_window(table, column, chunk, query))
+            else:
+                found.update(self._key_stats_counted(table, column, chunk, query.own_uid))
+        return found
+
+    def _matching(self, table: Table, column: str, values: Sequence[str],
+                  own_uid: str | None, extra: str = "") -> tuple[str, list[Any]]:
+        """A query yielding (v, u, e[, extra]) of others' rows holding one of the values."""
+        p = self.db.param
+        uid = self._uid_sql(table)
+        event = self.db.as_text(table.columns["event"]) if "event" in table.columns else "NULL"
+        where = f"{quote(table.columns[column].name)} IN ({', '.join([p] * len(values))})"
+        params: list[Any] = list(values)
+        if own_uid is not None:
+            where += f" AND {uid} <> {p}"
+            params.append(own_uid)
+        sql = (f"SELECT {quote(table.columns[column].name)} AS v, {uid} AS u, "
+               f"lower(trim({event})) AS e{extra} FROM {quote(table.name)} "
+               f"WHERE {where} AND {uid} IS NOT NULL")
+        return sql, params
+
+    def _key_stats_counted(self, table: Table, column: str, values: Sequence[str],
+                           own_uid: str | None) -> dict[str, KeyStats]:
+        """One aggregate query: counts per value, and each value's first uids in order."""
+        matching, params = self._matching(table, column, values, own_uid)
+        u = self.db.sort_text("u")
+        sql = (
+            f"WITH m AS ({matching}), k AS (SELECT * FROM m WHERE e IN ({_EVENTS_SQL})) "
+            "SELECT 'n', v, NULL, COUNT(*), COUNT(DISTINCT u), "
+            "SUM(CASE WHEN e = 'login_success' THEN 1 ELSE 0 END), "
+            "COUNT(DISTINCT CASE WHEN e = 'login_success' THEN u END), "
+            f"SUM(CASE WHEN e IN ({_FAILURES_SQL}) THEN 1 ELSE 0 END), "
+            f"COUNT(DISTINCT CASE WHEN e IN ({_FAILURES_SQL}) THEN u END) FROM k GROUP BY v "
+            "UNION ALL SELECT 's', v, u, 0, 0, 0, 0, 0, 0 FROM "
+            f"(SELECT v, u, ROW_NUMBER() OVER (PARTITION BY v ORDER BY {u}) AS r "
+            f"FROM (SELECT DISTINCT v, u FROM k) AS d) AS s WHERE r <= {SAMPLE}")
+        counts: dict[str, list[int]] = {}
+        samples: dict[str, list[str]] = {}
+        for part, value, uid, *numbers in self.db.query(sql, params):
+            key = text(value)
+            if key is None:
+                continue
+            if part == "n":
+                counts[key] = [int(n or 0) for n in numbers]
+            elif uid is not None:
+                samples.setdefault(key, []).append(str(uid))
+        return {key: _key_stats(numbers, samples.get(key, [])) for key, numbers in counts.items()}
+
+    def _key_stats_in_window(self, table: Table, column: str, values: Sequence[str],
+                             query: PopulationQuery) -> dict[str, KeyStats]:
+        """With --since/--until every row's time is read as the folder source reads it."""
+        if "ts" not in table.columns:
+            return {}
+        ts = self.db.value(table.columns["ts"])
+        sql, params = self._matching(table, column, values, query.own_uid, f", {ts} AS t")
+        tallies = _Tallies()
+        for value, uid, event, when in self.db.query(sql, params):
+            key, who = text(value), text(uid)
+            if key is None or who is None or event not in LOGIN_EVENTS:
+                continue
+            try:
+                at = parse_time(when)
+            except RowError:
+                continue
+            if at is None or (query.since and at < query.since) or \
+                    (query.until and at > query.until):
+                continue
+            tallies.add("keys", key, who, event)
+        return tallies.stats("keys")
+
+
+def _key_stats(numbers: list[int], sample: list[str]) -> KeyStats:
+    events, accounts, successes, success_accounts, failures, failure_accounts = numbers
+    return KeyStats(events, accounts, successes, success_accounts, failures, failure_accounts,
+                    tuple(sorted(sample)))
+
+
+class _Tally:
+    __slots__ = ("events", "successes", "failures", "uids", "success_uids", "failure_uids")
+
+    def __init__(self) -> None:
+        self.events = self.successes = self.failures = 0
+        self.uids: set[str] = set()
+        self.success_uids: set[str] = set()
+        self.failure_uids: set[str] = set()
+
+    def add(self, uid: str, event: str) -> None:
+        self.events += 1
+        self.uids.add(uid)
+        if event == "login_success":
+            self.successes += 1
+            self.success_uids.add(uid)
+        elif event in ("login_failure", "mfa_failure"):
+            self.failures += 1
+            self.failure_uids.add(uid)
+
+    def stats(self) -> KeyStats:
+        return KeyStats(self.events, len(self.uids), self.successes, len(self.success_uids),
+                        self.failures, len(self.failure_uids),
+                        tuple(sorted(self.uids)[:SAMPLE]))
+
+
+class _Tallies:
+    """Per kind and value, counted in Python: the account's own logins, or rows in a window."""
+
+    def __init__(self) -> None:
+        self.kinds: dict[str, dict[str, _Tally]] = {}
+
+    def add(self, kind: str, value: str, uid: str, event: str) -> None:
+        self.kinds.setdefault(kind, {}).setdefault(value, _Tally()).add(uid, event)
+
+    def add_login(self, login: Login, query: PopulationQuery) -> None:
+        if (query.since and login.ts < query.since) or (query.until and login.ts > query.until):
+            return
+        for kind, column in KEY_COLUMNS:
+            value = getattr(login, column)
+            if value is not None and value in getattr(query, kind):
+                self.add(kind, value, login.uid, login.event)
+
+    def stats(self, kind: str) -> dict[str, KeyStats]:
+        return {value: t.stats() for value, t in self.kinds.get(kind, {}).items()}
+
+
+def _merge(others: dict[str, KeyStats], own: dict[str, KeyStats]) -> dict[str, KeyStats]:
+    """Figures of two disjoint sets of accounts (the others, and the account itself)."""
+    merged = dict(others)
+    for value, mine in own.items():
+        theirs = merged.get(value)
+        merged[value] = mine if theirs is None else _added(theirs, mine)
+    return merged
+
+
+def _added(a: KeyStats, b: KeyStats) -> KeyStats:
+    return KeyStats(
+        events=a.events + b.events, accounts=a.accounts + b.accounts,
+        successes=a.successes + b.successes,
+        success_accounts=a.success_accounts + b.success_accounts,
+        failures=a.failures + b.failures, failure_accounts=a.failure_accounts + b.failure_accounts,
+        sample_uids=tuple(sorted({*a.sample_uids, *b.sample_uids})[:SAMPLE]),
+    )
+
+
+def is_sql_url(value: str | None) -> bool:
+    from acctsec.sources.sql_db import is_database_url
+
+    return value is not None and is_database_url(value)
+

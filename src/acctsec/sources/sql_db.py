@@ -1,0 +1,288 @@
+"""Database URLs and connections for the SQL source: SQLite, DuckDB and PostgreSQL, one shape."""
+
+# SQL here is built from quoted identifiers and this module's constants; every value
+# that comes from the data or the user is a bound parameter.
+# ruff: noqa: S608
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from acctsec.errors import DependencyError, InputError
+
+SCHEMES = ("sqlite", "duckdb", "postgresql", "postgres")
+_URL = re.compile(r"^(sqlite|duckdb|postgresql|postgres)://", re.IGNORECASE)
+# Path("postgresql://u@h/db") collapses the slashes: a URL that went through a Path.
+_COLLAPSED = re.compile(r"^(sqlite|duckdb|postgresql|postgres):/(?!/)", re.IGNORECASE)
+RETRY_DELAYS_S = (0.3, 1.0)
+
+
+def is_database_url(value: str) -> bool:
+    """True for sqlite:///…, duckdb:///… and postgresql://… (also after a Path ate a slash)."""
+    return bool(_URL.match(value) or _COLLAPSED.match(value))
+
+
+def restore_url(value: str) -> str:
+    """The URL a Path collapsed (`sqlite:/x.db`): relative when that file exists, else absolute."""
+    found = _COLLAPSED.match(value)
+    if found is None:
+        return value
+    scheme, rest = found.group(1), value[found.end():]
+    if scheme.lower() in ("sqlite", "duckdb") and not Path(rest).exists() \
+            and Path("/" + rest).exists():
+        return f"{scheme}:////{rest}"
+    return f"{scheme}:///{rest}" if scheme.lower() in ("sqlite", "duckdb") else f"{scheme}://{rest}"
+
+
+def secrets_of(url: str) -> list[str]:
+    """The password in the URL and in PGPASSWORD: never printed."""
+    found = []
+    try:
+        password = urlsplit(url).password
+    except ValueError:
+        password = None
+    if password:
+        found += [password, unquote(password)]
+    if os.environ.get("PGPASSWORD"):
+        found.append(os.environ["PGPASSWORD"])
+    return [s for s in found if s]
+
+
+def mask(message: str, url: str) -> str:
+    """`message` with every password of `url` (and PGPASSWORD) replaced by ***."""
+    for secret in sorted(secrets_of(url), key=len, reverse=True):
+        message = message.replace(secret, "***")
+    return message
+
+
+def masked_url(url: str) -> str:
+    """The URL as it may be shown: password replaced by ***."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return mask(url, url)
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return mask(parts._replace(netloc=netloc).geturl(), url)
+
+
+def file_of(url: str) -> Path:
+    """The file of a sqlite:///rel.db or sqlite:////abs.db URL (SQLAlchemy's convention)."""
+    rest = url.split("://", 1)[1]
+    if not rest.startswith("/") or rest == "/":
+        raise InputError(f"{url}: a file URL is sqlite:///relative.db or sqlite:////absolute.db")
+    return Path(rest[1:])
+
+
+def quote(identifier: str) -> str:
+    """A quoted SQL identifier (table or column names come from the database itself)."""
+    return '"' + identifier.replace('"', '""') + '"'
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str  # as the database spells it
+    type: str  # the database's type name, lower case
+
+    @property
+    def is_text(self) -> bool:
+        return self.type in ("", "text", "varchar", "string") or "char" in self.type
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str  # as the database spells it
+    columns: Mapping[str, Column]  # by lower-case name
+
+
+class Database:
+    """One open connection and the dialect details the SQL source needs."""
+
+    kind = ""
+    param = "?"
+
+    def __init__(self, url: str, connection: Any) -> None:
+        self.url = url
+        self.connection = connection
+
+    @property
+    def shown(self) -> str:
+        return masked_url(self.url)
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        try:
+            cursor = self.connection.cursor()
+            cursor.execute(sql, tuple(params))
+            rows: list[tuple[Any, ...]] = cursor.fetchall()
+        except Exception as exc:  # noqa: BLE001 - each driver has its own error tree
+            raise self.failure(exc) from None
+        return rows
+
+    def failure(self, exc: Exception) -> Exception:
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        return InputError(mask(f"{self.shown}: query failed: {first}", self.url))
+
+    def tables(self) -> dict[str, Table]:
+        """Tables and views by lower-case name, with their columns."""
+        found: dict[str, Table] = {}
+        for table, column, kind in self.catalog():
+            entry = found.setdefault(str(table).lower(), Table(str(table), {}))
+            columns: dict[str, Column] = entry.columns  # type: ignore[assignment]
+            key = str(column).lower()
+            if key in columns:
+                raise InputError(f"{self.shown}: table {table}: column {key!r} appears twice")
+            columns[key] = Column(str(column), str(kind).lower())
+        return found
+
+    def catalog(self) -> list[tuple[Any, ...]]:
+        raise NotImplementedError
+
+    def table_name(self, table: str) -> str:
+        """The table as the database spells it."""
+        return table
+
+    def row_key(self, table: str) -> str | None:
+        """An expression numbering a table's rows, when the database has one."""
+        return None
+
+    def value(self, column: Column) -> str:
+        """The SELECT expression of a column, converted to what Python drivers can read."""
+        return quote(column.name)
+
+    def as_text(self, column: Column) -> str:
+        return f"CAST({quote(column.name)} AS TEXT)"
+
+    def sort_text(self, expr: str) -> str:
+        """`expr` compared by code point, as Python sorts strings."""
+        return expr
+
+    def close(self) -> None:
+        self.connection.close()
+
+
+class SqliteDatabase(Database):
+    kind = "sqlite"
+
+    def catalog(self) -> list[tuple[Any, ...]]:
+        return self.query(
+            "SELECT m.name, p.name, p.type FROM sqlite_master AS m, "
+            "pragma_table_info(m.name) AS p WHERE m.type IN ('table', 'view') ORDER BY p.cid")
+
+    def row_key(self, table: str) -> str | None:
+        kinds = self.query("SELECT type FROM sqlite_master WHERE lower(name) = ?", (table,))
+        return "rowid" if kinds and kinds[0][0] == "table" else None
+
+
+class DuckDatabase(Database):
+    kind = "duckdb"
+
+    def catalog(self) -> list[tuple[Any, ...]]:
+        return self.query(
+            "SELECT table_name, column_name, data_type FROM information_schema.columns "
+            "WHERE table_schema = current_schema() ORDER BY table_name, ordinal_position")
+
+    def row_key(self, table: str) -> str | None:
+        kinds = self.query("SELECT table_type FROM information_schema.tables WHERE "
+                           "table_schema = current_schema() AND lower(table_name) = ?", (table,))
+        return "rowid + 1" if kinds and kinds[0][0] == "BASE TABLE" else None
+
+    def value(self, column: Column) -> str:
+        # Reading TIMESTAMPTZ into Python needs pytz; as a UTC TIMESTAMP it needs nothing.
+        if column.type.startswith("timestamp with time zone"):
+            return f"timezone('UTC', {quote(column.name)})"
+        return quote(column.name)
+
+    def as_text(self, column: Column) -> str:
+        return f"CAST({quote(column.name)} AS VARCHAR)"
+
+
+class PostgresDatabase(Database):
+    kind = "postgresql"
+    param = "%s"
+
+    def catalog(self) -> list[tuple[Any, ...]]:
+        return self.query(
+            "SELECT table_name, column_name, data_type FROM information_schema.columns "
+            "WHERE table_schema = current_schema() ORDER BY table_name, ordinal_position")
+
+    def sort_text(self, expr: str) -> str:
+        return f'{expr} COLLATE "C"'
+
+    def failure(self, exc: Exception) -> Exception:
+        import psycopg
+
+        if isinstance(exc, psycopg.OperationalError):
+            first = (str(exc).strip().splitlines() or ["connection lost"])[0]
+            return DependencyError(mask(f"{self.shown}: {first}", self.url))
+        return super().failure(exc)
+
+
+def connect(url: str) -> Database:
+    """An open database for a URL; InputError for a missing file, DependencyError for a
+    server that cannot be reached after retries."""
+    scheme = url.split("://", 1)[0].lower()
+    if scheme == "sqlite":
+        return _sqlite(url)
+    if scheme == "duckdb":
+        return _duckdb(url)
+    if scheme in ("postgresql", "postgres"):
+        return _postgres(url)
+    raise InputError(f"{masked_url(url)}: not a sqlite:///, duckdb:/// or postgresql:// URL")
+
+
+def _existing(url: str) -> Path:
+    path = file_of(url)
+    if not path.is_file():
+        raise InputError(f"source {masked_url(url)}: file {path} does not exist")
+    return path
+
+
+def _sqlite(url: str) -> Database:
+    import sqlite3
+    from urllib.parse import quote as quote_url
+
+    path = _existing(url)
+    try:
+        connection = sqlite3.connect(f"file:{quote_url(str(path.resolve()))}?mode=ro", uri=True)
+        connection.execute("SELECT count(*) FROM sqlite_master").fetchall()
+    except sqlite3.Error as exc:
+        raise InputError(f"source {masked_url(url)}: not a readable SQLite file ({exc})") from None
+    return SqliteDatabase(url, connection)
+
+
+def _duckdb(url: str) -> Database:
+    import duckdb
+
+    path = _existing(url)
+    try:
+        connection = duckdb.connect(str(path), read_only=True)
+    except duckdb.Error as exc:
+        first = (str(exc).splitlines() or [""])[0]
+        raise InputError(f"source {masked_url(url)}: not a readable DuckDB file ({first})") \
+            from None
+    return DuckDatabase(url, connection)
+
+
+def _postgres(url: str, delays: Sequence[float] = RETRY_DELAYS_S) -> Database:
+    import psycopg
+
+    last = ""
+    for delay in (*delays, None):
+        try:
+            connection = psycopg.connect(url, connect_timeout=5, autocommit=True)
+        except psycopg.OperationalError as exc:
+            last = (str(exc).strip().splitlines() or ["connection failed"])[0]
+        except psycopg.Error as exc:  # a malformed URL or option
+            raise InputError(mask(f"source {masked_url(url)}: {exc}", url)) from None
+        else:
+            return PostgresDatabase(url, connection)
+        if delay is not None:
+            time.sleep(delay)
+    tries = len(delays) + 1
+    raise DependencyError(mask(f"cannot connect to {masked_url(url)} after {tries} tries: "
+                               f"{last}", url))

@@ -1,0 +1,148 @@
+"""`acctsec load` and `investigate --source URL` as a user runs them."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from acctsec.errors import InputError
+from acctsec.sources import sql_load
+from acctsec.sources.folder import FolderSource
+from sources.test_sql_support import broken_folder, comparable
+
+
+def run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ACCTSEC_")}
+    env["XDG_CONFIG_HOME"] = str(cwd)
+    return subprocess.run([sys.executable, "-m", "acctsec", *args], capture_output=True,
+                          text=True, env=env, cwd=cwd, timeout=120)
+
+
+def comparable_report(text: str) -> dict[str, Any]:
+    """A JSON report without its time, with row references naming the table."""
+    report = json.loads(re.sub(r'"(\w+)\.csv:(\d+)"', r'"\1:\2"', text))
+    report.pop("generated_at")
+    return report
+
+
+class WithoutLinking:
+    """The folder source minus account linking, which the SQL source lacks."""
+
+    def __init__(self, folder: FolderSource) -> None:
+        self.folder = folder
+        self.name = folder.name
+        self.account, self.population, self.uids = folder.account, folder.population, \
+            folder.uids
+
+
+def json_report(source: Any, uid: str) -> dict[str, Any]:
+    from acctsec import service
+    from acctsec.config import Settings
+    from acctsec.render.formats import ReportFormat
+    from acctsec.render.interface import formatter_for
+
+    out = io.StringIO()
+    formatter_for(ReportFormat.json).write(service.investigate(Settings(), source, uid), out)
+    return comparable_report(out.getvalue())
+
+
+@pytest.mark.parametrize("uid", ["10007", "10143", "10201"])
+def test_sql_reports_equal_the_folder_reports(uid: str, tmp_path_factory: Any,
+                                              examples_dir: Path) -> None:
+    from acctsec.sources.sql import SqlSource
+
+    path = tmp_path_factory.getbasetemp() / "reports.duckdb"
+    if not path.exists():
+        sql_load.load(examples_dir, str(path))
+    report = json_report(SqlSource(f"duckdb:///{path}"), uid)
+    assert report == json_report(WithoutLinking(FolderSource(examples_dir)), uid)
+    assert any('"row": "logins:' in json.dumps(s) for s in report["signals"]) or uid != "10007"
+
+
+def test_investigate_from_sqlite_gives_the_folder_verdict(tmp_path: Path,
+                                                          examples_dir: Path) -> None:
+    done = run("load", str(examples_dir), str(tmp_path / "ex.db"), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "300 accounts" in done.stderr and done.stdout == ""
+    url = f"sqlite:///{tmp_path / 'ex.db'}"
+    by_sql = run("investigate", "10007", "--source", url, "--format", "json", cwd=tmp_path)
+    by_folder = run("investigate", "10007", "--source", str(examples_dir), "--format", "json",
+                    cwd=tmp_path)
+    assert by_sql.returncode == by_folder.returncode == 0, by_sql.stderr
+    sql, folder = comparable_report(by_sql.stdout), comparable_report(by_folder.stdout)
+    assert sql["verdict"]["label"] == "takeover"
+    assert sql["verdict"] == folder["verdict"]
+    assert {"check": "linking", "reason": "the source cannot link accounts"} in \
+        sql["not_checked"]
+    unknown = run("investigate", "nobody", "--source", url, cwd=tmp_path)
+    assert unknown.returncode == 1 and "unknown uid 'nobody'" in unknown.stderr
+
+
+def test_load_reports_skipped_rows_and_refuses_to_overwrite(tmp_path: Path) -> None:
+    data = broken_folder(tmp_path)
+    done = run("load", str(data), str(tmp_path / "b.db"), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "skipped 6 rows" in done.stderr and "not loaded" in done.stderr
+    again = run("load", str(data), str(tmp_path / "b.db"), cwd=tmp_path)
+    assert again.returncode == 1 and "--replace" in again.stderr
+    assert run("load", str(data), str(tmp_path / "b.db"), "--replace",
+               cwd=tmp_path).returncode == 0
+
+
+def test_parquet_output_reads_as_the_folder(tmp_path: Path) -> None:
+    data = broken_folder(tmp_path)
+    sql_load.load(data, str(tmp_path / "pq"), "parquet")
+    assert sorted(p.name for p in (tmp_path / "pq").iterdir()) == [
+        "accounts.parquet", "alerts.parquet", "logins.parquet", "security_events.parquet",
+        "transactions.parquet"]
+    csv_side, parquet_side = FolderSource(data), FolderSource(tmp_path / "pq")
+    for uid in ("1", "2"):
+        a = comparable(csv_side.account(uid), problems=False)
+        b = comparable(parquet_side.account(uid), problems=False)
+        assert {k: _no_origin(v) for k, v in a.items()} == \
+            {k: _no_origin(v) for k, v in b.items()}
+
+
+def _no_origin(value: Any) -> Any:
+    import dataclasses
+
+    if isinstance(value, tuple):
+        return tuple(_no_origin(v) for v in value)
+    return dataclasses.replace(value, origin=None)
+
+
+@pytest.mark.parametrize("fmt", ["sqlite", "duckdb", "parquet"])
+def test_a_failed_load_leaves_no_output(tmp_path: Path, fmt: str,
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    data = broken_folder(tmp_path)
+    dest = tmp_path / "out"
+    dest.mkdir() if fmt == "parquet" else dest.write_text("old", encoding="utf-8")
+    before = sorted(p.name for p in tmp_path.iterdir())
+    real = sql_load.arrow_table if fmt != "sqlite" else sql_load._sqlite_table
+    calls = []
+
+    def failing(*args: Any, **kwargs: Any) -> Any:
+        calls.append(1)
+        if len(calls) == 3:
+            raise OSError("disk full")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(sql_load, "arrow_table" if fmt != "sqlite" else "_sqlite_table",
+                        failing)
+    with pytest.raises(OSError, match="disk full"):
+        sql_load.load(data, str(dest), fmt, replace=True)
+    assert sorted(p.name for p in tmp_path.iterdir()) == before
+    assert dest.is_dir() if fmt == "parquet" else dest.read_text(encoding="utf-8") == "old"
+
+
+def test_unknown_format_is_bad_input(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="--format 'csv'"):
+        sql_load.load(broken_folder(tmp_path), str(tmp_path / "x"), "csv")
