@@ -1,0 +1,117 @@
+"""The SQL source and `acctsec load` against a real PostgreSQL server (ci/postgres.sh).
+
+Skipped without ACCTSEC_TEST_PG; with CI=true a missing server fails instead.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+
+from acctsec.errors import InputError
+from acctsec.service import population_query
+from acctsec.sources.folder import FolderSource
+from acctsec.sources.sql import SqlSource
+from acctsec.sources.sql_load import load
+from sources.test_sql_support import SAMPLE_UIDS, broken_folder, comparable
+
+
+@pytest.fixture(scope="module")
+def server() -> str:
+    url = os.environ.get("ACCTSEC_TEST_PG", "")
+    if not url:
+        if os.environ.get("CI") == "true":
+            pytest.fail("CI=true but ACCTSEC_TEST_PG is not set: ci/postgres.sh could not start "
+                        "PostgreSQL (see its message above)")
+        pytest.skip("no PostgreSQL server: run the tests through `bash ci/postgres.sh …` or set "
+                    "ACCTSEC_TEST_PG=postgresql://…")
+    return url
+
+
+def in_schema(server: str, schema: str) -> str:
+    joiner = "&" if "?" in server else "?"
+    return f"{server}{joiner}options={quote(f'-csearch_path={schema}')}"
+
+
+@pytest.fixture
+def schema_url(server: str) -> Iterator[str]:
+    """A URL whose tables live in a fresh schema, dropped afterwards."""
+    import psycopg
+
+    name = f"t_{secrets.token_hex(6)}"
+    with psycopg.connect(server, autocommit=True) as con:
+        con.execute(f'CREATE SCHEMA "{name}"')
+    yield in_schema(server, name)
+    with psycopg.connect(server, autocommit=True) as con:
+        con.execute(f'DROP SCHEMA "{name}" CASCADE')
+
+
+def test_loaded_examples_equal_the_folder(schema_url: str, examples_dir: Path) -> None:
+    result = load(examples_dir, schema_url, "postgresql")
+    assert result.rows["accounts"] == 300 and not result.problems
+    folder, sql = FolderSource(examples_dir), SqlSource(schema_url)
+    for uid in SAMPLE_UIDS:
+        mine, theirs = folder.account(uid), sql.account(uid)
+        assert comparable(theirs) == comparable(mine), uid
+        query = population_query(mine)
+        assert sql.population(query) == folder.population(query), uid
+    assert list(sql.uids()) == list(folder.uids())
+
+
+def test_investigate_and_load_from_the_command_line(schema_url: str, examples_dir: Path,
+                                                    tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ACCTSEC_")}
+    env["XDG_CONFIG_HOME"] = str(tmp_path)
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "acctsec", *args], capture_output=True,
+                              text=True, env=env, cwd=tmp_path, timeout=120)
+
+    assert run("load", str(examples_dir), schema_url).returncode == 0
+    again = run("load", str(examples_dir), schema_url)
+    assert again.returncode == 1 and "--replace" in again.stderr
+    assert run("load", str(examples_dir), schema_url, "--replace").returncode == 0
+    import json
+
+    by_sql = run("investigate", "10007", "--source", schema_url, "--format", "json")
+    by_folder = run("investigate", "10007", "--source", str(examples_dir), "--format", "json")
+    assert by_sql.returncode == 0, by_sql.stderr
+    assert json.loads(by_sql.stdout)["verdict"] == json.loads(by_folder.stdout)["verdict"]
+    assert run("investigate", "nobody", "--source", schema_url).returncode == 1
+
+
+def test_a_failed_load_leaves_the_database_as_it_was(schema_url: str, tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    from acctsec.sources import sql_load
+
+    data = broken_folder(tmp_path)
+    load(data, schema_url, "postgresql")
+    before = comparable(SqlSource(schema_url).account("1"))
+    real, calls = sql_load._pg_table, []
+
+    def failing(con: object, table: sql_load.LoadedTable) -> None:
+        calls.append(table.name)
+        if len(calls) == 3:
+            raise InputError("simulated failure")
+        real(con, table)
+
+    monkeypatch.setattr(sql_load, "_pg_table", failing)
+    with pytest.raises(InputError, match="simulated"):
+        load(data, schema_url, "postgresql", replace=True)
+    assert comparable(SqlSource(schema_url).account("1")) == before
+
+
+def test_broken_rows_are_not_loaded_and_hostile_text_survives(schema_url: str,
+                                                              tmp_path: Path) -> None:
+    data = broken_folder(tmp_path)
+    assert len(load(data, schema_url, "postgresql").problems) == 6
+    mine, theirs = FolderSource(data).account("1"), SqlSource(schema_url).account("1")
+    assert comparable(theirs, problems=False) == comparable(mine, problems=False)
+    assert "\x1b[31m" in (theirs.account.email or "")
