@@ -1,9 +1,10 @@
-"""Output of a trace: a rich tree for the terminal, JSON for a freeze request, Graphviz DOT."""
+"""Output of a trace: a rich tree for the terminal, JSON for a freeze request, DOT and SVG."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
@@ -13,6 +14,7 @@ from rich.tree import Tree
 
 from acctsec.chain.interface import Transfer, format_amount
 from acctsec.chain.trace import Endpoint, Hop, TraceResult
+from acctsec.render.graph_svg import Graph, GraphEdge, GraphNode, render_svg
 from acctsec.render.safe import literal
 
 SCHEMA = "acctsec.trace/1"
@@ -22,6 +24,7 @@ class TraceFormat(StrEnum):
     TABLE = "table"
     JSON = "json"
     DOT = "dot"
+    SVG = "svg"
 
 
 def to_dict(result: TraceResult) -> dict[str, Any]:
@@ -78,6 +81,80 @@ def render_dot(result: TraceResult) -> str:
         lines.append(f"  {_dot_id(t.sender)} -> {_dot_id(t.receiver)} [label={_dot_id(edge)}];")
     lines.append("}")
     return "\n".join(lines) + "\n"
+
+
+# Most severe first, as in intel.attribution: an address with several endpoints
+# (one per asset) takes the colour of the worst.
+_SEVERITY = ("sanctioned", "hack", "scam", "mixer", "blacklisted", "bridge", "exchange",
+             "service", "likely_service")
+
+
+def _worst(endpoints: list[Endpoint]) -> Endpoint:
+    def rank(e: Endpoint) -> int:
+        return _SEVERITY.index(e.category) if e.category in _SEVERITY else len(_SEVERITY)
+
+    return min(endpoints, key=rank)
+
+
+def _endpoint_lines(address: str, stops: list[Endpoint]) -> tuple[str, ...]:
+    """The address, who it is (or why the trace stopped), then category, amounts and hop."""
+    worst = _worst(stops)
+    amounts = ", ".join(f"{format_amount(e.amount)} {e.symbol or e.asset}" for e in stops)
+    where = f"{amounts} · hop {min(e.hops for e in stops)}"
+    what = worst.entity or worst.reason.value.replace("_", " ")
+    return address, what, f"{worst.category} · {where}" if worst.category else where
+
+
+def _trace_node(address: str, stops: list[Endpoint], hop: int | None,
+                root_role: str | None) -> GraphNode:
+    if root_role is not None:
+        extra = _endpoint_lines(address, stops)[1:2] if stops else ()
+        return GraphNode(address, (address, root_role, *extra), "root")
+    if stops:
+        return GraphNode(address, _endpoint_lines(address, stops), _worst(stops).category
+                         or "unknown")
+    return GraphNode(address, (address, f"hop {hop}"), "unknown")
+
+
+def _flow_edges(hops: list[Hop]) -> list[GraphEdge]:
+    """One arrow per (from, to, asset): amounts added up, the number of transfers shown."""
+    merged: dict[tuple[str, str, str], tuple[Decimal, int]] = {}
+    for hop in hops:
+        t = hop.transfer
+        key = (t.sender, t.receiver, t.asset_label)
+        amount, count = merged.get(key, (Decimal(0), 0))
+        merged[key] = (amount + hop.amount, count + 1)
+    return [GraphEdge(s, r, f"{format_amount(a)} {asset}" + (f" ({n} tx)" if n > 1 else ""))
+            for (s, r, asset), (a, n) in merged.items()]
+
+
+def trace_graph(result: TraceResult) -> Graph:
+    """The flow as a neutral graph: addresses, followed amounts, endpoints by category."""
+    forward = result.options.direction.value == "forward"
+    hops = [*result.seeds, *result.hops]
+    root = None
+    if result.seeds:
+        root = result.seeds[0].transfer.sender if forward else result.seeds[0].transfer.receiver
+    stops: dict[str, list[Endpoint]] = {}
+    for e in result.endpoints:
+        stops.setdefault(e.address, []).append(e)
+    first_hop: dict[str, int] = {}
+    for hop in hops:
+        for address in (hop.transfer.sender, hop.transfer.receiver):
+            first_hop.setdefault(address, hop.hop)
+    for address in stops:
+        first_hop.setdefault(address, 0)
+    role = "sent the traced transaction" if forward else "received the traced transaction"
+    nodes = tuple(_trace_node(a, stops.get(a, []), h, role if a == root else None)
+                  for a, h in first_hop.items())
+    title = (f"{result.network} {result.txhash}  {result.options.direction.value}, "
+             f"{result.options.taint.value}, {len(result.endpoints)} endpoint(s)")
+    return Graph(title, nodes, tuple(_flow_edges(hops)), root)
+
+
+def render_trace_svg(result: TraceResult) -> str:
+    """The flow graph as a standalone SVG picture."""
+    return render_svg(trace_graph(result))
 
 
 def _short(address: str) -> str:
@@ -142,4 +219,5 @@ FORMATTERS: dict[TraceFormat, Callable[[TraceResult], str] | None] = {
     TraceFormat.TABLE: None,  # printed through rich, see render_tree
     TraceFormat.JSON: render_json,
     TraceFormat.DOT: render_dot,
+    TraceFormat.SVG: render_trace_svg,
 }

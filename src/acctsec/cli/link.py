@@ -30,6 +30,7 @@ class LinkFormat(StrEnum):
     table = "table"
     json = "json"
     dot = "dot"
+    svg = "svg"
 
 
 class LookupFormat(StrEnum):
@@ -78,19 +79,22 @@ def link_command(
                               help="How many hops of strong links to follow."),
     source: Path | None = typer.Option(None, "--source", "-s", file_okay=False, help=SOURCE_HELP),
     fmt: LinkFormat = typer.Option(LinkFormat.table, "--format", "-f",
-                                   help="Output: table, json, or dot (a Graphviz picture)."),
+                                   help="Output: table, json, dot (for Graphviz) or svg (a "
+                                        "picture, no Graphviz needed)."),
     min_weight: float = typer.Option(0.2, "--min-weight",
-                                     help="Hide links weaker than this in table and dot."),
+                                     help="Hide links weaker than this in table, dot and svg."),
 ) -> None:
     """Show the accounts linked to UID: what joins them, since when, and how strongly."""
     from acctsec.link.context import build_link_context
-    from acctsec.link.export import context_dot, context_json
+    from acctsec.link.export import context_dot, context_json, context_svg
 
     ctx = build_link_context(_source(source), uid, depth)
     if fmt is LinkFormat.json:
         _emit_json(context_json(ctx))
     elif fmt is LinkFormat.dot:
         sys.stdout.write(context_dot(ctx, min_weight))
+    elif fmt is LinkFormat.svg:
+        sys.stdout.write(context_svg(ctx, min_weight))
     else:
         console = _console()
         console.print(link_table(ctx, min_weight))

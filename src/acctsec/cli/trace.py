@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
-import subprocess  # noqa: S404 - runs Graphviz `dot` when installed, with a fixed argv
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
@@ -65,7 +63,8 @@ def trace_command(
     until: str | None = typer.Option(None, "--until", help="Only transfers up to (ISO 8601)."),
     taint: str = typer.Option("haircut", "--taint", help="Taint model: poison, haircut or fifo."),
     asset: str | None = typer.Option(None, "--asset", help="Only this asset (symbol, contract)."),
-    fmt: str = typer.Option("table", "--format", "-f", help="table, json or dot."),
+    fmt: str = typer.Option("table", "--format", "-f",
+                            help="table, json, dot (for Graphviz) or svg (a picture of the flow)."),
     snapshot: Path | None = typer.Option(None, "--snapshot",
                                          help="Trace offline over an ethereum-etl export folder."),
     online: bool = typer.Option(False, "--online", help="Allow network calls (overrides offline)."),
@@ -73,12 +72,15 @@ def trace_command(
     cache_dir: Path | None = typer.Option(None, "--cache-dir", help="Cache folder."),
     fan_out: int = typer.Option(50, "--fan-out", min=2,
                                 help="Counterparties above which an address is a likely service."),
-    png: Path | None = typer.Option(None, "--png", help="Also draw the graph (Graphviz)."),
+    picture: Path | None = typer.Option(
+        None, "--picture", "--png",
+        help="Also write the flow graph as an SVG picture to FILE (no Graphviz needed). "
+             "--png is the old name: it writes SVG too, to FILE with .svg for .png."),
 ) -> None:
     """Follow a transaction's money on-chain to exchanges, mixers, bridges, sanctioned addresses."""
     from acctsec.chain.clients import http_client
     from acctsec.chain.interface import Window, network, validate_txhash
-    from acctsec.chain.render import FORMATTERS, TraceFormat, render_dot, render_tree
+    from acctsec.chain.render import FORMATTERS, TraceFormat, render_trace_svg, render_tree
     from acctsec.chain.report import attribution_index
     from acctsec.chain.taint import TaintModel
     from acctsec.chain.trace import Direction, TraceOptions, trace
@@ -109,8 +111,8 @@ def trace_command(
         render_tree(result, Console(highlight=False, markup=False, emoji=False))
     else:
         typer.echo(formatter(result), nl=False)
-    if png is not None:
-        _draw(render_dot(result), png)
+    if picture is not None:
+        _draw(render_trace_svg(result), picture)
 
 
 E = TypeVar("E", bound=StrEnum)
@@ -124,12 +126,11 @@ def _choice(kind: type[E], value: str, name: str) -> E:
         raise InputError(f"{name}: {value!r} is not one of {choices}") from None
 
 
-def _draw(dot_source: str, png: Path) -> None:
-    exe = shutil.which("dot")
-    if exe is None:
-        dot_file = png.with_suffix(".dot")
-        dot_file.write_text(dot_source, encoding="utf-8")
-        err_console.print(f"acctsec: Graphviz `dot` is not installed; wrote {dot_file} instead")
-        return
-    subprocess.run([exe, "-Tpng", "-o", str(png)], input=dot_source.encode(),  # noqa: S603
-                   check=True, timeout=60)
+def _draw(svg: str, picture: Path) -> None:
+    """Writes the SVG picture; a .png name (the old --png) gets .svg so the name is true."""
+    target = picture.with_suffix(".svg") if picture.suffix.lower() == ".png" else picture
+    try:
+        target.write_text(svg, encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"--picture: cannot write {target}: {exc.strerror or exc}") from None
+    err_console.print(f"acctsec: wrote the flow graph to {target} (SVG)")

@@ -1,4 +1,4 @@
-"""A LinkContext as plain JSON values and as a Graphviz DOT picture."""
+"""A LinkContext as plain JSON values, as a Graphviz DOT picture and as an SVG picture."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from acctsec.link.model import AccountInfo, Edge, LinkContext
+from acctsec.link.model import DIRECT_VIAS, AccountInfo, Edge, LinkContext
+from acctsec.render.graph_svg import Graph, GraphEdge, GraphNode, render_svg
 from acctsec.render.safe import literal
 
 JSON_SCHEMA = "acctsec.link/1"
@@ -94,3 +95,67 @@ def _dot_edges(edges: Iterable[Edge]) -> list[str]:
         out.append(f"  {dot_string(e.a)} -- {dot_string(e.b)} [label={dot_string(label)}, "
                    f'color="{colour}", penwidth={width:.1f}{direction}];')
     return out
+
+
+# Account statuses that mean nothing is wrong; any other status (frozen, closed,
+# restricted …) or an alert on the account marks it in the picture.
+_PLAIN_STATUS = frozenset({"", "active", "normal", "ok"})
+
+
+def _account_category(ctx: LinkContext, info: AccountInfo) -> str:
+    if info.uid == ctx.uid:
+        return "root"
+    if info.alerts or (info.status or "").strip().lower() not in _PLAIN_STATUS:
+        return "flagged"
+    return "account"
+
+
+def _account_node(ctx: LinkContext, info: AccountInfo) -> GraphNode:
+    uid, email, opened = _node_label(info)
+    notes = []
+    if info.status and info.status.strip().lower() not in _PLAIN_STATUS:
+        notes.append(info.status)
+    if info.alerts:
+        notes.append(f"{len(info.alerts)} alert(s)")
+    if notes:  # the date alone, so the notes fit in the box
+        opened = " · ".join([opened.removeprefix("opened "), *notes])
+    return GraphNode(uid, (uid, email or "(no e-mail)", opened), _account_category(ctx, info))
+
+
+def _edge_text(edge: Edge) -> str:
+    return edge.via if edge.value is None else f"{edge.via}: {edge.value}"
+
+
+def _svg_edges(edges: Iterable[Edge]) -> list[GraphEdge]:
+    """One line per pair of accounts (one arrow per direction for directed links), what joins
+    them in its label, strongest link first."""
+    merged: dict[tuple[str, str, bool], list[Edge]] = {}
+    for e in edges:
+        directed = e.via in DIRECT_VIAS and e.via != "email_lookalike"
+        a, b = (e.a, e.b) if directed or e.a <= e.b else (e.b, e.a)
+        merged.setdefault((a, b, directed), []).append(e)
+    out = []
+    for (a, b, directed), group in merged.items():
+        group.sort(key=lambda e: -e.weight)
+        out.append(GraphEdge(a, b, "; ".join(_edge_text(e) for e in group), directed))
+    return out
+
+
+def context_graph(ctx: LinkContext, min_weight: float = 0.2) -> Graph:
+    """The cluster as a neutral graph: the asked account as root, the accounts a shown link
+    joins, and what joins them; the title says how many accounts only weaker links join."""
+    edges = _svg_edges(e for e in ctx.edges if e.weight >= min_weight
+                       and e.a in ctx.accounts and e.b in ctx.accounts)
+    shown = {ctx.uid} | {e.source for e in edges} | {e.target for e in edges}
+    nodes = tuple(_account_node(ctx, ctx.accounts[uid]) for uid in sorted(ctx.accounts)
+                  if uid in shown)
+    title = f"accounts linked to {ctx.uid} (depth {ctx.depth}, links of weight >= {min_weight:g})"
+    hidden = len(ctx.accounts) - len(nodes)
+    if hidden:
+        title += f"; {hidden} account(s) with only weaker links not drawn"
+    return Graph(title, nodes, tuple(edges), ctx.uid if ctx.uid in ctx.accounts else None)
+
+
+def context_svg(ctx: LinkContext, min_weight: float = 0.2) -> str:
+    """An SVG picture of the cluster: the asked account first, linked accounts by distance."""
+    return render_svg(context_graph(ctx, min_weight))
