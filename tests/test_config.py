@@ -16,7 +16,7 @@ def test_file_then_environment_then_flags(tmp_path: Path) -> None:
                       '[rpc_urls]\nETH = "http://localhost:8545"\n', encoding="utf-8")
     settings = load_settings(config, environ={"ACCTSEC_RDAP_TIMEOUT_S": "3"},
                              overrides={"source": Path("/from/flag"), "offline": None})
-    assert settings.source == Path("/from/flag")
+    assert settings.source == "/from/flag"
     assert settings.offline is False
     assert settings.rdap_timeout_s == 3.0
     assert settings.rpc_urls == {"ETH": "http://localhost:8545"}
@@ -51,3 +51,9 @@ def test_empty_variables_are_unset_and_nan_is_refused(tmp_path: Path) -> None:
     assert settings.source is None
     with pytest.raises(ConfigError, match="rdap_timeout_s"):
         load_settings(environ={"XDG_CONFIG_HOME": str(tmp_path), "ACCTSEC_RDAP_TIMEOUT_S": "nan"})
+
+
+def test_a_database_url_in_the_config_keeps_its_slashes(tmp_path: Path) -> None:
+    config = tmp_path / "c.toml"
+    config.write_text('source = "sqlite:///data/x.db"\n', encoding="utf-8")
+    assert load_settings(config, environ={}).source == "sqlite:///data/x.db"

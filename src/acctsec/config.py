@@ -19,7 +19,7 @@ SECRET_FIELDS = frozenset({"etherscan_api_key", "trongrid_api_key"})
 class Settings:
     """Every setting acctsec reads. Secrets never appear in repr or output."""
 
-    source: Path | None = None
+    source: str | None = None  # a folder, or a sqlite:///, duckdb:///, postgresql:// URL
     cache_dir: Path | None = None
     data_dir: Path | None = None
     no_cache: bool = False

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -26,7 +27,7 @@ def open_source(settings: Settings, source: str | Path | None, *,
     """The source named by the flag, else by the config: a database URL (sqlite:///…,
     duckdb:///…, postgresql://…) opens the SQL source, anything else a folder."""
     from acctsec.sources.folder import FolderSource
-    from acctsec.sources.sql_db import is_database_url, restore_url
+    from acctsec.sources.sql_db import is_database_url
 
     given = source if source is not None and str(source) != "" else settings.source
     if given is None:
@@ -35,9 +36,8 @@ def open_source(settings: Settings, source: str | Path | None, *,
     if is_database_url(str(given)):
         from acctsec.sources.sql import SqlSource
 
-        # A URL read as a Path (the config's `source`) lost a slash: put it back.
-        return SqlSource(restore_url(str(given)), strict=strict)
-    return FolderSource(Path(given), strict=strict)
+        return SqlSource(str(given), strict=strict)
+    return FolderSource(Path(os.path.expanduser(str(given))), strict=strict)
 
 
 def ip_hints(records: AccountRecords) -> dict[str, GeoHint]:

@@ -10,7 +10,7 @@ from acctsec.errors import DependencyError, InputError
 from acctsec.service import population_query
 from acctsec.sources.folder import FolderSource
 from acctsec.sources.sql import SqlSource
-from acctsec.sources.sql_db import masked_url, restore_url
+from acctsec.sources.sql_db import is_database_url, masked_url
 from acctsec.sources.sql_load import load
 from sources.test_sql_support import SAMPLE_UIDS, broken_folder, comparable, raw_sqlite
 
@@ -142,5 +142,5 @@ def test_unreachable_postgres_is_a_dependency_error_with_the_password_masked(
 
 def test_urls() -> None:
     assert masked_url("postgresql://u:p%40ss@h:5/db") == "postgresql://u:***@h:5/db"
-    assert restore_url("postgresql:/u@h:5/db") == "postgresql://u@h:5/db"
-    assert restore_url("sqlite:/rel.db") == "sqlite:///rel.db"
+    assert is_database_url("postgresql://u@h:5/db") and is_database_url("sqlite:///rel.db")
+    assert not is_database_url("examples/data") and not is_database_url("sqlite:/collapsed")

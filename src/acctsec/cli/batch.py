@@ -65,7 +65,7 @@ def batch_command(
     if since_at and until_at and since_at > until_at:
         raise InputError(f"--since {since} is after --until {until}")
     settings = settings_with(source=source, offline=True)
-    folder = source or settings.source
+    folder = source or (Path(settings.source) if settings.source else None)
     if folder is None:
         raise InputError("no source given: pass --source DIR or set `source` in the config")
     queue = _queue(alerts, uids, service.open_source(settings, folder))

@@ -49,7 +49,7 @@ def _source(source: Path | None) -> Path:
     settings = load_settings(config_path())
     if settings.source is None:
         raise InputError("no source: give --source DIR or set `source` in the config")
-    return settings.source
+    return Path(settings.source).expanduser()
 
 
 def _console() -> Console:

@@ -19,26 +19,12 @@ from acctsec.errors import DependencyError, InputError
 
 SCHEMES = ("sqlite", "duckdb", "postgresql", "postgres")
 _URL = re.compile(r"^(sqlite|duckdb|postgresql|postgres)://", re.IGNORECASE)
-# Path("postgresql://u@h/db") collapses the slashes: a URL that went through a Path.
-_COLLAPSED = re.compile(r"^(sqlite|duckdb|postgresql|postgres):/(?!/)", re.IGNORECASE)
 RETRY_DELAYS_S = (0.3, 1.0)
 
 
 def is_database_url(value: str) -> bool:
-    """True for sqlite:///…, duckdb:///… and postgresql://… (also after a Path ate a slash)."""
-    return bool(_URL.match(value) or _COLLAPSED.match(value))
-
-
-def restore_url(value: str) -> str:
-    """The URL a Path collapsed (`sqlite:/x.db`): relative when that file exists, else absolute."""
-    found = _COLLAPSED.match(value)
-    if found is None:
-        return value
-    scheme, rest = found.group(1), value[found.end():]
-    if scheme.lower() in ("sqlite", "duckdb") and not Path(rest).exists() \
-            and Path("/" + rest).exists():
-        return f"{scheme}:////{rest}"
-    return f"{scheme}:///{rest}" if scheme.lower() in ("sqlite", "duckdb") else f"{scheme}://{rest}"
+    """True for sqlite:///…, duckdb:///… and postgresql://…."""
+    return bool(_URL.match(value))
 
 
 def secrets_of(url: str) -> list[str]:
