@@ -37,7 +37,8 @@ def open_source(settings: Settings, source: str | Path | None, *,
         from acctsec.sources.sql import SqlSource
 
         return SqlSource(str(given), strict=strict)
-    return FolderSource(Path(os.path.expanduser(str(given))), strict=strict)
+    cache = None if settings.no_cache else settings.resolved_cache_dir()
+    return FolderSource(Path(os.path.expanduser(str(given))), strict=strict, cache_dir=cache)
 
 
 def ip_hints(records: AccountRecords) -> dict[str, GeoHint]:

@@ -6,6 +6,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -207,13 +209,47 @@ def _empty(table: str) -> str:
 
 def open_source(folder: Path, materialise: bool | None = None) -> duckdb.DuckDBPyConnection:
     """A connection with one view per table (accounts, logins, …) over `folder`'s files."""
-    import duckdb
 
     files = table_files(folder)
     if materialise is None:
         size = sum(p.stat().st_size for p in files.values())
         materialise = size < MATERIALISE_BELOW_BYTES
     con = connect()
+    _fill(con, folder, files, materialise)
+    return con
+
+
+def open_cached(folder: Path, cache_dir: Path) -> duckdb.DuckDBPyConnection:
+    """The link tables of a small folder from a DuckDB file in the cache, built once per
+    version of its files (size and modification time), opened read-only afterwards."""
+    import duckdb
+
+    files = table_files(folder)
+    if sum(p.stat().st_size for p in files.values()) >= MATERIALISE_BELOW_BYTES:
+        return open_source(folder)
+    key = "|".join(f"{p.resolve()}:{p.stat().st_size}:{p.stat().st_mtime_ns}"
+                   for p in sorted(files.values()))
+    db = cache_dir / "links" / f"{hashlib.sha256(key.encode()).hexdigest()[:32]}.duckdb"
+    if not db.exists():
+        db.parent.mkdir(parents=True, exist_ok=True)
+        partial = db.with_name(f"{db.stem}.{os.getpid()}.partial")
+        con = duckdb.connect(str(partial))
+        try:
+            con.execute("SET TimeZone = 'UTC'")
+            _fill(con, folder, files, materialise=True)
+        finally:
+            con.close()
+        os.replace(partial, db)  # another process may build the same file: last one wins
+    con = duckdb.connect(str(db), read_only=True)
+    con.execute("SET TimeZone = 'UTC'")
+    con.execute("SET enable_progress_bar = false")
+    return con
+
+
+def _fill(con: duckdb.DuckDBPyConnection, folder: Path, files: dict[str, Path],
+          materialise: bool) -> None:
+    import duckdb
+
     for table in COLUMNS:
         path = files.get(table)
         query = _select(con, table, path) if path is not None else _empty(table)
@@ -224,7 +260,6 @@ def open_source(folder: Path, materialise: bool | None = None) -> duckdb.DuckDBP
             where = path if path is not None else folder
             raise InputError(f"{where}: cannot be read ({str(exc).splitlines()[0]})") from None
     _create_usage(con, "TABLE" if materialise else "VIEW")
-    return con
 
 
 def _detail(field: str) -> str:

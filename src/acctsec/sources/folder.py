@@ -201,9 +201,11 @@ class _Collected:
 class FolderSource:
     """A folder with one file per table (spec/data-model.md)."""
 
-    def __init__(self, folder: Path, *, strict: bool = False) -> None:
+    def __init__(self, folder: Path, *, strict: bool = False,
+                 cache_dir: Path | None = None) -> None:
         self.folder = folder
         self.strict = strict
+        self.cache_dir = cache_dir
         self.files = table_files(folder)
         self._links: Any = None
         # Other accounts' sign-ins seen while reading one account: (uid, rows).
@@ -213,9 +215,11 @@ class FolderSource:
         """The account-linking query builder over this folder, opened once and reused."""
         if self._links is None:
             from acctsec.link.context import ContextBuilder
-            from acctsec.link.sql import open_source
+            from acctsec.link.sql import open_cached, open_source
 
-            self._links = ContextBuilder(open_source(self.folder), "usage")
+            con = (open_cached(self.folder, self.cache_dir) if self.cache_dir is not None
+                   else open_source(self.folder))
+            self._links = ContextBuilder(con, "usage")
         return self._links
 
     @property

@@ -1,0 +1,40 @@
+"""The link tables of a folder cached in a DuckDB file: same answers, rebuilt on change."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from acctsec.link.context import ContextBuilder
+from acctsec.link.sql import open_cached, open_source
+
+
+@pytest.fixture
+def folder(examples_dir: Path, tmp_path: Path) -> Path:
+    copy = tmp_path / "data"
+    shutil.copytree(examples_dir, copy)
+    return copy
+
+
+def edges(con: object, uid: str) -> list[tuple[str, str, str, str]]:
+    ctx = ContextBuilder(con, "usage").build(uid, 1)  # type: ignore[arg-type]
+    return sorted((e.a, e.b, e.via, e.value) for e in ctx.edges)
+
+
+def test_cached_tables_answer_like_fresh_ones_and_follow_changes(folder: Path,
+                                                                 tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    fresh = edges(open_source(folder), "10290")
+    assert fresh
+    assert edges(open_cached(folder, cache), "10290") == fresh
+    files = list((cache / "links").glob("*.duckdb"))
+    assert len(files) == 1
+    assert edges(open_cached(folder, cache), "10290") == fresh  # served from the file
+    accounts = folder / "accounts.csv"
+    accounts.write_text(accounts.read_text(encoding="utf-8").replace("10291,", "19291,", 1),
+                        encoding="utf-8")
+    changed = edges(open_cached(folder, cache), "10290")
+    assert changed != fresh
+    assert len(list((cache / "links").glob("*.duckdb"))) == 2
