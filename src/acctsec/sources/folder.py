@@ -25,6 +25,7 @@ from acctsec.model import (
 )
 from acctsec.sources.files import file_format, table_files
 from acctsec.sources.parse import BUILDERS, RowError, login_from_row, text
+from acctsec.sources.tally import KeyCounter
 
 Keep = Callable[[str], bool]
 RawRows = Iterator[tuple[int, dict[str, Any]]]
@@ -316,37 +317,6 @@ class FolderSource:
         return stats
 
 
-class _KeyCounter:
-    __slots__ = ("events", "uids", "successes", "success_uids", "failures", "failure_uids")
-
-    def __init__(self) -> None:
-        self.events = self.successes = self.failures = 0
-        self.uids: set[str] = set()
-        self.success_uids: set[str] = set()
-        self.failure_uids: set[str] = set()
-
-    def add(self, uid: str, event: str) -> None:
-        self.events += 1
-        self.uids.add(uid)
-        if event == "login_success":
-            self.successes += 1
-            self.success_uids.add(uid)
-        elif event in ("login_failure", "mfa_failure"):
-            self.failures += 1
-            self.failure_uids.add(uid)
-
-    def stats(self) -> KeyStats:
-        return KeyStats(
-            events=self.events,
-            accounts=len(self.uids),
-            successes=self.successes,
-            success_accounts=len(self.success_uids),
-            failures=self.failures,
-            failure_accounts=len(self.failure_uids),
-            sample_uids=tuple(sorted(self.uids)[:25]),
-        )
-
-
 class _PopulationCounter:
     """Counts, in one pass over all logins, only the attribute values a query asks for."""
 
@@ -354,7 +324,7 @@ class _PopulationCounter:
         self.query = query
         self.total = 0
         self.accounts: set[str] = set()
-        self.keys: dict[str, dict[str, _KeyCounter]] = {
+        self.keys: dict[str, dict[str, KeyCounter]] = {
             "ips": {}, "devices": {}, "sessions": {}, "user_agents": {},
         }
 
@@ -384,7 +354,7 @@ class _PopulationCounter:
             ("user_agents", login.user_agent, q.user_agents),
         ):
             if value is not None and value in wanted:
-                self.keys[kind].setdefault(value, _KeyCounter()).add(login.uid, login.event)
+                self.keys[kind].setdefault(value, KeyCounter()).add(login.uid, login.event)
 
     def add(self, row: dict[str, Any], file: str, line: int) -> None:
         """Counts a row holding an asked-for value; rows breaking the contract do not count."""
@@ -408,7 +378,7 @@ class _PopulationCounter:
         ):
             value = text(row.get(column))
             if value is not None and value in wanted:
-                self.keys[kind].setdefault(value, _KeyCounter()).add(uid, event)
+                self.keys[kind].setdefault(value, KeyCounter()).add(uid, event)
 
     def result(self) -> PopulationStats:
         def done(kind: str) -> dict[str, KeyStats]:

@@ -24,6 +24,7 @@ from acctsec.model import (
 )
 from acctsec.sources.parse import BUILDERS, RowError, parse_time, text
 from acctsec.sources.sql_db import Database, Table, connect, quote
+from acctsec.sources.tally import SAMPLE, KeyCounter
 
 # A column `acctsec load` writes: the row's line in the file it was loaded from.
 ROW_COLUMN = "_row"
@@ -32,7 +33,6 @@ EVENT_ORDER = {"login_failure": 0, "mfa_failure": 1, "login_success": 2, "sessio
 KEY_COLUMNS = (("ips", "ip"), ("devices", "device_id"), ("sessions", "session_id"),
                ("user_agents", "user_agent"))
 CHUNK = 500  # values per IN (...) list
-SAMPLE = 25
 _EVENTS_SQL = ", ".join(f"'{e}'" for e in sorted(LOGIN_EVENTS))
 _FAILURES_SQL = "'login_failure', 'mfa_failure'"
 
@@ -257,39 +257,14 @@ def _key_stats(numbers: list[int], sample: list[str]) -> KeyStats:
                     tuple(sorted(sample)))
 
 
-class _Tally:
-    __slots__ = ("events", "successes", "failures", "uids", "success_uids", "failure_uids")
-
-    def __init__(self) -> None:
-        self.events = self.successes = self.failures = 0
-        self.uids: set[str] = set()
-        self.success_uids: set[str] = set()
-        self.failure_uids: set[str] = set()
-
-    def add(self, uid: str, event: str) -> None:
-        self.events += 1
-        self.uids.add(uid)
-        if event == "login_success":
-            self.successes += 1
-            self.success_uids.add(uid)
-        elif event in ("login_failure", "mfa_failure"):
-            self.failures += 1
-            self.failure_uids.add(uid)
-
-    def stats(self) -> KeyStats:
-        return KeyStats(self.events, len(self.uids), self.successes, len(self.success_uids),
-                        self.failures, len(self.failure_uids),
-                        tuple(sorted(self.uids)[:SAMPLE]))
-
-
 class _Tallies:
     """Per kind and value, counted in Python: the account's own logins, or rows in a window."""
 
     def __init__(self) -> None:
-        self.kinds: dict[str, dict[str, _Tally]] = {}
+        self.kinds: dict[str, dict[str, KeyCounter]] = {}
 
     def add(self, kind: str, value: str, uid: str, event: str) -> None:
-        self.kinds.setdefault(kind, {}).setdefault(value, _Tally()).add(uid, event)
+        self.kinds.setdefault(kind, {}).setdefault(value, KeyCounter()).add(uid, event)
 
     def add_login(self, login: Login, query: PopulationQuery) -> None:
         if (query.since and login.ts < query.since) or (query.until and login.ts > query.until):
