@@ -44,13 +44,7 @@ class EtherscanClient:
             transfers.extend(self._transfers(action, rows))
             if note:
                 notes.append(f"{action}: {note}")
-        transfers = [t for t in _unique(transfers) if window.contains(t.ts)]
-        return AddressHistory(
-            address=address,
-            incoming=tuple(t for t in transfers if t.receiver == address),
-            outgoing=tuple(t for t in transfers if t.sender == address),
-            note="; ".join(notes) or None,
-        )
+        return AddressHistory.of(address, transfers, lambda t: window.contains(t.ts), notes)
 
     def history_all(self, addresses: Sequence[str], window: Window) -> dict[str, AddressHistory]:
         return {address: self.history(address, window) for address in addresses}
@@ -111,7 +105,7 @@ class EtherscanClient:
         text = f"{message}: {result}" if isinstance(result, str) else message
         if "rate limit" in text.lower():
             raise RetryableAnswer("rate limited")
-        raise ChainError(f"{self.fetcher.name} refused: {_scrub(text, self.fetcher)}")
+        raise ChainError(f"{self.fetcher.name} refused: {self.fetcher.scrub(text)}")
 
     def _transfers(
         self, action: str, rows: Iterable[Mapping[str, Any]], txhash: str | None = None
@@ -187,17 +181,3 @@ def _token_transfer(
         order=(block, position, sub), kind="token",
         symbol=str(row.get("tokenSymbol") or "") or None, **common,
     )
-
-
-def _unique(transfers: Iterable[Transfer]) -> list[Transfer]:
-    seen: dict[tuple[str, str], Transfer] = {}
-    for transfer in transfers:
-        seen.setdefault(transfer.key, transfer)
-    return sorted(seen.values(), key=lambda t: (t.order, t.index))
-
-
-def _scrub(text: str, fetcher: Fetcher) -> str:
-    for secret in (*fetcher.secret_params.values(), *fetcher.secret_headers.values()):
-        if secret:
-            text = text.replace(secret, "***")
-    return text

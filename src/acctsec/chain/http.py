@@ -48,6 +48,13 @@ class Fetcher:
     calls: int = 0
     _last: float = 0.0
 
+    def scrub(self, text: str) -> str:
+        """The text with every secret this fetcher sends replaced by ***."""
+        for secret in (*self.secret_params.values(), *self.secret_headers.values()):
+            if secret:
+                text = text.replace(secret, "***")
+        return text
+
     def get_json(
         self,
         url: str,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -186,6 +186,21 @@ class AddressHistory:
     incoming: tuple[Transfer, ...] = ()
     outgoing: tuple[Transfer, ...] = ()
     note: str | None = None
+
+    @classmethod
+    def of(cls, address: str, transfers: Iterable[Transfer], keep: Callable[[Transfer], bool],
+           notes: Iterable[str] = ()) -> AddressHistory:
+        """The history from transfers an API listed, each once, in chain order."""
+        seen: dict[tuple[str, str], Transfer] = {}
+        for transfer in transfers:
+            seen.setdefault(transfer.key, transfer)
+        ordered = [t for t in sorted(seen.values(), key=lambda t: (t.order, t.index)) if keep(t)]
+        return cls(
+            address=address,
+            incoming=tuple(t for t in ordered if t.receiver == address),
+            outgoing=tuple(t for t in ordered if t.sender == address),
+            note="; ".join(notes) or None,
+        )
 
 
 class ChainClient(Protocol):

@@ -100,13 +100,7 @@ class TronGridClient:
             transfers.extend(self._row_transfers(kind, rows))
             if note:
                 notes.append(f"{kind}: {note}")
-        transfers = [t for t in _unique(transfers) if window.contains(t.ts)]
-        return AddressHistory(
-            address=address,
-            incoming=tuple(t for t in transfers if t.receiver == address),
-            outgoing=tuple(t for t in transfers if t.sender == address),
-            note="; ".join(notes) or None,
-        )
+        return AddressHistory.of(address, transfers, lambda t: window.contains(t.ts), notes)
 
     def history_all(self, addresses: Sequence[str], window: Window) -> dict[str, AddressHistory]:
         return {address: self.history(address, window) for address in addresses}
@@ -278,7 +272,7 @@ class TronGridClient:
         text = str(answer.get("error") or answer.get("Error") or "no reason given")
         if any(word in text.lower() for word in _RATE_WORDS):
             raise RetryableAnswer("rate limited")
-        raise ChainError(f"{self.fetcher.name} refused: {_scrub(text, self.fetcher)!r}")
+        raise ChainError(f"{self.fetcher.name} refused: {self.fetcher.scrub(text)[:200]!r}")
 
 
 def _first_contract(tx: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -314,17 +308,3 @@ def _abi_string(data: str) -> str | None:
     except ValueError:
         return None
     return text or None
-
-
-def _unique(transfers: Iterable[Transfer]) -> list[Transfer]:
-    seen: dict[tuple[str, str], Transfer] = {}
-    for transfer in transfers:
-        seen.setdefault(transfer.key, transfer)
-    return sorted(seen.values(), key=lambda t: (t.order, t.index))
-
-
-def _scrub(text: str, fetcher: Fetcher) -> str:
-    for secret in (*fetcher.secret_params.values(), *fetcher.secret_headers.values()):
-        if secret:
-            text = text.replace(secret, "***")
-    return text[:200]
