@@ -6,7 +6,8 @@ import csv
 import gzip
 import io
 import json
-from collections.abc import Callable, Iterator, Mapping
+from collections import Counter
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO, Any
@@ -294,8 +295,7 @@ class FolderSource:
             return PopulationStats()
         counter = _PopulationCounter(query)
         own = query.own_uid
-        for login in query.own_logins:
-            counter.add_login(login)
+        counter.add_own(query.own_logins)
         if self._others is not None and self._others[0] == own:
             wanted = (query.ips, query.devices, query.sessions, query.user_agents)
             for values in self._others[1]:
@@ -315,6 +315,11 @@ class FolderSource:
             rows, accounts = _parquet_totals(path)
             stats = replace(stats, total_logins=rows, total_accounts=accounts)
         return stats
+
+
+KINDS = ("ips", "devices", "sessions", "user_agents")
+ATTRIBUTES = {"ips": "ip", "devices": "device_id", "sessions": "session_id",
+              "user_agents": "user_agent"}
 
 
 class _PopulationCounter:
@@ -342,19 +347,27 @@ class _PopulationCounter:
             or text(row.get("user_agent")) in q.user_agents
         )
 
-    def add_login(self, login: Login) -> None:
+    def add_own(self, logins: Sequence[Login]) -> None:
+        """Counts the account's own sign-ins, grouped first: they may be many and alike."""
         q = self.query
-        self.total += 1
-        self.accounts.add(login.uid)
-        if (q.since and login.ts < q.since) or (q.until and login.ts > q.until):
-            return
-        for kind, value, wanted in (
-            ("ips", login.ip, q.ips), ("devices", login.device_id, q.devices),
-            ("sessions", login.session_id, q.sessions),
-            ("user_agents", login.user_agent, q.user_agents),
-        ):
-            if value is not None and value in wanted:
-                self.keys[kind].setdefault(value, KeyCounter()).add(login.uid, login.event)
+        self.total += len(logins)
+        self.accounts.update({login.uid for login in logins})
+        kept = [lg for lg in logins if not ((q.since and lg.ts < q.since)
+                                            or (q.until and lg.ts > q.until))]
+        for kind, wanted in zip(KINDS, (q.ips, q.devices, q.sessions, q.user_agents),
+                                strict=True):
+            attribute = ATTRIBUTES[kind]
+            alike = Counter((lg.uid, lg.event, value) for lg in kept
+                            if (value := getattr(lg, attribute)) is not None and value in wanted)
+            for (uid, event, value), n in alike.items():
+                self._counter(kind, value).add(uid, event, n)
+
+    def _counter(self, kind: str, value: str) -> KeyCounter:
+        bucket = self.keys[kind]
+        found = bucket.get(value)
+        if found is None:
+            found = bucket[value] = KeyCounter()
+        return found
 
     def add(self, row: dict[str, Any], file: str, line: int) -> None:
         """Counts a row holding an asked-for value; rows breaking the contract do not count."""
@@ -378,7 +391,7 @@ class _PopulationCounter:
         ):
             value = text(row.get(column))
             if value is not None and value in wanted:
-                self.keys[kind].setdefault(value, KeyCounter()).add(uid, event)
+                self._counter(kind, value).add(uid, event)
 
     def result(self) -> PopulationStats:
         def done(kind: str) -> dict[str, KeyStats]:

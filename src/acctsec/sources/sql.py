@@ -264,7 +264,11 @@ class _Tallies:
         self.kinds: dict[str, dict[str, KeyCounter]] = {}
 
     def add(self, kind: str, value: str, uid: str, event: str) -> None:
-        self.kinds.setdefault(kind, {}).setdefault(value, KeyCounter()).add(uid, event)
+        bucket = self.kinds.setdefault(kind, {})
+        counter = bucket.get(value)
+        if counter is None:
+            counter = bucket[value] = KeyCounter()
+        counter.add(uid, event)
 
     def add_login(self, login: Login, query: PopulationQuery) -> None:
         if (query.since and login.ts < query.since) or (query.until and login.ts > query.until):

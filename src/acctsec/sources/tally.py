@@ -19,14 +19,14 @@ class KeyCounter:
         self.success_uids: set[str] = set()
         self.failure_uids: set[str] = set()
 
-    def add(self, uid: str, event: str) -> None:
-        self.events += 1
+    def add(self, uid: str, event: str, times: int = 1) -> None:
+        self.events += times
         self.uids.add(uid)
         if event == "login_success":
-            self.successes += 1
+            self.successes += times
             self.success_uids.add(uid)
         elif event in ("login_failure", "mfa_failure"):
-            self.failures += 1
+            self.failures += times
             self.failure_uids.add(uid)
 
     def stats(self) -> KeyStats:
