@@ -171,7 +171,7 @@ def deposit_attribution(settings: Settings, records: AccountRecords,
 
 # Withdrawals worth following on-chain: the ones the verdict rests on.
 TRACED_SIGNALS = frozenset({"withdrawal_to_new_address", "balance_drain", "shared_payout_address",
-                            "chargeback_fraud", "mule_pass_through"})
+                            "chargeback_fraud", "money_mule_pass_through"})
 
 
 def with_funds(settings: Settings, report: Report, records: AccountRecords) -> Report:
