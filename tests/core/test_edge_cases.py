@@ -156,3 +156,39 @@ def test_records_without_any_ip_device_or_browser_say_so() -> None:
     report = s.investigate()
     assert any(n.check == "takeover" for n in report.not_checked)
     assert report.verdict.confidence == "low"
+
+
+def test_typos_on_a_new_phone_at_home_then_a_reset_is_no_guessing() -> None:
+    s = owner()
+    t = T0 + 61 * DAY
+    for i in range(6):
+        s.login(t + i * M, HOME, "NEWPHONE", event="login_failure", failure_reason="bad_password")
+    s.event(t + 8 * M, "password_reset", HOME, "NEWPHONE", {"channel": "email"})
+    s.login(t + 10 * M, HOME, "NEWPHONE")
+    report = s.investigate()
+    assert "password_guessing" not in ids(report)
+    assert report.verdict.label == "clear"
+
+
+def test_local_proxy_attacker_who_secures_the_account_first_is_takeover() -> None:
+    # A residential proxy in the owner's own city and ISP: nothing but the device is new.
+    s = owner()
+    proxy = s.ip("84.150.9.9", "berlin")
+    t = T0 + 61 * DAY
+    s.login(t, proxy, "MAC")
+    s.event(t + 4 * M, "api_key_create", proxy, "MAC",
+            {"key_id": "k1", "permissions": ["read", "withdraw"]})
+    s.event(t + 14 * M, "withdrawal_address_add", proxy, "MAC", {"address": "0x" + "8" * 40})
+    s.tx(t + 32 * M, "withdrawal", "9000", address="0x" + "8" * 40, ip=proxy, device="MAC")
+    report = s.investigate()
+    assert "early_lockout_change" in ids(report)
+    assert report.verdict.label == "takeover"
+
+
+def test_a_new_account_setting_up_its_anti_phishing_code_is_clear() -> None:
+    s = Story()
+    s.ip(HOME, "berlin")
+    s.login(T0, HOME, "FIRST")
+    s.login(T0 + H, HOME, "SECOND")
+    s.event(T0 + H + M, "anti_phishing_change", HOME, "SECOND")
+    assert s.investigate().verdict.label == "clear"

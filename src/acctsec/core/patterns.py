@@ -170,6 +170,7 @@ def _guessing(records: AccountRecords, infos: Mapping[str, IpInfo],
               exclude: set[str]) -> list[Signal]:
     """A burst of failures on this account, then a success from a client that failed."""
     known: set[tuple[str | None, ...]] = set()
+    homes: set[str | None] = set()  # IPs the account signed in from before
     recent: dict[tuple[str | None, ...], deque[Login]] = {}
     for lg in records.logins:
         client = _client(lg)
@@ -184,8 +185,9 @@ def _guessing(records: AccountRecords, infos: Mapping[str, IpInfo],
             continue
         burst = {id(f): f for key in (("ip", lg.ip), client) for f in recent.get(key, ())
                  if lg.ts - f.ts <= GUESSING_SPAN}
+        # An owner who forgot the password types it wrong at home, often on a new phone.
         if len(burst) >= GUESSING_MIN_FAILURES and client not in known \
-                and lg.ip not in exclude:
+                and lg.ip not in exclude and lg.ip not in homes:
             first = min(f.ts for f in burst.values())
             return [Signal(
                 "password_guessing", "high", TAKEOVER, 1.5,
@@ -194,6 +196,7 @@ def _guessing(records: AccountRecords, infos: Mapping[str, IpInfo],
                 {"login": _ev(lg, infos.get(lg.ip or "")), "failures": len(burst),
                  "first_failure": first.isoformat()})]
         known.add(client)
+        homes.add(lg.ip)
     return []
 
 

@@ -404,8 +404,36 @@ def findings_for(actor: Actor, accesses: list[Access], actors: Mapping[str, Acto
         (found.access if s.id == "sms_reset_new_device" else found.actions).append(s)
     found.actions.extend(money_signals(actor, outflows, history, security))
     found.access.extend(control_then_cashout(actor, found.actions))
+    found.access.extend(early_lockout(actor, found.actions, novel and baseline.established))
     found.access.extend(without_sign_in(actor, found.actions, security))
     return found
+
+
+# Someone who takes over an account secures it first: within the hour of first
+# getting in, the e-mail, phone or anti-phishing code is theirs, or an API key that
+# may withdraw. An owner's new phone signs in and trades; it does not rewire the
+# account's recovery. (A brand-new account's owner does set such things up, so
+# this needs an established history.)
+EARLY = timedelta(hours=1)
+EARLY_LOCKOUT_EVENTS = frozenset({"email_change", "phone_change", "mfa_disable",
+                                  "anti_phishing_change", "withdrawal_whitelist_off"})
+
+
+def early_lockout(actor: Actor, actions: list[Signal], novel: bool) -> list[Signal]:
+    for change in actions:
+        if novel and _locks_out(change) and change.ts is not None \
+                and change.ts - actor.first_seen <= EARLY:
+            return [_sig("early_lockout_change", 1.0, f"{change.evidence.get('event')} "
+                         f"{_span(change.ts - actor.first_seen)} after this device or network "
+                         "first appeared: securing the account for oneself", change.ts, actor,
+                         event=change.evidence.get("event"))]
+    return []
+
+
+def _locks_out(change: Signal) -> bool:
+    """A change that takes the account from its owner (an API key that may withdraw too)."""
+    return change.id == "security_change" and (
+        change.evidence.get("event") in EARLY_LOCKOUT_EVENTS or change.weight >= 2.0)
 
 
 def without_sign_in(actor: Actor, actions: list[Signal],
