@@ -10,6 +10,7 @@ from acctsec.batch.rows import RawRow
 from acctsec.errors import InputError
 from acctsec.model import LOGIN_EVENTS, AccountRecords, RowProblem, RowRef
 from acctsec.sources.parse import BUILDERS, RowError, text
+from acctsec.sources.records import assemble
 
 CONTENT_TABLES = ("logins", "security_events", "transactions", "alerts")
 
@@ -50,14 +51,7 @@ def build_records(uid: str, rows: Mapping[str, Sequence[RawRow]], files: Mapping
     parts = {t: _collect(t, files.get(t, ""), rows.get(t, ())) for t in CONTENT_TABLES}
     problems += [p for t in CONTENT_TABLES for p in parts[t][1]]
 
-    def ordered(table: str) -> tuple[Any, ...]:
-        return tuple(sorted(parts[table][0], key=lambda r: r.ts))
-
-    return AccountRecords(
-        account=accounts[0], logins=ordered("logins"),
-        security_events=ordered("security_events"), transactions=ordered("transactions"),
-        alerts=tuple(parts["alerts"][0]), problems=tuple(problems),
-    )
+    return assemble(accounts[0], {t: parts[t][0] for t in CONTENT_TABLES}, problems)
 
 
 def own_logins(rows: Sequence[RawRow]) -> OwnLogins:

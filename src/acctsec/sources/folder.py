@@ -26,15 +26,13 @@ from acctsec.model import (
 )
 from acctsec.sources.files import file_format, table_files
 from acctsec.sources.parse import BUILDERS, RowError, login_from_row, text
+from acctsec.sources.records import assemble
 from acctsec.sources.tally import KeyCounter
 
 Keep = Callable[[str], bool]
 RawRows = Iterator[tuple[int, dict[str, Any]]]
 
 csv.field_size_limit(16 * 1024 * 1024)
-
-EVENT_ORDER = {"login_failure": 0, "mfa_failure": 1, "login_success": 2, "session_refresh": 3,
-               "logout": 4}
 
 # Columns of other accounts' sign-ins kept while reading one account from a CSV
 # file under REMEMBER_BELOW bytes, so the population pass needs no second read.
@@ -260,20 +258,8 @@ class FolderSource:
         self._others = (wanted, logins_keep.skipped) if logins_keep.remember else None
         problems = [p for c in (accounts, *parts.values()) for p in c.problems]
 
-        def ordered(table: str) -> tuple[Any, ...]:
-            # At one instant a sign-in comes before what its session then does.
-            return tuple(sorted(parts[table].records,
-                                key=lambda r: (r.ts, EVENT_ORDER.get(getattr(r, "event", ""), 9))))
-
         account: Account = accounts.records[0]
-        return AccountRecords(
-            account=account,
-            logins=ordered("logins"),
-            security_events=ordered("security_events"),
-            transactions=ordered("transactions"),
-            alerts=tuple(parts["alerts"].records),
-            problems=tuple(problems),
-        )
+        return assemble(account, {t: c.records for t, c in parts.items()}, problems)
 
     def _remember_for_population(self) -> tuple[str, ...]:
         path = self.files.get("logins")

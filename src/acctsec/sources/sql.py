@@ -23,13 +23,12 @@ from acctsec.model import (
     RowRef,
 )
 from acctsec.sources.parse import BUILDERS, RowError, parse_time, text
+from acctsec.sources.records import assemble
 from acctsec.sources.sql_db import Database, Table, connect, quote
 from acctsec.sources.tally import SAMPLE, KeyCounter
 
 # A column `acctsec load` writes: the row's line in the file it was loaded from.
 ROW_COLUMN = "_row"
-EVENT_ORDER = {"login_failure": 0, "mfa_failure": 1, "login_success": 2, "session_refresh": 3,
-               "logout": 4}
 KEY_COLUMNS = (("ips", "ip"), ("devices", "device_id"), ("sessions", "session_id"),
                ("user_agents", "user_agent"))
 CHUNK = 500  # values per IN (...) list
@@ -113,20 +112,8 @@ class SqlSource:
                  ("logins", "security_events", "transactions", "alerts")}
         problems = [p for c in (accounts, *parts.values()) for p in c.problems]
 
-        def ordered(table: str) -> tuple[Any, ...]:
-            # At one instant a sign-in comes before what its session then does.
-            return tuple(sorted(parts[table].records,
-                                key=lambda r: (r.ts, EVENT_ORDER.get(getattr(r, "event", ""), 9))))
-
         account: Account = accounts.records[0]
-        return AccountRecords(
-            account=account,
-            logins=ordered("logins"),
-            security_events=ordered("security_events"),
-            transactions=ordered("transactions"),
-            alerts=tuple(parts["alerts"].records),
-            problems=tuple(problems),
-        )
+        return assemble(account, {t: c.records for t, c in parts.items()}, problems)
 
     def uids(self) -> Iterator[str]:
         table = self.tables["accounts"]
