@@ -148,11 +148,11 @@ def assess(records: AccountRecords, population: PopulationStats, intel: IpIntel,
 def deposit_attribution(settings: Settings, records: AccountRecords,
                         ) -> tuple[dict[str, str], list[NotChecked]]:
     """Attribution categories (hack, scam, mixer, sanctioned, …) of deposit source addresses."""
-    from acctsec.chain.report import attribute_address, attribution_paths
-
     deposits = [t for t in records.transactions if t.kind == "deposit" and t.address]
     if not deposits:
         return {}, []
+    from acctsec.chain.report import attribute_address, attribution_paths
+
     if not any(attribution_paths(settings)):
         return {}, [NotChecked("attribution", "no TagPack, OFAC or Forta data: run `acctsec "
                                "intel update` or set tagpacks/ofac in the config")]
@@ -169,9 +169,9 @@ def deposit_attribution(settings: Settings, records: AccountRecords,
     return labels, [NotChecked("attribution", p) for p in sorted(problems)]
 
 
-# Withdrawals worth following on-chain: the ones the verdict rests on.
-TRACED_SIGNALS = frozenset({"withdrawal_to_new_address", "balance_drain", "shared_payout_address",
-                            "chargeback_fraud", "money_mule_pass_through"})
+# Withdrawals worth following on-chain: the ones the verdict rests on (the only
+# findings that name their transaction in the evidence).
+TRACED_SIGNALS = frozenset({"withdrawal_to_new_address"})
 
 
 def with_funds(settings: Settings, report: Report, records: AccountRecords) -> Report:
