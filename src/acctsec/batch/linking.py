@@ -6,11 +6,13 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from acctsec.batch.rows import quote
+from acctsec.link import query
+from acctsec.link.query import Queries, Row
 
 if TYPE_CHECKING:
     import duckdb
@@ -55,6 +57,7 @@ class Linker:
         self.con: duckdb.DuckDBPyConnection = duckdb.connect(str(store), read_only=True)
         self.con.execute("SET TimeZone = 'UTC'")
         self._builder: ContextBuilder | None = None
+        self._total: int | None = None
 
     def prepare(self, uids: Sequence[str]) -> None:
         from acctsec.link.context import ContextBuilder
@@ -68,7 +71,9 @@ class Linker:
               AND (family <> 'device_id' OR {device_ok_sql('value')})) m
         ON u.family = m.family AND u.value = m.value
         """, {"uids": list(uids)})
-        self._builder = ContextBuilder(self.con, "usage_chunk")
+        asked = ChunkQueries(self.con, "usage_chunk", uids, self._total)
+        self._total = asked.total_accounts()
+        self._builder = ContextBuilder(self.con, "usage_chunk", queries=asked)
 
     def context(self, uid: str) -> LinkContext:
         """The depth-1 link context `service.link_context` builds for a folder source."""
@@ -78,3 +83,107 @@ class Linker:
 
     def close(self) -> None:
         self.con.close()
+
+
+class ChunkQueries(Queries):
+    """A chunk's link questions answered from rows fetched for all its accounts at once.
+
+    Each answer is the one the SQL of `link.query` gives for the same accounts: the
+    rows are fetched with that SQL (or its chunk-wide form) and picked out here in
+    the same order. Questions about other accounts go to the database.
+    """
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, usage: str, uids: Sequence[str],
+                 total: int | None = None) -> None:
+        super().__init__(con, usage)
+        self._total = total
+        chunk = sorted(set(uids))
+        self.chunk = frozenset(chunk)
+        uses = con.execute(  # hits of query.shared_values, for every value of the chunk
+            "SELECT family, via, value, uid, min(first_seen), max(last_seen), sum(n), max(org) "
+            f"FROM {usage} GROUP BY ALL").fetchall()
+        self._values_of = _index(uses, lambda r: [r[3]], lambda r: (r[0], r[2]))
+        self._users_of = _index(uses, lambda r: [(r[0], r[2])])
+        self._lookalikes = _index(con.execute(f"""
+            SELECT * EXCLUDE (k) FROM (
+                SELECT *, row_number() OVER (PARTITION BY uid ORDER BY {query.LOOKALIKE_ORDER})
+                AS k FROM ({query.LOOKALIKE_PAIRS}))
+            WHERE k <= {query.LOOKALIKE_LIMIT} ORDER BY {query.LOOKALIKE_ORDER}
+            """, {"uids": chunk}).fetchall(), lambda r: [r[0]])
+        money = query.money_links(con, chunk)
+        referrals = query.referrals(con, chunk)
+        self._money = _index(money, lambda r: [str(r[0]), str(r[1])])
+        self._referrals = _index(referrals, lambda r: [str(r[0]), str(r[1])])
+        members = set(chunk) | {r[3] for r in uses}
+        members |= {str(r[i]) for r in (*money, *referrals) for i in (0, 1)}
+        members |= {r[1] for rows in self._lookalikes.values() for r in rows}
+        self.known = frozenset(members)
+        self._accounts = _index(query.account_rows(con, members), lambda r: [str(r[0])])
+        self._sensitive = _index(query.sensitive_events(con, members), lambda r: [str(r[0])])
+        self._alerts = _index(query.alert_rows(con, members), lambda r: [str(r[0])])
+
+    def shared_values(self, uids: Sequence[str]) -> list[Row]:
+        wanted = set(uids)
+        if not wanted <= self.chunk:
+            return super().shared_values(uids)
+        rows = []
+        for key in {key for u in wanted for key in self._values_of.get(u, ())}:
+            users = self._users_of[key]
+            accounts = len({r[3] for r in users})
+            limit = query.HUB_LIMIT.get(key[0], 50)
+            rows.extend((*r, accounts) for r in users if accounts <= limit or r[3] in wanted)
+        return sorted(rows, key=lambda r: (r[0], r[2], r[3], r[1]))
+
+    def lookalike_emails(self, uids: Sequence[str]) -> list[Row]:
+        if len(uids) != 1 or uids[0] not in self.chunk:
+            return super().lookalike_emails(uids)
+        return self._lookalikes.get(uids[0], [])
+
+    def money_links(self, uids: Sequence[str]) -> list[Row]:
+        if not set(uids) <= self.chunk:
+            return super().money_links(uids)
+        return _either(self._money, uids, key=lambda r: (r[0], r[1], r[2]))
+
+    def referrals(self, uids: Sequence[str]) -> list[Row]:
+        if not set(uids) <= self.chunk:
+            return super().referrals(uids)
+        return _either(self._referrals, uids, key=lambda r: (r[0], r[1]))
+
+    def referrer(self, uid: str) -> str | None:
+        if uid not in self.known:
+            return super().referrer(uid)
+        return next((str(r[6]) for r in self._accounts.get(uid, ()) if r[6] is not None), None)
+
+    def account_rows(self, uids: Iterable[str]) -> list[Row]:
+        return self._by_uid(self._accounts, uids) if set(uids) <= self.known \
+            else super().account_rows(uids)
+
+    def sensitive_events(self, uids: Iterable[str]) -> list[Row]:
+        return self._by_uid(self._sensitive, uids) if set(uids) <= self.known \
+            else super().sensitive_events(uids)
+
+    def alert_rows(self, uids: Iterable[str]) -> list[Row]:
+        return self._by_uid(self._alerts, uids) if set(uids) <= self.known \
+            else super().alert_rows(uids)
+
+    @staticmethod
+    def _by_uid(index: dict[Any, list[Row]], uids: Iterable[str]) -> list[Row]:
+        """The rows of `uids` as queries ordered by uid return them."""
+        return [r for u in sorted(set(uids)) for r in index.get(u, ())]
+
+
+def _index(rows: Iterable[Row], keys: Callable[[Row], list[Any]],
+           value: Callable[[Row], Any] = lambda r: r) -> dict[Any, list[Any]]:
+    """Rows (or `value` of them) under each of their keys, in the order given."""
+    out: dict[Any, list[Any]] = {}
+    for row in rows:
+        for key in keys(row):
+            out.setdefault(key, []).append(value(row))
+    return out
+
+
+def _either(index: dict[Any, list[Row]], uids: Sequence[str],
+            key: Callable[[Row], Any]) -> list[Row]:
+    """Rows with one of `uids` on either side, once each, in the query's order."""
+    found = {id(r): r for u in set(uids) for r in index.get(u, ())}
+    return sorted(found.values(), key=key)

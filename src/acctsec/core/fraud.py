@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -39,7 +40,7 @@ FLAGGED_CATEGORIES = {
 }
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)  # no slots: `between` is cached on the instance
 class _Ctx:
     records: AccountRecords
     links: LinkContext
@@ -49,6 +50,11 @@ class _Ctx:
     @property
     def uid(self) -> str:
         return self.records.account.uid
+
+    @cached_property
+    def between(self) -> dict[str, list[Edge]]:
+        """The account's edges by the other account: asked once per pair, not per edge."""
+        return self.links.neighbours(self.uid)
 
 
 def fraud_signals(
@@ -188,8 +194,7 @@ def lookalike_identities(ctx: _Ctx) -> list[Signal]:
 
 
 def _shared_payout_with(ctx: _Ctx, other: str) -> bool:
-    return any(e.via == "withdrawal_address" for e in ctx.links.edges_of(ctx.uid)
-               if e.touches(other))
+    return any(e.via == "withdrawal_address" for e in ctx.between.get(other, ()))
 
 
 def shared_mailbox_or_phone(ctx: _Ctx) -> list[Signal]:
@@ -238,7 +243,7 @@ def _identity_linked(
     """Joined to `other` by a device, mailbox, phone or look-alike e-mail."""
     return any(
         e.via in IDENTITY_VIAS and e.via != "withdrawal_address" and e.via not in exclude
-        for e in ctx.links.edges_of(ctx.uid) if e.touches(other)
+        for e in ctx.between.get(other, ())
     )
 
 

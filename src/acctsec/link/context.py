@@ -64,14 +64,15 @@ class ContextBuilder:
         con: duckdb.DuckDBPyConnection,
         usage: str = "usage",
         ip_classifier: IpClassifier | None = None,
+        queries: query.Queries | None = None,
     ) -> None:
         self.con = con
-        self.usage = usage
+        self.ask = queries or query.Queries(con, usage)
         self.classify = ip_classifier or classify_ip
 
     def build(self, uid: str, depth: int = 1) -> LinkContext:
         uid = uid.strip()
-        if not query.account_rows(self.con, [uid]):
+        if not self.ask.account_rows([uid]):
             raise InputError(f"unknown uid {uid!r}: not in the accounts table")
         found = _Found()
         frontier, seen = [uid], {uid}
@@ -91,14 +92,14 @@ class ContextBuilder:
                 found.add(edge)
         for edge in self._lookalikes(frontier):
             found.add(edge)
-        for edge in money_edges(query.money_links(self.con, frontier)):
+        for edge in money_edges(self.ask.money_links(frontier)):
             found.add(edge)
-        for child, referrer, created in query.referrals(self.con, frontier):
+        for child, referrer, created in self.ask.referrals(frontier):
             ts = utc(created)
             found.add(Edge(referrer, child, "referral", None, ts, ts, BASE["referral"]))
 
     def _shared(self, frontier: Sequence[str], found: _Found) -> list[SharedValue]:
-        rows = query.shared_values(self.con, self.usage, frontier)
+        rows = self.ask.shared_values(frontier)
         groups: dict[tuple[str, str], list[Any]] = {}
         for row in rows:
             groups.setdefault((row[0], row[2]), []).append(row)
@@ -128,8 +129,8 @@ class ContextBuilder:
         return self.classify(value, org)
 
     def _lookalikes(self, frontier: Sequence[str]) -> Iterable[Edge]:
-        for uid, other, mine, theirs, created, stem_accounts in query.lookalike_emails(
-            self.con, frontier
+        for uid, other, mine, theirs, created, stem_accounts in self.ask.lookalike_emails(
+            frontier
         ):
             reason = lookalike_reason(mine, theirs)
             if reason is None or (reason == "digits" and stem_accounts > HUB_LIMIT["email"]):
@@ -143,7 +144,7 @@ class ContextBuilder:
 
     def _context(self, uid: str, depth: int, found: _Found) -> LinkContext:
         uids = {uid} | {u for e in found.edges.values() for u in (e.a, e.b)}
-        chain = query.referral_chain(self.con, uid)
+        chain = self.ask.referral_chain(uid)
         return LinkContext(
             uid=uid,
             depth=depth,
@@ -153,21 +154,21 @@ class ContextBuilder:
             hubs=tuple(found.hubs.values()),
             referral_chain=tuple(chain),
             referral_cycle=len(chain) > 1 and chain[-1] in chain[:-1],
-            total_accounts=query.total_accounts(self.con),
+            total_accounts=self.ask.total_accounts(),
         )
 
     def account_info(self, uids: set[str]) -> dict[str, AccountInfo]:
         """The accounts rows of `uids` with their recent protection changes and alerts."""
         changes: dict[str, list[tuple[datetime, str]]] = {}
-        for who, ts, event in query.sensitive_events(self.con, uids):
+        for who, ts, event in self.ask.sensitive_events(uids):
             stamp = utc(ts)
             if stamp is not None:
                 changes.setdefault(who, []).append((stamp, event))
         alerts: dict[str, list[tuple[datetime | None, str]]] = {}
-        for who, ts, source, kind in query.alert_rows(self.con, uids):
+        for who, ts, source, kind in self.ask.alert_rows(uids):
             alerts.setdefault(who, []).append((utc(ts), f"{source or '?'}: {kind or '?'}"))
         out = {}
-        for row in query.account_rows(self.con, uids):
+        for row in self.ask.account_rows(uids):
             who = str(row[0])
             out[who] = AccountInfo(
                 who, row[1], row[2], utc(row[3]), row[4], row[5], row[6],

@@ -55,24 +55,30 @@ def shared_values(con: duckdb.DuckDBPyConnection, usage: str, uids: Sequence[str
     return con.execute(sql, {"uids": list(uids)}).fetchall()
 
 
-def lookalike_emails(con: duckdb.DuckDBPyConnection, uids: Sequence[str]) -> list[Row]:
-    """(uid, other uid, e-mail, other e-mail, other created_at, accounts on the stem).
-
-    Candidates only: the caller names the reason with intel.identity.lookalike_reason.
-    """
-    sql = f"""
-    WITH e AS (SELECT * FROM emails),
-    me AS (SELECT * FROM emails WHERE uid IN {_IN})
-    SELECT me.uid, o.uid, me.norm, o.norm, o.created_at, o.stem_accounts
-    FROM me JOIN e o ON o.uid <> me.uid AND o.norm <> me.norm AND (
+# (uid, other uid, e-mail, other e-mail, other created_at, accounts on the stem) of the
+# e-mails of `uids` against everyone else's: the same stem, the same local part, or
+# a local part one edit away.
+LOOKALIKE_PAIRS = f"""
+    SELECT me.uid, o.uid AS other, me.norm, o.norm AS other_norm, o.created_at,
+           o.stem_accounts
+    FROM (SELECT * FROM emails WHERE uid IN {_IN}) me JOIN emails o
+      ON o.uid <> me.uid AND o.norm <> me.norm AND (
         (length(me.stem) >= 5 AND o.stem = me.stem)
         OR (length(me.local) >= 5 AND o.local = me.local)
         OR (length(me.local) > 5 AND length(o.local) > 5
             AND abs(length(o.local) - length(me.local)) <= 1
             AND levenshtein(o.local, me.local) <= 1))
-    ORDER BY me.uid, o.uid
-    LIMIT 500
+"""
+LOOKALIKE_LIMIT = 500
+LOOKALIKE_ORDER = "1, 2, 3, 4"
+
+
+def lookalike_emails(con: duckdb.DuckDBPyConnection, uids: Sequence[str]) -> list[Row]:
+    """(uid, other uid, e-mail, other e-mail, other created_at, accounts on the stem).
+
+    Candidates only: the caller names the reason with intel.identity.lookalike_reason.
     """
+    sql = f"{LOOKALIKE_PAIRS} ORDER BY {LOOKALIKE_ORDER} LIMIT {LOOKALIKE_LIMIT}"
     return con.execute(sql, {"uids": list(uids)}).fetchall()
 
 
@@ -80,7 +86,7 @@ def money_links(con: duckdb.DuckDBPyConnection, uids: Sequence[str]) -> list[Row
     """(uid, counterparty, kind, first, last, count, usd, amount, assets) of internal/P2P moves."""
     sql = f"""
     SELECT uid, counterparty_uid, kind, min(ts), max(ts), count(*), sum(usd_value),
-           sum(amount), string_agg(DISTINCT asset, ',')
+           sum(amount), string_agg(DISTINCT asset, ',' ORDER BY asset)
     FROM transactions
     WHERE counterparty_uid IS NOT NULL AND counterparty_uid <> uid
       AND kind IN ('internal_in', 'internal_out', 'p2p_buy', 'p2p_sell')
@@ -102,24 +108,16 @@ def referrals(con: duckdb.DuckDBPyConnection, uids: Sequence[str]) -> list[Row]:
     return con.execute(sql, {"uids": list(uids)}).fetchall()
 
 
-def referral_chain(con: duckdb.DuckDBPyConnection, uid: str, limit: int = 30) -> list[str]:
-    """uid, its referrer, that one's referrer, … stopping at the first repeat (a cycle)."""
-    chain = [uid]
+def referrer(con: duckdb.DuckDBPyConnection, uid: str) -> str | None:
     sql = "SELECT referrer_uid FROM accounts WHERE uid = $uid AND referrer_uid IS NOT NULL LIMIT 1"
-    while len(chain) <= limit:
-        row = con.execute(sql, {"uid": chain[-1]}).fetchone()
-        if row is None or row[0] is None:
-            break
-        chain.append(str(row[0]))
-        if chain[-1] in chain[:-1]:
-            break
-    return chain
+    row = con.execute(sql, {"uid": uid}).fetchone()
+    return None if row is None or row[0] is None else str(row[0])
 
 
 def account_rows(con: duckdb.DuckDBPyConnection, uids: Iterable[str]) -> list[Row]:
     sql = f"""
     SELECT uid, email, phone, created_at, kyc_country, status, referrer_uid
-    FROM accounts WHERE uid IN {_IN}
+    FROM accounts WHERE uid IN {_IN} ORDER BY uid
     """
     return con.execute(sql, {"uids": sorted(set(uids))}).fetchall()
 
@@ -128,16 +126,71 @@ def sensitive_events(con: duckdb.DuckDBPyConnection, uids: Iterable[str]) -> lis
     events = ", ".join(f"'{e}'" for e in SENSITIVE_EVENTS)
     sql = f"""
     SELECT uid, ts, event FROM security_events
-    WHERE uid IN {_IN} AND event IN ({events}) AND ts IS NOT NULL ORDER BY uid, ts
+    WHERE uid IN {_IN} AND event IN ({events}) AND ts IS NOT NULL ORDER BY uid, ts, event
     """
     return con.execute(sql, {"uids": sorted(set(uids))}).fetchall()
 
 
 def alert_rows(con: duckdb.DuckDBPyConnection, uids: Iterable[str]) -> list[Row]:
-    sql = f"SELECT uid, ts, source, kind FROM alerts WHERE uid IN {_IN} ORDER BY uid, ts"
+    sql = (f"SELECT uid, ts, source, kind FROM alerts WHERE uid IN {_IN} "
+           "ORDER BY uid, ts, source, kind")
     return con.execute(sql, {"uids": sorted(set(uids))}).fetchall()
 
 
 def total_accounts(con: duckdb.DuckDBPyConnection) -> int:
     row = con.execute("SELECT count(DISTINCT uid) FROM accounts").fetchone()
     return int(row[0]) if row else 0
+
+
+class Queries:
+    """The questions a ContextBuilder asks, put to one connection and its table of uses.
+
+    Batch runs subclass it to answer a chunk of accounts from rows fetched at once.
+    """
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, usage: str = "usage") -> None:
+        self.con = con
+        self.usage = usage
+        self._total: int | None = None
+
+    def shared_values(self, uids: Sequence[str]) -> list[Row]:
+        return shared_values(self.con, self.usage, uids)
+
+    def lookalike_emails(self, uids: Sequence[str]) -> list[Row]:
+        return lookalike_emails(self.con, uids)
+
+    def money_links(self, uids: Sequence[str]) -> list[Row]:
+        return money_links(self.con, uids)
+
+    def referrals(self, uids: Sequence[str]) -> list[Row]:
+        return referrals(self.con, uids)
+
+    def referrer(self, uid: str) -> str | None:
+        return referrer(self.con, uid)
+
+    def referral_chain(self, uid: str, limit: int = 30) -> list[str]:
+        """uid, its referrer, that one's referrer, … stopping at the first repeat (a cycle)."""
+        chain = [uid]
+        while len(chain) <= limit:
+            found = self.referrer(chain[-1])
+            if found is None:
+                break
+            chain.append(found)
+            if found in chain[:-1]:
+                break
+        return chain
+
+    def account_rows(self, uids: Iterable[str]) -> list[Row]:
+        return account_rows(self.con, uids)
+
+    def sensitive_events(self, uids: Iterable[str]) -> list[Row]:
+        return sensitive_events(self.con, uids)
+
+    def alert_rows(self, uids: Iterable[str]) -> list[Row]:
+        return alert_rows(self.con, uids)
+
+    def total_accounts(self) -> int:
+        """Counted once: the connection's tables do not change while it is asked."""
+        if self._total is None:
+            self._total = total_accounts(self.con)
+        return self._total
