@@ -126,7 +126,7 @@ class ChunkQueries(Queries):
         wanted = set(uids)
         if not wanted <= self.chunk:
             return super().shared_values(uids)
-        rows = []
+        rows: list[Row] = []
         for key in {key for u in wanted for key in self._values_of.get(u, ())}:
             users = self._users_of[key]
             accounts = len({r[3] for r in users})
