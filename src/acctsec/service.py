@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import gc
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -87,10 +89,29 @@ def investigate(settings: Settings, source: LogSource, uid: str, *,
     """One account's report from a source; the network is used only when settings allow."""
     from acctsec.intel.ip import OfflineIpIntel
 
-    records = in_window(source.account(uid), until)
-    population = source.population(population_query(records))
-    return investigate_records(settings, records, population, link_context(source, uid),
-                               intel or OfflineIpIntel(settings), since=since, until=until)
+    with _collector_paused():
+        records = in_window(source.account(uid), until)
+        population = source.population(population_query(records))
+        return investigate_records(settings, records, population, link_context(source, uid),
+                                   intel or OfflineIpIntel(settings), since=since, until=until)
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Python's cycle collector off while an account's records are read and judged.
+
+    They are hundreds of thousands of objects that live until the report is done, so
+    the collector, started by every 700 new objects, finds nothing to free yet keeps
+    walking them (0.3 s of a 2.5 s investigation of 100,000 sign-ins). Objects without
+    cycles are still freed at once; cycles wait until the collector is back on.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def link_context(source: LogSource, uid: str) -> LinkContext | None:
