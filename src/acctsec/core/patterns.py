@@ -129,8 +129,9 @@ def stuffing_signals(records: AccountRecords, population: PopulationStats,
         # The owner's own scripts on the API channel may share a library's user agent.
         return lg.ip in ips or (lg.user_agent in tools and lg.channel != "api")
 
-    failures = [lg for lg in records.logins if lg.failed and from_campaign(lg)]
-    wins = [lg for lg in records.logins if lg.succeeded and from_campaign(lg)]
+    campaign = [lg for lg in records.logins if from_campaign(lg)] if ips or tools else []
+    failures = [lg for lg in campaign if lg.failed]
+    wins = [lg for lg in campaign if lg.succeeded]
     out: list[Signal] = []
     if wins:
         out.append(_stuffing_success(wins[0], population, infos, len(failures), uid,
@@ -183,11 +184,11 @@ def _guessing(records: AccountRecords, infos: Mapping[str, IpInfo],
             continue
         if not lg.succeeded:
             continue
-        burst = {id(f): f for key in (("ip", lg.ip), client) for f in recent.get(key, ())
-                 if lg.ts - f.ts <= GUESSING_SPAN}
         # An owner who forgot the password types it wrong at home, often on a new phone.
-        if len(burst) >= GUESSING_MIN_FAILURES and client not in known \
-                and lg.ip not in exclude and lg.ip not in homes:
+        burst = {id(f): f for key in (("ip", lg.ip), client) for f in recent.get(key, ())
+                 if lg.ts - f.ts <= GUESSING_SPAN} \
+            if client not in known and lg.ip not in exclude and lg.ip not in homes else {}
+        if len(burst) >= GUESSING_MIN_FAILURES:
             first = min(f.ts for f in burst.values())
             return [Signal(
                 "password_guessing", "high", TAKEOVER, 1.5,
