@@ -9,6 +9,7 @@ import json
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from operator import attrgetter
 from pathlib import Path
 from typing import IO, Any
 
@@ -339,14 +340,15 @@ class _PopulationCounter:
         self.total += len(logins)
         self.accounts.update({login.uid for login in logins})
         kept = [lg for lg in logins if not ((q.since and lg.ts < q.since)
-                                            or (q.until and lg.ts > q.until))]
+                                            or (q.until and lg.ts > q.until))] \
+            if q.since or q.until else logins
         for kind, wanted in zip(KINDS, (q.ips, q.devices, q.sessions, q.user_agents),
                                 strict=True):
-            attribute = ATTRIBUTES[kind]
-            alike = Counter((lg.uid, lg.event, value) for lg in kept
-                            if (value := getattr(lg, attribute)) is not None and value in wanted)
+            # Counted in C first, then only the distinct values are looked at.
+            alike = Counter(map(attrgetter("uid", "event", ATTRIBUTES[kind]), kept))
             for (uid, event, value), n in alike.items():
-                self._counter(kind, value).add(uid, event, n)
+                if value is not None and value in wanted:
+                    self._counter(kind, value).add(uid, event, n)
 
     def _counter(self, kind: str, value: str) -> KeyCounter:
         bucket = self.keys[kind]
