@@ -23,11 +23,11 @@ if TYPE_CHECKING:
 STORE_TABLES = ("accounts", "transactions", "security_events", "alerts", "usage_agg", "emails")
 
 
-def build_link_store(folder: Path, path: Path) -> Path:
+def build_link_store(folder: Path, path: Path, limits: dict[str, str] | None = None) -> Path:
     """`build_link_graph`'s tables saved to a DuckDB file every worker opens read-only."""
     from acctsec.link.graph import build_link_graph
 
-    graph = build_link_graph(folder)
+    graph = build_link_graph(folder, limits=limits)
     tmp = path.with_name(path.name + ".tmp")
     tmp.unlink(missing_ok=True)
     try:

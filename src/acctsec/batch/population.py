@@ -135,9 +135,22 @@ def aggregate(con: duckdb.DuckDBPyConnection, logins: str, extra_ips: str) -> Po
     account signed in from may be asked about by another account that only paid
     out from it, so those are kept even when one account uses them.
     """
-    con.execute(f"CREATE OR REPLACE TEMP TABLE __pop AS SELECT * FROM ({logins})")
+    # One pass over the rows: per (value, account) counts of each kind, and the rows
+    # per raw uid for the totals. Only these groups are kept, never the rows
+    # themselves (a table of ten million rows took ~4 GB).
+    keys_sql = ", ".join(f"({column}, uid)" for _, column in KINDS)
+    con.execute(f"""
+    CREATE OR REPLACE TEMP TABLE __groups AS
+    SELECT GROUPING({", ".join(c for _, c in KINDS)}, raw_uid) AS g,
+           {", ".join(c for _, c in KINDS)}, uid, raw_uid, count(*) AS rows_all,
+           count(*) FILTER (WHERE ok) AS n,
+           count(*) FILTER (WHERE ok AND event = 'login_success') AS s,
+           count(*) FILTER (WHERE ok AND event IN ('login_failure', 'mfa_failure')) AS f
+    FROM (SELECT *, uid IS NOT NULL AND event IN ({_events_sql()}) AS ok FROM ({logins}))
+    GROUP BY GROUPING SETS ({keys_sql}, (raw_uid))
+    """)
     totals = con.execute(
-        "SELECT count(*), count(DISTINCT raw_uid) FROM __pop"
+        f"SELECT sum(rows_all), count(raw_uid) FROM __groups WHERE g = {_grouping_of('raw_uid')}"
     ).fetchone() or (0, 0)
     con.execute(f"CREATE OR REPLACE TEMP TABLE __extra_ips AS SELECT DISTINCT ip FROM "
                 f"({extra_ips}) WHERE ip IS NOT NULL")
@@ -146,20 +159,23 @@ def aggregate(con: duckdb.DuckDBPyConnection, logins: str, extra_ips: str) -> Po
         for row in _key_rows(con, kind, column):
             c = [int(x) for x in row[1:7]]
             keys[kind][row[0]] = KeyAgg(c[0], c[1], c[2], c[3], c[4], c[5], tuple(row[7]))
-    con.execute("DROP TABLE __pop")
-    return PopulationIndex(int(totals[0]), int(totals[1]), keys)
+    con.execute("DROP TABLE __groups")
+    return PopulationIndex(int(totals[0] or 0), int(totals[1] or 0), keys)
+
+
+def _grouping_of(column: str) -> int:
+    """GROUPING(ip, device_id, session_id, user_agent, raw_uid) of the set keyed by `column`:
+    a bit is set for each column the set does not group by."""
+    order = [c for _, c in KINDS] + ["raw_uid"]
+    return sum(1 << (len(order) - 1 - i) for i, c in enumerate(order) if c != column)
 
 
 def _key_rows(con: duckdb.DuckDBPyConnection, kind: str, column: str) -> Iterator[Any]:
     extra = "OR key IN (SELECT ip FROM __extra_ips)" if kind == "ips" else ""
     sql = f"""
     WITH per_account AS (
-        SELECT {column} AS key, uid, count(*) AS n,
-               count(*) FILTER (WHERE event = 'login_success') AS s,
-               count(*) FILTER (WHERE event IN ('login_failure', 'mfa_failure')) AS f
-        FROM __pop
-        WHERE {column} IS NOT NULL AND uid IS NOT NULL AND event IN ({_events_sql()})
-        GROUP BY ALL)
+        SELECT {column} AS key, uid, n, s, f FROM __groups
+        WHERE g = {_grouping_of(column)} AND {column} IS NOT NULL AND n > 0)
     SELECT key, sum(n), count(*), sum(s), count(*) FILTER (WHERE s > 0),
            sum(f), count(*) FILTER (WHERE f > 0), list(uid ORDER BY uid)[1:{SAMPLE + 1}]
     FROM per_account GROUP BY key HAVING count(*) >= 2 {extra}

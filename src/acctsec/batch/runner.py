@@ -23,6 +23,10 @@ from acctsec.errors import AcctsecError, InputError
 
 Progress = Any
 
+# DuckDB memory of the driver's one-off passes (population figures, link graph); past
+# it, DuckDB spills to OUT.work/spill. Workers have their own limit (Plan.memory_limit).
+DRIVER_MEMORY = "1GB"
+
 
 class BatchInterrupted(AcctsecError):
     """Ctrl-C: what was finished is kept; the same command continues the run."""
@@ -77,15 +81,16 @@ def prepare(opts: BatchOptions, timings: dict[str, float]) -> Plan:
     key = _fingerprint(files)
     work = work_dir(opts)
     work.mkdir(parents=True, exist_ok=True)
+    limits = {"memory_limit": DRIVER_MEMORY, "temp_directory": str(work / "spill")}
     start = time.perf_counter()
-    population = _cached_population(work / f"population-{key}.pickle", files)
+    population = _cached_population(work / f"population-{key}.pickle", files, limits)
     timings["population"] = time.perf_counter() - start
     start = time.perf_counter()
     store = work / f"links-{key}.duckdb"
     if not store.exists():
         from acctsec.batch.linking import build_link_store
 
-        build_link_store(opts.source, store)
+        build_link_store(opts.source, store, limits)
     timings["link_graph"] = time.perf_counter() - start
     workers = max(1, opts.jobs)
     return Plan(opts.source, files, population, store, opts.settings, opts.since, opts.until,
@@ -94,7 +99,8 @@ def prepare(opts: BatchOptions, timings: dict[str, float]) -> Plan:
                 memory_limit="512MB" if workers > 1 else "1GB")
 
 
-def _cached_population(path: Path, files: dict[str, Path]) -> PopulationIndex:
+def _cached_population(path: Path, files: dict[str, Path],
+                       limits: dict[str, str]) -> PopulationIndex:
     if path.exists():
         with path.open("rb") as fh:
             cached = pickle.load(fh)  # noqa: S301 - our own cache file, written below
@@ -104,7 +110,7 @@ def _cached_population(path: Path, files: dict[str, Path]) -> PopulationIndex:
 
     from acctsec.batch.population import build_index
 
-    con = duckdb.connect(":memory:")
+    con = duckdb.connect(":memory:", config=limits)
     try:
         index = build_index(con, files)
     finally:

@@ -71,11 +71,18 @@ class LinkGraph:
         self.con.close()
 
 
-def build_link_graph(source_dir: Path, ip_classifier: IpClassifier | None = None) -> LinkGraph:
-    """Groups every use of every linkable value once; hubs are counted, not paired."""
+def build_link_graph(source_dir: Path, ip_classifier: IpClassifier | None = None,
+                     limits: dict[str, str] | None = None) -> LinkGraph:
+    """Groups every use of every linkable value once; hubs are counted, not paired.
+
+    `limits` are DuckDB settings (memory_limit, temp_directory) for the connection:
+    past the memory limit, grouping spills to the temporary directory.
+    """
     seconds: dict[str, float] = {}
     start = time.perf_counter()
     con = open_source(source_dir, materialise=False)
+    for name, value in (limits or {}).items():
+        con.execute(f"SET {name} = '{value.replace(chr(39), chr(39) * 2)}'")
     for table in ("accounts", "transactions", "security_events", "alerts"):
         con.execute(f"CREATE TABLE {table}_t AS SELECT * FROM {table}")
         con.execute(f"DROP VIEW {table}")
