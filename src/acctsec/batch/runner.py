@@ -110,7 +110,7 @@ def _cached_population(path: Path, files: dict[str, Path],
 
     from acctsec.batch.population import build_index
 
-    con = duckdb.connect(":memory:", config=limits)
+    con = duckdb.connect(":memory:", config=dict(limits))
     try:
         index = build_index(con, files)
     finally:
