@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import gzip
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -18,7 +19,13 @@ from hypothesis import strategies as st
 from acctsec.errors import InputError
 from acctsec.model import PopulationQuery, RowRef
 from acctsec.sources.folder import FolderSource
-from acctsec.sources.parse import RowError, login_from_row, parse_time, transaction_from_row
+from acctsec.sources.parse import (
+    RowError,
+    cells_builder,
+    login_from_row,
+    parse_time,
+    transaction_from_row,
+)
 
 ACCOUNTS = [
     {"uid": "7", "email": "a@example.com", "kyc_level": "2", "status": "active",
@@ -155,6 +162,32 @@ def test_any_cell_values_give_a_record_or_a_row_error(row: dict[str, object]) ->
             build(row, RowRef("f.csv", 2))
         except RowError as exc:
             assert str(exc)
+
+
+LOGIN_HEADERS = st.lists(st.sampled_from(["ts", "uid", "event", "ip", "user_agent", "device_id",
+                                           "session_id", "mfa_method", "channel",
+                                           "failure_reason", "country", "vip"]),
+                         min_size=1, unique=True)
+
+
+@settings(max_examples=300, deadline=None)
+@given(LOGIN_HEADERS.flatmap(lambda header: st.tuples(st.just(header), st.lists(
+    st.sampled_from(["", " ", "NULL", "7", "login_success", "MFA_Failure", "teleport",
+                     "2026-10-01T10:00:00+02:00", "1790000000", "yesterday", " 1.2.3.4 ",
+                     "API", "DE"]), min_size=len(header), max_size=len(header)))))
+def test_sign_ins_built_from_cells_equal_those_built_from_dicts(
+        header_cells: tuple[list[str], list[str]]) -> None:
+    header, cells = header_cells
+    origin = RowRef("logins.csv", 2)
+
+    def outcome(build: Callable[[], object]) -> object:
+        try:
+            return build()
+        except RowError as exc:
+            return f"RowError: {exc}"
+
+    assert outcome(lambda: cells_builder("logins", header)(cells, origin)) == \
+        outcome(lambda: login_from_row(dict(zip(header, cells, strict=True)), origin))
 
 
 def test_population_from_remembered_rows_equals_a_second_pass(folder: Path) -> None:

@@ -8,6 +8,7 @@ import io
 import json
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from operator import attrgetter
 from pathlib import Path
@@ -26,7 +27,7 @@ from acctsec.model import (
     RowRef,
 )
 from acctsec.sources.files import file_format, table_files
-from acctsec.sources.parse import BUILDERS, RowError, login_from_row, text
+from acctsec.sources.parse import BUILDERS, RowError, cells_builder, login_from_row, text
 from acctsec.sources.records import assemble
 from acctsec.sources.tally import KeyCounter
 
@@ -47,7 +48,11 @@ def _open_text(path: Path) -> IO[str]:
     return path.open("r", encoding="utf-8", newline="")
 
 
-def _csv_rows(path: Path, keep: Keep) -> RawRows:
+def _csv_cells(path: Path, keep: Keep) -> Iterator[tuple[int, list[str], list[str]]]:
+    """(line, header, cells) of the non-empty rows whose uid `keep` accepts.
+
+    The header is checked once; a row's cells may be more or fewer than its columns.
+    """
     with _open_text(path) as fh:
         reader = csv.reader(fh)
         header = next(reader, None)
@@ -70,11 +75,18 @@ def _csv_rows(path: Path, keep: Keep) -> RawRows:
                     padded = [*cells, ""]
                     sink.append(tuple(padded[i] for i in picks))
                 continue
-            if len(cells) != len(header):
-                yield start, {"__problem__": f"{len(cells)} cells where the header has "
-                              f"{len(header)}"}
-                continue
-            yield start, dict(zip(header, cells, strict=True))
+            yield start, header, cells
+
+
+def _csv_rows(path: Path, keep: Keep) -> RawRows:
+    for line, header, cells in _csv_cells(path, keep):
+        yield line, _row_of(header, cells)
+
+
+def _row_of(header: list[str], cells: list[str]) -> dict[str, Any]:
+    if len(cells) != len(header):
+        return {"__problem__": f"{len(cells)} cells where the header has {len(header)}"}
+    return dict(zip(header, cells, strict=True))
 
 
 def _jsonl_rows(path: Path, keep: Keep) -> RawRows:
@@ -184,13 +196,48 @@ def read_rows(path: Path, keep: Keep, any_of: AnyOf | None = None) -> RawRows:
     the values; other readers return them and leave the check to the caller.
     """
     fmt = file_format(path)
-    try:
+    with _read_errors(path):
         if fmt == "parquet":
             yield from _parquet_rows(path, keep, any_of)
         else:
             yield from (_csv_rows if fmt == "csv" else _jsonl_rows)(path, keep)
+
+
+@contextmanager
+def _read_errors(path: Path) -> Iterator[None]:
+    """A file that cannot be read, or not as its format, becomes an InputError."""
+    try:
+        yield
     except (OSError, EOFError, UnicodeDecodeError, csv.Error, gzip.BadGzipFile) as exc:
         raise InputError(f"{path}: cannot be read ({exc})") from None
+
+
+Build = Callable[[Any, RowRef], Any]
+
+
+def _buildable_rows(table: str, path: Path, keep: Keep) -> Iterator[tuple[int, Any, Build]]:
+    """(line, raw row, what builds its record) of the rows whose uid `keep` accepts.
+
+    CSV rows stay lists of cells, for a builder made once from the header.
+    """
+    if file_format(path) != "csv":
+        build = BUILDERS[table]
+        for line, row in read_rows(path, keep):
+            yield line, row, _problem if "__problem__" in row else build
+        return
+    build_cells: Build | None = None
+    with _read_errors(path):
+        for line, header, cells in _csv_cells(path, keep):
+            if len(cells) != len(header):
+                yield line, _row_of(header, cells), _problem
+                continue
+            if build_cells is None:
+                build_cells = cells_builder(table, header)
+            yield line, cells, build_cells
+
+
+def _problem(row: Mapping[str, Any], origin: RowRef) -> Any:
+    raise RowError(row["__problem__"])
 
 
 @dataclass
@@ -232,14 +279,12 @@ class FolderSource:
         out = _Collected()
         if path is None:
             return out
-        build = BUILDERS[table]
-        for line, row in read_rows(path, keep):
+        name = path.name
+        for line, row, build in _buildable_rows(table, path, keep):
             try:
-                if "__problem__" in row:
-                    raise RowError(row["__problem__"])
-                out.records.append(build(row, RowRef(path.name, line)))
+                out.records.append(build(row, RowRef(name, line)))
             except RowError as exc:
-                problem = RowProblem(path.name, line, str(exc))
+                problem = RowProblem(name, line, str(exc))
                 if self.strict:
                     raise InputError(f"{self.folder / problem.file}:{line}: {exc}") from None
                 out.problems.append(problem)

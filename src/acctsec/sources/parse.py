@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
+from operator import itemgetter
 from types import MappingProxyType
 from typing import Any
 
@@ -265,26 +266,63 @@ def _read_geo_hint(row: Row) -> GeoHint | None:
     return None if hint.is_empty() else hint
 
 
+# The columns a Login is made of, in the order _login takes them.
+LOGIN_CELLS = ("ts", "uid", "event", "ip", "user_agent", "device_id", "session_id",
+               "mfa_method", "channel", "failure_reason")
+
+
 def login_from_row(row: Row, origin: RowRef) -> Login:
-    get = row.get
-    ts, uid, event = parse_time(get("ts")), text(get("uid")), text(get("event"))
-    if ts is None or uid is None or event is None:
-        _required(row, "logins")
+    return _login(*map(row.get, LOGIN_CELLS), geo=_geo_hint(row), extra=_extra(row, "logins"),
+                  origin=origin)
+
+
+def _login(ts: Any, uid: Any, event: Any, ip: Any, user_agent: Any, device_id: Any,
+           session_id: Any, mfa_method: Any, channel: Any, failure_reason: Any, *,
+           geo: GeoHint | None, extra: Mapping[str, str], origin: RowRef) -> Login:
+    """A Login from the raw values of its columns (None for a missing column)."""
+    when, who, what = parse_time(ts), text(uid), text(event)
+    if when is None or who is None or what is None:
+        column = "ts" if when is None else "uid" if who is None else "event"
+        raise RowError(f"required column {column} is empty or missing")
     return Login(
-        ts=ts,  # type: ignore[arg-type]  # checked by _required above
-        uid=str(uid),
-        event=str(_enum(event, "event", LOGIN_EVENTS)),
-        ip=text(get("ip")),
-        user_agent=text(get("user_agent")),
-        device_id=text(get("device_id")),
-        session_id=text(get("session_id")),
-        mfa_method=_lower(get("mfa_method")),
-        channel=_lower(get("channel")),
-        failure_reason=text(get("failure_reason")),
-        geo=_geo_hint(row),
-        extra=_extra(row, "logins"),
+        ts=when,
+        uid=str(who),
+        event=str(_enum(what, "event", LOGIN_EVENTS)),
+        ip=text(ip),
+        user_agent=text(user_agent),
+        device_id=text(device_id),
+        session_id=text(session_id),
+        mfa_method=_lower(mfa_method),
+        channel=_lower(channel),
+        failure_reason=text(failure_reason),
+        geo=geo,
+        extra=extra,
         origin=origin,
     )
+
+
+CellsBuilder = Callable[[list[str], RowRef], Any]
+
+
+def cells_builder(table: str, header: Sequence[str]) -> CellsBuilder:
+    """What BUILDERS[table] does to a row's dict, done to its cells under `header`.
+
+    Sign-ins with neither geo nor unknown columns are built from their cells
+    directly: a dict per row costs a busy account's reading as much as the parsing.
+    """
+    columns = tuple(header)
+    if table != "logins" or not KNOWN_COLUMNS["logins"].issuperset(columns) \
+            or not _GEO_COLUMNS.isdisjoint(columns):
+        build = BUILDERS[table]
+        return lambda cells, origin: build(dict(zip(columns, cells, strict=True)), origin)
+    # A missing column reads as the None put after the cells.
+    pick = itemgetter(*(columns.index(c) if c in columns else len(columns)
+                        for c in LOGIN_CELLS))
+
+    def login(cells: list[str], origin: RowRef) -> Login:
+        return _login(*pick([*cells, None]), geo=None, extra=_NO_EXTRA, origin=origin)
+
+    return login
 
 
 def security_event_from_row(row: Row, origin: RowRef) -> SecurityEvent:
