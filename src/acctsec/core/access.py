@@ -124,17 +124,12 @@ def access_of(kind: str, record: Any, infos: Mapping[str, IpInfo]) -> Access:
     ua = getattr(record, "user_agent", None)
     parsed = parse_user_agent(ua) if ua is not None else None
     ip = record.ip
-    return Access(
-        ts=record.ts,
-        kind=kind,
-        record=record,
-        ip=ip,
-        device_id=record.device_id,
-        session_id=getattr(record, "session_id", None),
-        ua_key=parsed.family_key if parsed else None,
-        automated=bool(parsed and parsed.automated and getattr(record, "channel", None) != "api"),
-        info=infos.get(ip) if ip else None,
-    )
+    ua_key = parsed.family_key if parsed else None
+    automated = bool(parsed and parsed.automated and getattr(record, "channel", None) != "api")
+    # In field order: keywords cost a third of the time of making it.
+    return Access(record.ts, kind, record, ip, record.device_id,
+                  getattr(record, "session_id", None), ua_key, automated,
+                  infos.get(ip) if ip else None)
 
 
 def build_accesses(records: AccountRecords, infos: Mapping[str, IpInfo]) -> list[Access]:

@@ -103,8 +103,8 @@ def attach_to_actors(findings: list[ActorFindings], signals: list[Signal]) -> li
     for signal in signals:
         login = signal.evidence.get("login") if signal.id in ACTOR_PATTERNS else None
         owner = next((f for f in findings for a in f.actor.logins()
-                      if isinstance(login, dict) and a.ts.isoformat() == login.get("ts")
-                      and a.ip == login.get("ip")), None)
+                      if a.ip == login.get("ip") and a.ts.isoformat() == login.get("ts")),
+                     None) if isinstance(login, dict) else None
         if owner is None:
             rest.append(signal)
         else:
