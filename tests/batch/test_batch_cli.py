@@ -96,3 +96,27 @@ def test_line_progress_when_not_a_terminal() -> None:
     progress.advance(4)
     progress.close()
     assert "batch: 4/10 accounts (40%)" in stream.getvalue() and "ETA" in stream.getvalue()
+
+
+def test_chunks_read_from_the_queue_rows_pulled_out_once(examples: Path, tmp_path: Path) -> None:
+    """Many chunks over Parquet read one extract of the queue's rows: same reports as one
+    chunk reading the source files, and the extract is gone when the run ends."""
+    from batch.conftest import comparable, read_jsonl
+    from batch.test_population import _to_parquet
+
+    source = _to_parquet(examples, tmp_path / "pq")
+    queue = tmp_path / "uids.txt"
+    uids = sorted(line.split(",")[0] for line in
+                  (examples / "accounts.csv").read_text(encoding="utf-8").splitlines()[1:])
+    queue.write_text("\n".join(uids[::4]) + "\n", encoding="utf-8")
+    runs = {}
+    for name, chunk in (("one", "1000"), ("many", "7")):
+        out = tmp_path / f"{name}.jsonl"
+        code, _, err = run_cli("batch", "--source", str(source), "--uids", str(queue),
+                               "--out", str(out), "--chunk", chunk)
+        assert code == 0, err
+        runs[name] = {r["uid"]: comparable(r) for r in read_jsonl(out)}
+        assert ("queue's rows" in err) == (name == "many"), err
+    assert len(runs["one"]) == len(uids[::4])
+    assert runs["many"] == runs["one"]
+    assert not list((tmp_path / "many.jsonl.work").glob("rows-*/*.parquet"))

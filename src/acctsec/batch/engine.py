@@ -37,6 +37,7 @@ class Plan:
     key: str = field(default="")  # tells worker processes apart from other runs' plans
     threads: int = 2  # DuckDB threads per worker
     memory_limit: str = "1GB"  # DuckDB memory per worker; sorts spill to disk beyond it
+    extracted: dict[str, Path] = field(default_factory=dict)  # table -> the queue's rows
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,7 +63,8 @@ class Worker:
                                                       "memory_limit": plan.memory_limit})
         self.con.execute("SET TimeZone = 'UTC'")
         self.readers: dict[str, TableRows] = {
-            t: table_rows(p, self.con) for t, p in plan.files.items() if t in TABLES
+            t: table_rows(p, self.con, plan.extracted.get(t))
+            for t, p in plan.files.items() if t in TABLES
         }
         self.names = {t: p.name for t, p in plan.files.items()}
         self.linker: Linker | None = None

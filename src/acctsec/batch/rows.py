@@ -63,28 +63,71 @@ class PythonRows:
             yield uid, found[uid]
 
 
-class ParquetRows:
-    """A Parquet table streamed from DuckDB in uid order, only the wanted accounts' rows."""
+def _keyed(path: Path) -> str:
+    """A Parquet file's rows with their row number (__row__) and trimmed uid (__key__).
 
-    def __init__(self, path: Path, con: duckdb.DuckDBPyConnection) -> None:
+    The folder source keeps a row when its trimmed uid is the one asked for; the
+    wanted uids are real uids, so trim() is that test (and cheaper than text_sql).
+    """
+    return f"""
+    SELECT * EXCLUDE (file_row_number), file_row_number + 1 AS __row__,
+           trim(CAST("uid" AS VARCHAR)) AS __key__
+    FROM read_parquet({quote(path)}, file_row_number = true)"""
+
+
+def extract(con: duckdb.DuckDBPyConnection, path: Path, uids: Sequence[str], out: Path) -> Path:
+    """The rows of `uids` in `path`, keyed and sorted by uid, written once to `out`.
+
+    A run over many chunks then reads each chunk's rows from this file instead of
+    scanning the whole table again for every chunk.
+    """
+    import pyarrow as pa
+
+    cursor = con.cursor()
+    cursor.register("__wanted", pa.table({"uid": pa.array(sorted(set(uids)), pa.string())}))
+    tmp = out.with_name(out.name + ".tmp")
+    cursor.execute(f"""
+    COPY (SELECT * FROM ({_keyed(path)}) WHERE __key__ IN (SELECT uid FROM __wanted)
+          ORDER BY __key__, __row__)
+    TO {quote(tmp)} (FORMAT parquet, ROW_GROUP_SIZE {BATCH_ROWS})
+    """)
+    cursor.close()
+    tmp.replace(out)
+    return out
+
+
+class ParquetRows:
+    """A Parquet table streamed from DuckDB in uid order, only the wanted accounts' rows.
+
+    `extracted`: the file `extract` wrote; its row groups are sorted by uid, so a
+    chunk reads only the groups its range of uids falls in.
+    """
+
+    def __init__(self, path: Path, con: duckdb.DuckDBPyConnection,
+                 extracted: Path | None = None) -> None:
         self.path = path
         self.con = con
+        self.extracted = extracted
 
     def groups(self, uids: Sequence[str]) -> Iterator[Group]:
         import pyarrow as pa
 
+        wanted = sorted(set(uids))
+        if not wanted:
+            return
         cursor = self.con.cursor()  # each table's stream needs its own open result
-        cursor.register("__wanted", pa.table({"uid": pa.array(sorted(set(uids)), pa.string())}))
-        # The folder source keeps a row when its trimmed uid is the one asked for; the
-        # wanted uids are real uids, so trim() is that test (and cheaper than text_sql).
-        key = 'trim(CAST("uid" AS VARCHAR))'
+        cursor.register("__wanted", pa.table({"uid": pa.array(wanted, pa.string())}))
+        if self.extracted is not None:
+            rows = (f"SELECT * FROM read_parquet({quote(self.extracted)}) "
+                    "WHERE __key__ BETWEEN $first AND $last")
+            params = {"first": wanted[0], "last": wanted[-1]}
+        else:
+            rows, params = _keyed(self.path), {}
         sql = f"""
-        SELECT * FROM (
-            SELECT * EXCLUDE (file_row_number), file_row_number + 1 AS __row__, {key} AS __key__
-            FROM read_parquet({quote(self.path)}, file_row_number = true))
+        SELECT * FROM ({rows})
         WHERE __key__ IN (SELECT uid FROM __wanted) ORDER BY __key__, __row__
         """
-        reader = cursor.sql(sql).to_arrow_reader(BATCH_ROWS)
+        reader = cursor.sql(sql, params=params).to_arrow_reader(BATCH_ROWS)
         yield from _grouped_batches(reader)
 
 
@@ -104,8 +147,9 @@ def _grouped_batches(reader: Any) -> Iterator[Group]:
         yield current, rows
 
 
-def table_rows(path: Path, con: duckdb.DuckDBPyConnection | None) -> TableRows:
+def table_rows(path: Path, con: duckdb.DuckDBPyConnection | None,
+               extracted: Path | None = None) -> TableRows:
     """DuckDB for Parquet (fast, streamed), the folder reader for CSV and JSONL (exact lines)."""
     if con is not None and file_format(path) == "parquet":
-        return ParquetRows(path, con)
+        return ParquetRows(path, con, extracted)
     return PythonRows(path)

@@ -6,6 +6,7 @@ import hashlib
 import json
 import os
 import pickle
+import shutil
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -73,8 +74,10 @@ def work_dir(opts: BatchOptions) -> Path:
     return base / "batch"
 
 
-def prepare(opts: BatchOptions, timings: dict[str, float]) -> Plan:
-    """The population index and link store of the source, reused while its files are unchanged."""
+def prepare(opts: BatchOptions, timings: dict[str, float], todo: Sequence[str] = (),
+            chunked: bool = False) -> Plan:
+    """The population index and link store of the source, reused while its files are
+    unchanged; with `chunked`, the rows of the `todo` accounts pulled out in one pass."""
     from acctsec.sources.files import table_files
 
     files = table_files(opts.source)
@@ -92,11 +95,39 @@ def prepare(opts: BatchOptions, timings: dict[str, float]) -> Plan:
 
         build_link_store(opts.source, store, limits)
     timings["link_graph"] = time.perf_counter() - start
+    extracted: dict[str, Path] = {}
+    if chunked:
+        start = time.perf_counter()
+        extracted = _extract_rows(files, todo, work / f"rows-{key}", limits)
+        timings["rows"] = time.perf_counter() - start
     workers = max(1, opts.jobs)
     return Plan(opts.source, files, population, store, opts.settings, opts.since, opts.until,
                 key=f"{key}-{os.getpid()}-{time.time_ns()}",
                 threads=1 if workers > 1 or opts.dask else 2,
-                memory_limit="512MB" if workers > 1 else "1GB")
+                memory_limit="512MB" if workers > 1 else "1GB", extracted=extracted)
+
+
+def _extract_rows(files: dict[str, Path], todo: Sequence[str], folder: Path,
+                  limits: dict[str, str]) -> dict[str, Path]:
+    """Each Parquet table's rows of the accounts to decide, sorted by uid: one scan of
+    each table for the whole run instead of one per chunk. Made afresh for each run
+    (a resumed run has fewer accounts left)."""
+    import duckdb
+
+    from acctsec.batch.engine import TABLES
+    from acctsec.batch.rows import extract
+    from acctsec.sources.files import file_format
+
+    if folder.exists():
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True)
+    con = duckdb.connect(":memory:", config=dict(limits))
+    try:
+        return {table: extract(con, path, todo, folder / f"{table}.parquet")
+                for table, path in files.items()
+                if table in TABLES and file_format(path) == "parquet"}
+    finally:
+        con.close()
 
 
 def _cached_population(path: Path, files: dict[str, Path],
@@ -185,11 +216,12 @@ def run_batch(opts: BatchOptions, stdout: IO[str],
     result.resumed = len(opts.queue.entries) - len(todo)
     alerts = {e.uid: e.alert_ids for e in opts.queue.entries}
     if todo:
-        plan = prepare(opts, result.timings)
+        work = chunks(todo, chunk_size(opts, len(todo)))
+        plan = prepare(opts, result.timings, todo, chunked=len(work) > 1)
         progress = progress_factory(len(todo))
         mark = time.perf_counter()
         try:
-            for outcomes in _dispatch(opts, plan, chunks(todo, chunk_size(opts, len(todo)))):
+            for outcomes in _dispatch(opts, plan, work):
                 for outcome in outcomes:
                     sink.add(outcome, alerts.get(outcome.uid, ()))
                     result.tally.add(outcome)
@@ -203,6 +235,8 @@ def run_batch(opts: BatchOptions, stdout: IO[str],
                 "run the same command again to continue") from None
         progress.close()
         result.timings["decide"] = time.perf_counter() - mark
+        for path in plan.extracted.values():  # made for this run only
+            path.unlink(missing_ok=True)
     sink.finish()
     result.seconds = time.perf_counter() - started
     return result

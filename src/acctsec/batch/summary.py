@@ -43,9 +43,12 @@ class Tally:
         else:
             heapq.heappushpop(self.riskiest, item)
 
-    def lines(self, resumed: int, queue_problems: int, seconds: float) -> list[str]:
+    def lines(self, resumed: int, queue_problems: int, seconds: float,
+              timings: dict[str, float] | None = None) -> list[str]:
+        phases = ", ".join(f"{PHASES.get(k, k)} {v:.1f} s" for k, v in (timings or {}).items())
         out = [f"batch: {self.decided} accounts decided, {self.failed} failed, "
-               f"{resumed} skipped as done by an earlier run, in {seconds:.1f} s"]
+               f"{resumed} skipped as done by an earlier run, in {seconds:.1f} s"
+               + (f" ({phases})" if phases else "")]
         out.append("labels: " + ", ".join(f"{name} {self.labels.get(name, 0)}"
                                           for name in LABELS))
         if self.riskiest:
@@ -62,6 +65,10 @@ class Tally:
                                                               if self.failed > self.top else ""))
             out.extend(f"  {uid}: {error}" for uid, error in self.failures)
         return out
+
+
+PHASES = {"population": "population figures", "link_graph": "link graph",
+          "rows": "queue's rows", "decide": "deciding"}
 
 
 def _riskiest_first(item: tuple[int, str, str, str]) -> tuple[int, str]:

@@ -73,7 +73,8 @@ def batch_command(
                         chunk, dask)
     result = run_batch(opts, sys.stdout, lambda total: progress_for(total, err_console))
     result.tally.top = top
-    for line in result.tally.lines(result.resumed, len(queue.problems), result.seconds):
+    for line in result.tally.lines(result.resumed, len(queue.problems), result.seconds,
+                                  result.timings):
         say(line)
     if queue.problems:
         say(f"queue: first skipped row: {queue.problems[0]}")
