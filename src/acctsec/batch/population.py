@@ -175,10 +175,11 @@ def _key_rows(con: duckdb.DuckDBPyConnection, kind: str, column: str) -> Iterato
     sql = f"""
     WITH per_account AS (
         SELECT {column} AS key, uid, n, s, f FROM __groups
-        WHERE g = {_grouping_of(column)} AND {column} IS NOT NULL AND n > 0)
+        WHERE g = {_grouping_of(column)} AND {column} IS NOT NULL AND n > 0),
+    kept AS (SELECT key FROM per_account GROUP BY key HAVING count(*) >= 2 {extra})
     SELECT key, sum(n), count(*), sum(s), count(*) FILTER (WHERE s > 0),
            sum(f), count(*) FILTER (WHERE f > 0), list(uid ORDER BY uid)[1:{SAMPLE + 1}]
-    FROM per_account GROUP BY key HAVING count(*) >= 2 {extra}
+    FROM per_account SEMI JOIN kept USING (key) GROUP BY key
     """
     cursor = con.execute(sql)
     while True:
