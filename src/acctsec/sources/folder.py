@@ -383,17 +383,20 @@ class _PopulationCounter:
         """Counts the account's own sign-ins, grouped first: they may be many and alike."""
         q = self.query
         self.total += len(logins)
-        self.accounts.update({login.uid for login in logins})
+        self.accounts.update(map(attrgetter("uid"), logins))
         kept = [lg for lg in logins if not ((q.since and lg.ts < q.since)
                                             or (q.until and lg.ts > q.until))] \
             if q.since or q.until else logins
-        for kind, wanted in zip(KINDS, (q.ips, q.devices, q.sessions, q.user_agents),
-                                strict=True):
-            # Counted in C first, then only the distinct values are looked at.
-            alike = Counter(map(attrgetter("uid", "event", ATTRIBUTES[kind]), kept))
-            for (uid, event, value), n in alike.items():
-                if value is not None and value in wanted:
-                    self._counter(kind, value).add(uid, event, n)
+        alike: dict[tuple[str, str], list[Login]] = {}
+        for login in kept:
+            alike.setdefault((login.uid, login.event), []).append(login)
+        for (uid, event), group in alike.items():
+            for kind, wanted in zip(KINDS, (q.ips, q.devices, q.sessions, q.user_agents),
+                                    strict=True):
+                # Counted in C, then only the distinct values are looked at.
+                for value, n in Counter(map(attrgetter(ATTRIBUTES[kind]), group)).items():
+                    if value is not None and value in wanted:
+                        self._counter(kind, value).add(uid, event, n)
 
     def _counter(self, kind: str, value: str) -> KeyCounter:
         bucket = self.keys[kind]
