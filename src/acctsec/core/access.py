@@ -176,18 +176,18 @@ class _Sessions:
 
     def see(self, access: Access, key: str) -> str:
         """The actor key for this access: a moved session is an actor of its own."""
+        sid, country = access.session_id, access.country
         if access.kind == "login":
             self.moved.pop(key, None)
-            if access.session_id:
-                self.opened_in.setdefault(access.session_id, access.country)
+            if sid:
+                self.opened_in.setdefault(sid, country)
             return key
-        sid = access.session_id
         opened = self.opened_in.get(sid) if sid else None
-        if access.kind == "session_refresh" and sid and opened and access.country \
-                and access.country != opened:
-            self.moved[key] = (f"session:{sid}@{access.country}", access.country)
+        if access.kind == "session_refresh" and sid and opened and country \
+                and country != opened:
+            self.moved[key] = (f"session:{sid}@{country}", country)
         moved = self.moved.get(key)
-        if moved and access.country == moved[1]:
+        if moved and country == moved[1]:
             return moved[0]
         return key
 
@@ -237,9 +237,9 @@ class _Places:
     def see(self, access: Access, key: str) -> str:
         info = access.info
         country = access.country
-        if key.startswith("device:") and key in self.devices and info is not None \
-                and info.anonymising and country \
-                and country not in self.countries \
+        anonymising = info is not None and info.anonymising
+        if anonymising and country and country not in self.countries \
+                and key.startswith("device:") and key in self.devices \
                 and self.anonymised / self.seen < 0.2:
             self.displaced[key] = f"{key}@{access.network or country}"
         moved = self.displaced.get(key)
@@ -247,7 +247,7 @@ class _Places:
             key = moved
         else:
             self.seen += 1
-            self.anonymised += 1 if info is not None and info.anonymising else 0
+            self.anonymised += anonymising
             self.devices.add(key)
             if country:
                 self.countries.add(country)
