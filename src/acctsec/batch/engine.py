@@ -13,6 +13,7 @@ from acctsec.batch.records import CONTENT_TABLES, build_records, own_logins
 from acctsec.batch.rows import Group, RawRow, TableRows, table_rows
 from acctsec.config import Settings
 from acctsec.errors import AcctsecError
+from acctsec.link.sql import QUIET
 from acctsec.model import AccountRecords, PopulationStats
 
 if TYPE_CHECKING:
@@ -62,6 +63,7 @@ class Worker:
         self.con = duckdb.connect(":memory:", config={"threads": plan.threads,
                                                       "memory_limit": plan.memory_limit})
         self.con.execute("SET TimeZone = 'UTC'")
+        self.con.execute(QUIET)
         self.readers: dict[str, TableRows] = {
             t: table_rows(p, self.con, plan.extracted.get(t))
             for t, p in plan.files.items() if t in TABLES

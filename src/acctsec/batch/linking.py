@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from acctsec.batch.rows import quote
 from acctsec.link import query
 from acctsec.link.query import Queries, Row
+from acctsec.link.sql import QUIET
 
 if TYPE_CHECKING:
     import duckdb
@@ -56,6 +57,7 @@ class Linker:
 
         self.con: duckdb.DuckDBPyConnection = duckdb.connect(str(store), read_only=True)
         self.con.execute("SET TimeZone = 'UTC'")
+        self.con.execute(QUIET)
         self._builder: ContextBuilder | None = None
         self._total: int | None = None
 
@@ -99,9 +101,16 @@ class ChunkQueries(Queries):
         self._total = total
         chunk = sorted(set(uids))
         self.chunk = frozenset(chunk)
-        uses = con.execute(  # hits of query.shared_values, for every value of the chunk
-            "SELECT family, via, value, uid, min(first_seen), max(last_seen), sum(n), max(org) "
-            f"FROM {usage} GROUP BY ALL").fetchall()
+        # The hits of query.shared_values for every value of the chunk, with how many
+        # accounts use the value; of a hub value, only the chunk's own rows.
+        uses = con.execute(f"""
+            WITH counted AS (SELECT family, value, count(DISTINCT uid) AS accounts
+                             FROM {usage} GROUP BY ALL)
+            SELECT u.family, u.via, u.value, u.uid, min(u.first_seen), max(u.last_seen),
+                   sum(u.n), max(u.org), c.accounts
+            FROM {usage} u JOIN counted c USING (family, value)
+            WHERE c.accounts <= {query.hub_case()} OR u.uid IN (SELECT unnest($uids::VARCHAR[]))
+            GROUP BY ALL""", {"uids": chunk}).fetchall()
         self._values_of = _index(uses, lambda r: [r[3]], lambda r: (r[0], r[2]))
         self._users_of = _index(uses, lambda r: [(r[0], r[2])])
         self._lookalikes = _index(con.execute(f"""
@@ -129,9 +138,9 @@ class ChunkQueries(Queries):
         rows: list[Row] = []
         for key in {key for u in wanted for key in self._values_of.get(u, ())}:
             users = self._users_of[key]
-            accounts = len({r[3] for r in users})
+            accounts = users[0][8]
             limit = query.HUB_LIMIT.get(key[0], 50)
-            rows.extend((*r, accounts) for r in users if accounts <= limit or r[3] in wanted)
+            rows.extend(r for r in users if accounts <= limit or r[3] in wanted)
         return sorted(rows, key=lambda r: (r[0], r[2], r[3], r[1]))
 
     def lookalike_emails(self, uids: Sequence[str]) -> list[Row]:

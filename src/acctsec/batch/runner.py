@@ -21,6 +21,7 @@ from acctsec.batch.queue import WorkQueue
 from acctsec.batch.summary import Tally
 from acctsec.config import Settings
 from acctsec.errors import AcctsecError, InputError
+from acctsec.link.sql import QUIET
 
 Progress = Any
 
@@ -122,6 +123,7 @@ def _extract_rows(files: dict[str, Path], todo: Sequence[str], folder: Path,
         shutil.rmtree(folder)
     folder.mkdir(parents=True)
     con = duckdb.connect(":memory:", config=dict(limits))
+    con.execute(QUIET)
     try:
         return {table: extract(con, path, todo, folder / f"{table}.parquet")
                 for table, path in files.items()
@@ -142,6 +144,7 @@ def _cached_population(path: Path, files: dict[str, Path],
     from acctsec.batch.population import build_index
 
     con = duckdb.connect(":memory:", config=dict(limits))
+    con.execute(QUIET)
     try:
         index = build_index(con, files)
     finally:

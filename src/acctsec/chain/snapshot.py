@@ -79,6 +79,7 @@ class SnapshotClient:
 
             self.index_path.parent.mkdir(parents=True, exist_ok=True)
             db = duckdb.connect(str(self.index_path))
+            db.execute("SET enable_progress_bar = false")
             if not self._index_current(db):
                 self._build(db)
             self._db = db

@@ -27,7 +27,7 @@ SENSITIVE_EVENTS = (
 _IN = "(SELECT unnest($uids::VARCHAR[]))"
 
 
-def _hub_case() -> str:
+def hub_case() -> str:
     cases = " ".join(f"WHEN '{family}' THEN {limit}" for family, limit in HUB_LIMIT.items())
     return f"CASE family {cases} ELSE 50 END"
 
@@ -49,7 +49,7 @@ def shared_values(con: duckdb.DuckDBPyConnection, usage: str, uids: Sequence[str
     counted AS (SELECT family, value, count(DISTINCT uid) AS accounts FROM hits GROUP BY ALL)
     SELECT h.family, h.via, h.value, h.uid, h.first_seen, h.last_seen, h.n, h.org, c.accounts
     FROM hits h JOIN counted c USING (family, value)
-    WHERE c.accounts <= {_hub_case()} OR h.uid IN {_IN}
+    WHERE c.accounts <= {hub_case()} OR h.uid IN {_IN}
     ORDER BY h.family, h.value, h.uid, h.via
     """
     return con.execute(sql, {"uids": list(uids)}).fetchall()

@@ -125,12 +125,16 @@ def device_ok_sql(expr: str) -> str:
     )
 
 
+# DuckDB draws a progress bar on long queries; stderr is for acctsec's own messages.
+QUIET = "SET enable_progress_bar = false"
+
+
 def connect() -> duckdb.DuckDBPyConnection:
     import duckdb
 
     con = duckdb.connect(":memory:")
     con.execute("SET TimeZone = 'UTC'")
-    con.execute("SET enable_progress_bar = false")  # stderr is for acctsec's own messages
+    con.execute(QUIET)
     return con
 
 
@@ -234,6 +238,7 @@ def open_cached(folder: Path, cache_dir: Path) -> duckdb.DuckDBPyConnection:
         db.parent.mkdir(parents=True, exist_ok=True)
         partial = db.with_name(f"{db.stem}.{os.getpid()}.partial")
         con = duckdb.connect(str(partial))
+        con.execute(QUIET)
         try:
             con.execute("SET TimeZone = 'UTC'")
             _fill(con, folder, files, materialise=True)
@@ -242,7 +247,7 @@ def open_cached(folder: Path, cache_dir: Path) -> duckdb.DuckDBPyConnection:
         os.replace(partial, db)  # another process may build the same file: last one wins
     con = duckdb.connect(str(db), read_only=True)
     con.execute("SET TimeZone = 'UTC'")
-    con.execute("SET enable_progress_bar = false")
+    con.execute(QUIET)
     return con
 
 

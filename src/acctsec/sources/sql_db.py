@@ -247,6 +247,7 @@ def _duckdb(url: str) -> Database:
     path = _existing(url)
     try:
         connection = duckdb.connect(str(path), read_only=True)
+        connection.execute("SET enable_progress_bar = false")
     except duckdb.Error as exc:
         first = (str(exc).splitlines() or [""])[0]
         raise InputError(f"source {masked_url(url)}: not a readable DuckDB file ({first})") \

@@ -236,6 +236,7 @@ def write_duckdb(path: Path, tables: list[LoadedTable], replace: bool) -> None:
 
     with _staged(path, replace) as temp:
         con = duckdb.connect(str(temp))
+        con.execute("SET enable_progress_bar = false")
         try:
             for table in tables:
                 con.register("incoming", arrow_table(table))
