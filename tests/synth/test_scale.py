@@ -55,6 +55,19 @@ def test_scale_sessions_reuse_ids_of_their_login(small_scale: Path) -> None:
                              if r["session_id"] in seen)
 
 
+def test_scale_sessions_stay_on_the_device_that_signed_in(small_scale: Path) -> None:
+    """Honest sessions are refreshed by the device holding their cookie; only the planted
+    stolen sessions may turn up elsewhere."""
+    truth = {r["uid"]: r["family"] for r in _csv(small_scale.parent / "data-truth.csv")}
+    logins = _csv(small_scale / "logins.csv")
+    device_of = {r["session_id"]: r["device_id"] for r in logins
+                 if r["event"] == "login_success" and r["session_id"]}
+    moved = {r["uid"] for r in logins if r["event"] == "session_refresh"
+             and r["session_id"] in device_of and r["device_id"]
+             and r["device_id"] != device_of[r["session_id"]]}
+    assert {truth[u] for u in moved} <= {"stolen_session"}
+
+
 def test_scale_parquet(tmp_path: Path) -> None:
     generate_scale(tmp_path / "p", seed=1, accounts=1500, events=20_000, fmt="parquet")
     table = pq.read_table(tmp_path / "p" / "logins.parquet")

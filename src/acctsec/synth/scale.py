@@ -192,13 +192,16 @@ def login_chunk(rng: np.random.Generator, pop: Population, m: int,
     first = np.ones(m, dtype=bool)
     first[1:] = acc[1:] != acc[:-1]
     ev[first] = 0
+    last_login = np.maximum.accumulate(np.where(ev == 0, np.arange(m), 0))
+    # A session token lives in the cookie jar of the device that signed in: its
+    # refreshes and its logout come from that device (the network may change).
     dev = acc * 2 + (rng.random(m) < 0.4)
+    dev = np.where((ev == 1) | (ev == 2), dev[last_login], dev)
     on_mobile = rng.random(m) < 0.25
     take = pa.array(acc)
     prefix = pc.if_else(pa.array(on_mobile), pop.mobile_prefix.take(take),
                         pop.home_prefix.take(take))
     octet = np.where(on_mobile, rng.integers(2, 254, size=m), pop.home_octet[acc])
-    last_login = np.maximum.accumulate(np.where(ev == 0, np.arange(m), 0))
     ua_idx = pop.ua.reshape(-1)[dev]
     reasons = rng.choice(3, size=m, p=[0.85, 0.1, 0.05])
     return {
