@@ -148,3 +148,25 @@ def test_linked_accounts_report_shape() -> None:
     assert rows[0]["via"] == ["device_id", "withdrawal_address"]
     assert rows[0]["label"] == "fraud" and rows[1]["label"] is None
     assert rows[0]["role"] == "same_holder_likely"
+
+
+def _lookalike_ctx(namesakes: int) -> LinkContext:
+    """`namesakes` look-alike e-mails; two of them opened in the same week as "a"."""
+    uids = ["a"] + [f"n{i}" for i in range(namesakes)]
+    created = {u: T0 - timedelta(days=30 * i) for i, u in enumerate(uids)}
+    created["n0"], created["n1"] = T0 + timedelta(days=1), T0 + timedelta(days=2)
+    edges = tuple(Edge("a", u, "email_lookalike", f"j.smith ~ {u}", created[u], created[u],
+                       0.4, detail={"reason": "stem", "emails": ["jsmith@x.io", f"{u}@x.io"]})
+                  for u in uids[1:])
+    return LinkContext("a", 1, {u: AccountInfo(u, created_at=created[u]) for u in uids}, edges)
+
+
+def test_lookalikes_opened_in_one_week_corroborate_only_among_few() -> None:
+    records = AccountRecords(Account("a", created_at=T0))
+    few = next(s for s in fraud_signals(records, _lookalike_ctx(5))
+               if s.id == "lookalike_identities")
+    assert few.evidence["corroborated"] == ["n0", "n1"] and few.weight >= 1.0
+    # A common name: hundreds of namesakes, some of whom sign up in any given week.
+    many = next(s for s in fraud_signals(records, _lookalike_ctx(300))
+                if s.id == "lookalike_identities")
+    assert many.evidence["corroborated"] == [] and many.weight == 0.3

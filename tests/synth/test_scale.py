@@ -75,3 +75,14 @@ def test_scale_parquet(tmp_path: Path) -> None:
     assert set(table.column_names) >= {"ts", "uid", "event", "ip", "session_id"}
     accounts = pq.read_table(tmp_path / "p" / "accounts.parquet")
     assert accounts.num_rows == 1500
+
+
+def test_scale_ordinary_accounts_hold_their_own_mailbox_and_number(small_scale: Path) -> None:
+    """An exchange lets one e-mail or phone open one account: namesakes must differ."""
+    truth = {r["uid"]: r["family"] for r in _csv(small_scale.parent / "data-truth.csv")}
+    accounts = _csv(small_scale / "accounts.csv")
+    ordinary = [r for r in accounts if truth[r["uid"]] == "ordinary"]
+    emails = [r["email"].lower() for r in accounts]
+    phones = [r["phone"] for r in accounts]
+    assert all(emails.count(r["email"].lower()) == 1 for r in ordinary)
+    assert all(phones.count(r["phone"]) == 1 for r in ordinary)

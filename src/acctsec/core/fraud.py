@@ -17,6 +17,10 @@ from acctsec.model import AccountRecords, Transaction
 IDENTITY_VIAS = frozenset({"device_id", "email", "phone", "email_lookalike", "withdrawal_address"})
 # Ring operators open their accounts in a burst: days, not months.
 CREATION_BURST = timedelta(days=7)
+# Look-alikes beyond this many are a common name. With 20 namesakes opening accounts
+# at random over a few years, this account and two of them falling in one week
+# happens by chance to about one account in a hundred; with hundreds, to most.
+LOOKALIKE_BURST_MAX = 20
 # A device shared by this many accounts is beyond any household.
 RING_DEVICE_ACCOUNTS = 5
 HOUSEHOLD_MAX = 3
@@ -168,7 +172,9 @@ def lookalike_identities(ctx: _Ctx) -> list[Signal]:
     if not edges:
         return []
     others = sorted({e.other(ctx.uid) for e in edges})
-    burst = _burst(ctx, [ctx.uid, *others])
+    # Sign-ups in one week mark an operator only among a few look-alikes: hundreds of
+    # namesakes (a common name) open accounts in the same week by chance.
+    burst = _burst(ctx, [ctx.uid, *others]) if len(others) <= LOOKALIKE_BURST_MAX else []
     corroborated = sorted(
         u for u in others if _identity_linked(ctx, u, exclude={"email_lookalike"})
         or _shared_payout_with(ctx, u) or (u in burst and len(burst) >= 3)

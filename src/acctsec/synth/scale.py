@@ -276,12 +276,24 @@ def tx_chunk(rng: np.random.Generator, pop: Population, pyrng: random.Random,
     }
 
 
-def accounts_chunk(pop: Population, pyrng: random.Random) -> dict[str, Any]:
+def accounts_chunk(pop: Population, pyrng: random.Random,
+                   taken: set[str] | None = None) -> dict[str, Any]:
+    """Accounts rows; `taken` holds the e-mails and phones already given out, since an
+    exchange lets one mailbox or number open only one account (namesakes add digits)."""
+    taken = set() if taken is None else taken
     created = T0 - (pyrng.random() * 0 + np.linspace(5 * 365 * 86400, 86400, len(pop.uids)))
     emails, phones = [], []
     for c in pop.country:
-        emails.append(v.email_for(pyrng, str(c)))
-        phones.append(v.phone_for(pyrng, str(c)))
+        email = v.email_for(pyrng, str(c))
+        while email.lower() in taken:
+            local, _, domain = email.partition("@")
+            email = f"{local}{pyrng.randint(1, 999)}@{domain}"
+        phone = v.phone_for(pyrng, str(c))
+        while phone in taken:
+            phone = v.phone_for(pyrng, str(c))
+        taken.update((email.lower(), phone))
+        emails.append(email)
+        phones.append(phone)
     return {
         "uid": pa.array(pop.uids).cast(pa.string()), "email": emails, "phone": phones,
         "created_at": iso(created.astype(np.int64)),
@@ -344,6 +356,8 @@ def generate_scale(out: Path, seed: int = 7, accounts: int = 100_000, events: in
         sinks.write_rows(name, story_tables.sorted_rows(name))
     truth = sorted(story_tables.truth, key=lambda r: int(r["uid"]))
     story_logins = len(story_tables.rows["logins"])
+    taken = {str(r[k]).lower() for r in story_tables.rows["accounts"] for k in ("email", "phone")
+             if r.get(k)}
     del story_tables
     bulk = max(accounts - n_story, 0)
     per_account = max(events - story_logins, 0) / max(bulk, 1)
@@ -355,7 +369,7 @@ def generate_scale(out: Path, seed: int = 7, accounts: int = 100_000, events: in
     while done < bulk:
         n = min(chunk, bulk - done)
         pop = population(rng, pl, first_uid + done, n, len(uas[0]))
-        sinks.write("accounts", accounts_chunk(pop, pyrng))
+        sinks.write("accounts", accounts_chunk(pop, pyrng, taken))
         sinks.write("logins", login_chunk(rng, pop, round(per_account * n), uas))
         txs = tx_chunk(rng, pop, pyrng, tx_base)
         tx_base += len(txs["tx_id"])
