@@ -185,6 +185,33 @@ def test_local_proxy_attacker_who_secures_the_account_first_is_takeover() -> Non
     assert report.verdict.label == "takeover"
 
 
+def test_local_proxy_attacker_who_empties_the_account_at_once_is_takeover() -> None:
+    # Nothing but the device is new, and no lock-out change: a new address, then the money.
+    s = owner()
+    proxy = s.ip("84.150.9.9", "berlin")
+    t = T0 + 61 * DAY
+    s.login(t, proxy, "MAC")
+    s.event(t + 3 * M, "withdrawal_address_add", proxy, "MAC", {"address": "0x" + "8" * 40})
+    s.tx(t + 7 * M, "withdrawal", "9000", address="0x" + "8" * 40, ip=proxy, device="MAC")
+    report = s.investigate()
+    assert "early_cashout" in ids(report)
+    assert report.verdict.label == "takeover"
+
+
+def test_new_phone_that_pays_a_new_address_days_later_is_not_a_race() -> None:
+    s = owner()
+    t = T0 + 61 * DAY
+    s.login(t, HOME, "NEWPHONE")
+    s.login(t + 2 * DAY, HOME, "NEWPHONE")
+    s.event(t + 2 * DAY + M, "withdrawal_address_add", HOME, "NEWPHONE",
+            {"address": "0x" + "8" * 40})
+    s.tx(t + 2 * DAY + 5 * M, "withdrawal", "9000", address="0x" + "8" * 40, ip=HOME,
+         device="NEWPHONE")
+    report = s.investigate()
+    assert "early_cashout" not in ids(report)
+    assert report.verdict.label != "takeover"
+
+
 def test_a_new_account_setting_up_its_anti_phishing_code_is_clear() -> None:
     s = Story()
     s.ip(HOME, "berlin")

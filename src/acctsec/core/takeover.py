@@ -405,6 +405,7 @@ def findings_for(actor: Actor, accesses: list[Access], actors: Mapping[str, Acto
     found.actions.extend(money_signals(actor, outflows, history, security))
     found.access.extend(control_then_cashout(actor, found.actions))
     found.access.extend(early_lockout(actor, found.actions, novel and baseline.established))
+    found.access.extend(early_cashout(actor, found.actions, novel and baseline.established))
     found.access.extend(without_sign_in(actor, found.actions, security))
     return found
 
@@ -428,6 +429,23 @@ def early_lockout(actor: Actor, actions: list[Signal], novel: bool) -> list[Sign
                          "first appeared: securing the account for oneself", change.ts, actor,
                          event=change.evidence.get("event"))]
     return []
+
+
+# The same race on the money side: a thief on the victim's own ISP (a residential
+# proxy in the victim's city) shows only a new device, then empties the account to
+# a new address within minutes. An owner's new phone is used before it pays a new
+# destination most of the balance; one who does it at once is worth a hold anyway.
+def early_cashout(actor: Actor, actions: list[Signal], novel: bool) -> list[Signal]:
+    drain = next((s for s in actions if s.id == "balance_drain"), None)
+    first = next((s for s in actions if s.id == "withdrawal_to_new_address" and s.ts), None)
+    if not novel or drain is None or first is None or first.ts is None \
+            or first.ts - actor.first_seen > EARLY:
+        return []
+    return [_sig("early_cashout", 1.0, f"{drain.evidence.get('share', 0):.0%} of the balance "
+                 f"moved out, the first of it to a destination never paid before "
+                 f"{_span(first.ts - actor.first_seen)} after this device or network first "
+                 "appeared: cashing out before the owner notices", first.ts, actor,
+                 share=drain.evidence.get("share"))]
 
 
 def _locks_out(change: Signal) -> bool:
