@@ -31,6 +31,8 @@ PLACES = {
                    as_org="Deutsche Telekom AG", network_kind="residential"),
     "berlin_mobile": dict(country="DE", city="Berlin", lat=52.52, lon=13.40, asn=6805,
                           as_org="Telefonica Germany", network_kind="mobile"),
+    "freiburg": dict(country="DE", city="Freiburg", lat=47.99, lon=7.85, asn=3209,
+                     as_org="Vodafone GmbH", network_kind="residential"),
     "lisbon": dict(country="PT", city="Lisbon", lat=38.72, lon=-9.14, asn=3243,
                    as_org="MEO", network_kind="residential"),
     "lagos": dict(country="NG", city="Lagos", lat=6.45, lon=3.39, asn=29465,

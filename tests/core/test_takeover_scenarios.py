@@ -78,6 +78,54 @@ def test_impossible_travel_from_new_device_is_flagged() -> None:
     assert report.verdict.label in ("suspicious", "takeover")
 
 
+def _two_devices_in_use(far_place: str, far_ip: str) -> Story:
+    """The owner at home in Berlin; a second device of the account, used for weeks, whose
+    IP places it in `far_place`."""
+    s = owner()
+    s.ip(far_ip, far_place)
+    s.routine(30, far_ip, "dev-laptop", start=T0 + 5 * DAY + 12 * H)
+    return s
+
+
+def _travel_weights(s: Story, second: str, far_ip: str) -> list[float]:
+    t = T0 + 45 * DAY
+    s.login(t, HOME, "dev-home")
+    s.login(t + 20 * M, far_ip, second)
+    return [x.weight for x in s.investigate().signals
+            if x.id == "impossible_travel" and x.ts == t + 20 * M]
+
+
+def test_two_known_devices_in_two_cities_of_one_country_are_a_household() -> None:
+    # Berlin and Freiburg are ~640 km apart: 20 minutes is too quick, but both devices
+    # have been the account's for weeks, in one country.
+    s = _two_devices_in_use("freiburg", "88.70.1.1")
+    assert _travel_weights(s, "dev-laptop", "88.70.1.1") == [0.3]
+
+
+def test_a_new_device_in_another_city_is_still_travel() -> None:
+    s = _two_devices_in_use("freiburg", "88.70.1.1")
+    assert _travel_weights(s, "dev-new", "88.70.1.1") == [1.5]
+
+
+def test_two_known_devices_in_two_countries_are_still_travel() -> None:
+    # A device id can be replayed from abroad; across a border the finding stays.
+    s = _two_devices_in_use("lisbon", "85.240.1.1")
+    assert _travel_weights(s, "dev-laptop", "85.240.1.1") == [1.5]
+
+
+def test_many_weak_travel_findings_do_not_hide_a_strong_one() -> None:
+    s = owner()
+    lisbon = s.ip("85.240.1.1", "lisbon")
+    lagos = s.ip("102.89.1.1", "lagos")
+    t = T0 + 45 * DAY
+    for i in range(6):  # the owner's own device hopping between two far places
+        s.login(t + 2 * i * M, HOME if i % 2 else lisbon, "dev-home")
+    s.login(t + 30 * M, HOME, "dev-home")
+    s.login(t + 50 * M, lagos, "dev-evil")
+    weights = [x.weight for x in s.investigate().signals if x.id == "impossible_travel"]
+    assert 1.5 in weights and len(weights) == 5
+
+
 def test_big_withdrawal_to_long_whitelisted_address_is_clear() -> None:
     s = owner()
     dest = "0x" + "c" * 40

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections import deque
 from collections.abc import Mapping
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from acctsec.core.access import Access
@@ -214,6 +215,7 @@ def impossible_travel_signals(accesses: list[Access]) -> list[Signal]:
               and a.info.lat is not None and a.info.lon is not None]
     out: list[Signal] = []
     far: dict[tuple[str | None, str | None], bool] = {}
+    days = _device_days(accesses)
     for prev, cur in zip(placed, placed[1:], strict=False):
         if prev.ip == cur.ip or prev.info is cur.info:
             continue
@@ -223,13 +225,44 @@ def impossible_travel_signals(accesses: list[Access]) -> list[Signal]:
             far[pair] = _travel(prev, cur, ignore_time=True) is not None
         if not far[pair]:
             continue
-        found = _travel(prev, cur)
+        found = _travel(prev, cur, household=_household(prev, cur, days))
         if found is not None:
             out.append(found)
-    return out[:5]
+    # The strongest five, in time order: many weak ones (a VPN user's switches) must
+    # not push a later strong one out of the report.
+    strongest = sorted(out, key=lambda s: -s.weight)[:5]
+    return [s for s in out if any(s is k for k in strongest)]
 
 
-def _travel(prev: Access, cur: Access, ignore_time: bool = False) -> Signal | None:
+def _device_days(accesses: list[Access]) -> dict[str, list[date]]:
+    """The distinct days each device id was used on, in order."""
+    days: dict[str, list[date]] = {}
+    for a in accesses:
+        if a.device_id:
+            seen = days.setdefault(a.device_id, [])
+            day = a.ts.date()
+            if not seen or seen[-1] != day:
+                seen.append(day)
+    return days
+
+
+# Two devices the account has used on this many earlier days, in one country at
+# once, are a household (or consumer ISPs' IPs placed in the wrong city); a thief's
+# device is new. Across borders they are still flagged: device ids can be replayed.
+ESTABLISHED_DAYS = 2
+
+
+def _household(prev: Access, cur: Access, days: Mapping[str, list[date]]) -> bool:
+    if not (prev.device_id and cur.device_id) or prev.device_id == cur.device_id \
+            or prev.country is None or prev.country != cur.country:
+        return False
+    today = cur.ts.date()
+    return all(bisect_left(days.get(d, []), today) >= ESTABLISHED_DAYS
+               for d in (prev.device_id, cur.device_id))
+
+
+def _travel(prev: Access, cur: Access, ignore_time: bool = False,
+            household: bool = False) -> Signal | None:
     a, b = prev.info, cur.info
     if a is None or b is None or a.lat is None or a.lon is None or b.lat is None \
             or b.lon is None:
@@ -247,10 +280,11 @@ def _travel(prev: Access, cur: Access, ignore_time: bool = False) -> Signal | No
         return None
     same_device = bool(prev.device_id and prev.device_id == cur.device_id)
     vpn = a.anonymising or b.anonymising
-    weight = 0.3 if (same_device or vpn) else 1.5
+    weight = 0.3 if (same_device or vpn or household) else 1.5
     why = (" - one side is a VPN or hosting network, so this may be a VPN switch" if vpn
            else " - the same device, so one location is likely a VPN or mis-located IP"
-           if same_device else "")
+           if same_device else " - two devices this account has used for days, in one "
+           "country: a household, or IPs placed in the wrong city" if household else "")
     return Signal(
         "impossible_travel", "high" if weight >= 1.5 else "low", TAKEOVER, weight,
         f"sign-in from {b.city or '?'}, {b.country or '?'} {_dur(hours)} after "
