@@ -6,7 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from acctsec import service
 from acctsec.config import load_settings
+from acctsec.errors import InputError
 from acctsec.service import investigate, open_source
 from conftest import SHARED
 
@@ -59,3 +61,30 @@ def test_takeover_withdrawals_offline_are_listed_as_not_traced(examples_dir: Pat
     assert report.verdict.label == "takeover"
     funds = [n for n in report.not_checked if n.check == "funds"]
     assert funds and all("offline" in n.reason for n in funds)
+
+
+def test_a_large_folder_is_investigated_from_the_cached_index_with_the_same_report(
+        examples_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past LARGE_BYTES, investigate answers from the batch index and link store, built
+    once in the cache: the report is the one the per-account pass gives."""
+    from acctsec.batch.single import is_prepared
+    from acctsec.core.report import to_dict
+    from acctsec.sources import folder
+
+    settings = load_settings(None, environ={}, overrides={"offline": True,
+                                                           "cache_dir": tmp_path})
+    uids = ["10007", "10100", "10200", "10290"]
+    direct = service.open_source(settings, examples_dir)
+    assert not direct.large
+    expected = [to_dict(service.investigate(settings, direct, u)) for u in uids]
+    monkeypatch.setattr(folder, "LARGE_BYTES", 0)
+    large = service.open_source(settings, examples_dir)
+    assert large.large
+    assert not is_prepared(settings, examples_dir)
+    got = [to_dict(service.investigate(settings, large, u)) for u in uids]
+    for report in (*expected, *got):
+        report.pop("generated_at")
+    assert got == expected
+    assert is_prepared(settings, examples_dir)
+    with pytest.raises(InputError, match="unknown uid"):
+        service.investigate(settings, large, "no-such-account")

@@ -88,7 +88,13 @@ def investigate(settings: Settings, source: LogSource, uid: str, *,
                 intel: IpIntel | None = None) -> Report:
     """One account's report from a source; the network is used only when settings allow."""
     from acctsec.intel.ip import OfflineIpIntel
+    from acctsec.sources.folder import FolderSource
 
+    if isinstance(source, FolderSource) and source.large:
+        from acctsec.batch.single import investigate_prepared
+
+        return investigate_prepared(settings, source.folder, uid, since=since, until=until,
+                                    intel=intel)
     with _collector_paused():
         records = in_window(source.account(uid), until)
         population = source.population(population_query(records))

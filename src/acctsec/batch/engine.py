@@ -19,7 +19,7 @@ from acctsec.model import AccountRecords, PopulationStats
 if TYPE_CHECKING:
     from acctsec.batch.linking import Linker
     from acctsec.core.report import Report
-    from acctsec.intel.ip import OfflineIpIntel
+    from acctsec.intel.interface import IpIntel
 
 TABLES = ("accounts", *CONTENT_TABLES)
 
@@ -53,13 +53,13 @@ class Outcome:
 class Worker:
     """Per-process state: one IP intel (memoised), one DuckDB connection, one link connection."""
 
-    def __init__(self, plan: Plan) -> None:
+    def __init__(self, plan: Plan, intel: IpIntel | None = None) -> None:
         import duckdb
 
         from acctsec.intel.ip import OfflineIpIntel
 
         self.plan = plan
-        self.intel: OfflineIpIntel = OfflineIpIntel(plan.settings)
+        self.intel: IpIntel = intel or OfflineIpIntel(plan.settings)
         self.con = duckdb.connect(":memory:", config={"threads": plan.threads,
                                                       "memory_limit": plan.memory_limit})
         self.con.execute("SET TimeZone = 'UTC'")
@@ -87,13 +87,24 @@ class Worker:
         for uid in uids:
             yield uid, {t: s.take(uid) for t, s in streams.items()}
 
+    def report(self, uid: str) -> Report:
+        """One account's report (what `investigate` gives); AcctsecError when it cannot be."""
+        wanted = uid.strip()
+        if self.linker is not None:
+            self.linker.prepare([wanted])
+        rows = next(self._grouped([wanted]))[1]
+        return self._report(wanted, rows)
+
+    def _report(self, uid: str, rows: dict[str, list[RawRow]]) -> Report:
+        records = build_records(uid, rows, self.names, str(self.plan.files["accounts"]))
+        population = self.plan.population.stats_for(records, own_logins(rows.get("logins", [])))
+        return self._investigate(records, population)
+
     def _one(self, uid: str, rows: dict[str, list[RawRow]]) -> Outcome:
         from acctsec.core.report import to_dict
 
         try:
-            records = build_records(uid, rows, self.names, str(self.plan.files["accounts"]))
-            population = self.plan.population.stats_for(records, own_logins(rows.get("logins", [])))
-            report = self._investigate(records, population)
+            report = self._report(uid, rows)
         except AcctsecError as exc:
             return Outcome(uid, error=str(exc))
         except Exception as exc:  # noqa: BLE001 - one account's failure is recorded, not fatal

@@ -29,7 +29,7 @@ def build_link_store(folder: Path, path: Path, limits: dict[str, str] | None = N
     from acctsec.link.graph import build_link_graph
 
     graph = build_link_graph(folder, limits=limits)
-    tmp = path.with_name(path.name + ".tmp")
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")  # several runs may build it
     tmp.unlink(missing_ok=True)
     try:
         con = graph.con

@@ -75,6 +75,16 @@ def work_dir(opts: BatchOptions) -> Path:
     return base / "batch"
 
 
+def cached_paths(opts: BatchOptions, files: dict[str, Path] | None = None,
+                 ) -> tuple[Path, Path]:
+    """Where the population index and the link store of the source's files are kept."""
+    from acctsec.sources.files import table_files
+
+    key = _fingerprint(files or table_files(opts.source))
+    work = work_dir(opts)
+    return work / f"population-{key}.pickle", work / f"links-{key}.duckdb"
+
+
 def prepare(opts: BatchOptions, timings: dict[str, float], todo: Sequence[str] = (),
             chunked: bool = False) -> Plan:
     """The population index and link store of the source, reused while its files are
@@ -86,11 +96,11 @@ def prepare(opts: BatchOptions, timings: dict[str, float], todo: Sequence[str] =
     work = work_dir(opts)
     work.mkdir(parents=True, exist_ok=True)
     limits = {"memory_limit": DRIVER_MEMORY, "temp_directory": str(work / "spill")}
+    pickled, store = cached_paths(opts, files)
     start = time.perf_counter()
-    population = _cached_population(work / f"population-{key}.pickle", files, limits)
+    population = _cached_population(pickled, files, limits)
     timings["population"] = time.perf_counter() - start
     start = time.perf_counter()
-    store = work / f"links-{key}.duckdb"
     if not store.exists():
         from acctsec.batch.linking import build_link_store
 
@@ -149,7 +159,7 @@ def _cached_population(path: Path, files: dict[str, Path],
         index = build_index(con, files)
     finally:
         con.close()
-    tmp = path.with_name(path.name + ".tmp")
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")  # several runs may build it
     with tmp.open("wb") as fh:
         pickle.dump(index, fh, protocol=pickle.HIGHEST_PROTOCOL)
     os.replace(tmp, path)

@@ -50,6 +50,15 @@ def investigate_command(
     settings = settings_with(source=source, offline=False if online else None,
                              cache_dir=cache_dir, no_cache=True if no_cache else None)
     log_source = service.open_source(settings, source, strict=strict)
+    from acctsec.sources.folder import FolderSource
+
+    if isinstance(log_source, FolderSource) and log_source.large:
+        from acctsec.batch.single import is_prepared
+
+        if not is_prepared(settings, log_source.folder):
+            say(f"acctsec: {log_source.name} is large: building its population figures and "
+                "link graph once (about a minute per 10 million sign-ins; cached for the next "
+                "accounts while its files are unchanged)")
     report = service.investigate(settings, log_source, uid, since=since_at, until=until_at)
     formatter_for(fmt, width=width).write(report, sys.stdout)
     if report.skipped_rows:

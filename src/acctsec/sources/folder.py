@@ -40,6 +40,9 @@ csv.field_size_limit(16 * 1024 * 1024)
 # file under REMEMBER_BELOW bytes, so the population pass needs no second read.
 POPULATION_COLUMNS = ("uid", "event", "ts", "ip", "device_id", "session_id", "user_agent")
 REMEMBER_BELOW = 64 * 1024 * 1024
+# From this size on, a folder's population figures and links come from an index built
+# once (batch.single); below it, one account's pass over the files is quicker.
+LARGE_BYTES = 64 * 1024 * 1024
 
 
 def _open_text(path: Path) -> IO[str]:
@@ -273,6 +276,13 @@ class FolderSource:
     @property
     def name(self) -> str:
         return str(self.folder)
+
+    @property
+    def large(self) -> bool:
+        """Too big to scan per account: `investigate` then uses the cached population index
+        and link store of batch runs (not with --strict or without a cache)."""
+        return self.cache_dir is not None and not self.strict and \
+            sum(p.stat().st_size for p in self.files.values()) >= LARGE_BYTES
 
     def _collect(self, table: str, keep: Keep) -> _Collected:
         path = self.files.get(table)

@@ -1,0 +1,50 @@
+"""`investigate` on a large folder: one account through the batch machinery.
+
+Reading a folder of millions of rows for one account means scanning every table for
+its population figures and links (tens of seconds). The batch run's population index
+and link store, built once per version of the folder's files and kept in the cache
+directory, answer the same questions in milliseconds; the account's own rows are
+streamed from DuckDB. The report is the one `investigate` gives (the batch tests hold
+batch and `investigate` to the same reports).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from acctsec.config import Settings
+
+if TYPE_CHECKING:
+    from acctsec.batch.runner import BatchOptions
+    from acctsec.core.report import Report
+    from acctsec.intel.interface import IpIntel
+
+
+def _options(settings: Settings, folder: Path, since: datetime | None = None,
+             until: datetime | None = None) -> BatchOptions:
+    from acctsec.batch.queue import WorkQueue
+    from acctsec.batch.runner import BatchOptions
+
+    return BatchOptions(folder, WorkQueue(()), settings, since=since, until=until)
+
+
+def is_prepared(settings: Settings, folder: Path) -> bool:
+    """Whether the folder's population index and link store are already in the cache."""
+    from acctsec.batch.runner import cached_paths
+
+    return all(p.exists() for p in cached_paths(_options(settings, folder)))
+
+
+def investigate_prepared(settings: Settings, folder: Path, uid: str, *,
+                         since: datetime | None = None, until: datetime | None = None,
+                         intel: IpIntel | None = None) -> Report:
+    from acctsec.batch.engine import Worker
+    from acctsec.batch.runner import prepare
+
+    worker = Worker(prepare(_options(settings, folder, since, until), {}), intel)
+    try:
+        return worker.report(uid)
+    finally:
+        worker.close()
