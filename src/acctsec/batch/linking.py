@@ -47,9 +47,9 @@ class Linker:
     """One read-only connection to the link store and a ContextBuilder over it, per worker.
 
     Before each chunk, the uses of the values the chunk's accounts hold are copied
-    into a small temporary table, so each account's context query scans that, not
-    the whole population's uses; every user of those values is in it, so the
-    contexts are the ones the whole graph gives.
+    into a small temporary table (every user of those values is in it, so the
+    contexts are the ones the whole graph gives), and the chunk's link questions
+    are asked once for all its accounts (ChunkQueries).
     """
 
     def __init__(self, store: Path) -> None:
