@@ -126,7 +126,7 @@ def test_a_failed_load_leaves_no_output(tmp_path: Path, fmt: str,
     dest = tmp_path / "out"
     dest.mkdir() if fmt == "parquet" else dest.write_text("old", encoding="utf-8")
     before = sorted(p.name for p in tmp_path.iterdir())
-    real = sql_load.arrow_table if fmt != "sqlite" else sql_load._sqlite_table
+    real = sql_load.arrow_batch if fmt != "sqlite" else sql_load._sqlite_table
     calls = []
 
     def failing(*args: Any, **kwargs: Any) -> Any:
@@ -135,7 +135,7 @@ def test_a_failed_load_leaves_no_output(tmp_path: Path, fmt: str,
             raise OSError("disk full")
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(sql_load, "arrow_table" if fmt != "sqlite" else "_sqlite_table",
+    monkeypatch.setattr(sql_load, "arrow_batch" if fmt != "sqlite" else "_sqlite_table",
                         failing)
     with pytest.raises(OSError, match="disk full"):
         sql_load.load(data, str(dest), fmt, replace=True)

@@ -11,7 +11,7 @@ import os
 import shutil
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -54,17 +54,27 @@ SCHEMA: Mapping[str, tuple[tuple[str, str], ...]] = {
 _GEO = frozenset({"country", "city", "lat", "lon", "asn", "as_org"})
 
 
+# Rows typed and written per batch: a table of any size streams through.
+BATCH_ROWS = 50_000
+
+
 @dataclass
 class LoadedTable:
-    """One table ready to write: its columns with their kinds, and its rows."""
+    """One table to write: its columns with their kinds, and its rows in batches.
+
+    The batches are read from the source file while they are written (once);
+    `count` then holds how many rows were written.
+    """
 
     name: str
     columns: list[tuple[str, str]]
-    rows: list[tuple[Any, ...]] = field(default_factory=list)
+    batches: Iterator[list[tuple[Any, ...]]]
+    count: int = 0
 
-    def column(self, name: str) -> list[Any]:
-        at = [c for c, _ in self.columns].index(name)
-        return [row[at] for row in self.rows]
+    def stream(self) -> Iterator[list[tuple[Any, ...]]]:
+        for batch in self.batches:
+            self.count += len(batch)
+            yield batch
 
 
 @dataclass
@@ -99,42 +109,52 @@ def _row_of(table: str, record: Any, extras: Sequence[str], to_pg: bool) -> tupl
     return (*values, record.origin.line)
 
 
-def read_folder(folder: Path, *, to_pg: bool = False) -> tuple[list[LoadedTable],
-                                                                list[RowProblem]]:
-    """Every table of a folder source, parsed as the folder source parses it."""
+def read_folder(folder: Path, problems: list[RowProblem], *,
+                to_pg: bool = False) -> list[LoadedTable]:
+    """Every table of a folder source, parsed as the folder source parses it, as it is
+    read; rows breaking the contract are added to `problems` and left out."""
+    tables = []
+    for table, path in table_files(folder).items():
+        extras = _extra_columns(table, path)
+        columns = [*SCHEMA[table], *((e, "text") for e in extras), (ROW_COLUMN, "int")]
+        tables.append(LoadedTable(table, columns,
+                                  _batches(table, path, extras, to_pg, problems)))
+    return tables
+
+
+def _extra_columns(table: str, path: Path) -> list[str]:
+    """Columns beyond the contract, kept as text: the header's (CSV, Parquet), or every
+    key any line has (JSONL)."""
+    from acctsec.sources.files import file_format
     from acctsec.sources.folder import read_rows
 
-    tables, problems = [], []
-    for table, path in table_files(folder).items():
-        records = []
-        for line, row in read_rows(path, lambda _: True):
-            try:
-                if "__problem__" in row:
-                    raise RowError(row["__problem__"])
-                records.append(BUILDERS[table](row, RowRef(path.name, line)))
-            except RowError as exc:
-                problems.append(RowProblem(path.name, line, str(exc)))
-        loaded, bad = _typed(table, path.name, records, to_pg)
-        tables.append(loaded)
-        problems += bad
-    return tables, problems
+    names: list[str] = []
+    for _, row in read_rows(path, lambda _: True):
+        names += [k for k in row if k not in names]
+        if file_format(path) != "jsonl":
+            break
+    return [k for k in names
+            if k not in KNOWN_COLUMNS[table] and k not in (ROW_COLUMN, "__problem__")]
 
 
-def _typed(table: str, file: str, records: list[Any],
-           to_pg: bool) -> tuple[LoadedTable, list[RowProblem]]:
-    extras: list[str] = []
-    for record in records:
-        extras += [k for k in record.extra if k not in extras]
-    extras = [k for k in extras if k not in KNOWN_COLUMNS[table] and k != ROW_COLUMN]
-    loaded = LoadedTable(table, [*SCHEMA[table], *((e, "text") for e in extras),
-                                 (ROW_COLUMN, "int")])
-    problems = []
-    for record in records:
+def _batches(table: str, path: Path, extras: list[str], to_pg: bool,
+             problems: list[RowProblem]) -> Iterator[list[tuple[Any, ...]]]:
+    from acctsec.sources.folder import read_rows
+
+    build = BUILDERS[table]
+    batch: list[tuple[Any, ...]] = []
+    for line, row in read_rows(path, lambda _: True):
         try:
-            loaded.rows.append(_row_of(table, record, extras, to_pg))
+            if "__problem__" in row:
+                raise RowError(row["__problem__"])
+            batch.append(_row_of(table, build(row, RowRef(path.name, line)), extras, to_pg))
         except RowError as exc:
-            problems.append(RowProblem(file, record.origin.line, str(exc)))
-    return loaded, problems
+            problems.append(RowProblem(path.name, line, str(exc)))
+        if len(batch) >= BATCH_ROWS:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
 
 
 def guess_format(dest: str) -> str:
@@ -161,7 +181,8 @@ def load(folder: Path, dest: str, fmt: str | None = None, *, replace: bool = Fal
         raise InputError("a PostgreSQL destination is a postgresql://user@host:port/db URL")
     if fmt != "postgresql":
         _check_free(destination_path(dest), replace)
-    tables, problems = read_folder(folder, to_pg=fmt == "postgresql")
+    problems: list[RowProblem] = []
+    tables = read_folder(folder, problems, to_pg=fmt == "postgresql")
     if fmt == "postgresql":
         write_postgres(dest, tables, replace=replace)
         shown = masked_url(dest)
@@ -169,7 +190,7 @@ def load(folder: Path, dest: str, fmt: str | None = None, *, replace: bool = Fal
         path = destination_path(dest)
         WRITERS[fmt](path, tables, replace)
         shown = str(path)
-    return LoadResult(shown, {t.name: len(t.rows) for t in tables}, problems)
+    return LoadResult(shown, {t.name: t.count for t in tables}, problems)
 
 
 def _check_free(path: Path, replace: bool) -> None:
@@ -204,25 +225,72 @@ def _remove(path: Path) -> None:
         path.unlink()
 
 
-def arrow_table(table: LoadedTable, with_row: bool = True) -> Any:
+def arrow_schema(columns: Sequence[tuple[str, str]]) -> Any:
     import pyarrow as pa
 
     types = {"text": pa.string(), "time": pa.timestamp("us", tz="UTC"), "int": pa.int64(),
              "float": pa.float64(), "bool": pa.bool_()}
-    names = [c for c, _ in table.columns if with_row or c != ROW_COLUMN]
-    arrays = [pa.array(table.column(c), type=types[k]) for c, k in table.columns if c in names]
-    return pa.Table.from_arrays(arrays, names=names)
+    return pa.schema([(c, types[k]) for c, k in columns])
+
+
+def arrow_batch(columns: Sequence[tuple[str, str]], rows: list[tuple[Any, ...]]) -> Any:
+    import pyarrow as pa
+
+    schema = arrow_schema(columns)
+    arrays = [pa.array([row[i] for row in rows], type=schema.field(i).type)
+              for i in range(len(columns))]
+    return pa.Table.from_arrays(arrays, schema=schema)
+
+
+def _sorted_in_duckdb(con: Any, table: LoadedTable) -> str:
+    """The table's batches put into DuckDB as they come; the SELECT that gives them back
+    sorted by uid (file order kept within an account). DuckDB sorts past its memory
+    limit on disk."""
+    staging = quote(f"_incoming_{table.name}")
+    columns = ", ".join(f"{quote(c)} {_DUCK_TYPES[k]}" for c, k in table.columns)
+    con.execute(f"CREATE TABLE {staging} ({columns})")
+    for batch in table.stream():
+        arrow = arrow_batch(table.columns, batch)  # noqa: F841 - read by DuckDB below
+        con.execute(f"INSERT INTO {staging} SELECT * FROM arrow")
+    return f"SELECT * FROM {staging} ORDER BY uid, {ROW_COLUMN}"
+
+
+_DUCK_TYPES = {"text": "VARCHAR", "time": "TIMESTAMPTZ", "int": "BIGINT", "float": "DOUBLE",
+               "bool": "BOOLEAN"}
+
+
+def _duckdb(path: Path, spill: Path) -> Any:
+    import duckdb
+
+    con = duckdb.connect(str(path), config={"memory_limit": "1GB",
+                                            "temp_directory": str(spill)})
+    con.execute("SET enable_progress_bar = false")
+    con.execute("SET TimeZone = 'UTC'")
+    return con
 
 
 def write_parquet(path: Path, tables: list[LoadedTable], replace: bool) -> None:
     """One file per table, rows sorted by uid (file order kept within an account)."""
+    import pyarrow as pa
     import pyarrow.parquet as pq
 
     with _staged(path, replace) as temp:
         temp.mkdir(parents=True)
-        for table in tables:
-            data = arrow_table(table).sort_by([("uid", "ascending"), (ROW_COLUMN, "ascending")])
-            pq.write_table(data.drop_columns([ROW_COLUMN]), temp / f"{table.name}.parquet")
+        con = _duckdb(temp / ".sorting.duckdb", temp / ".spill")
+        try:
+            for table in tables:
+                columns = [(c, k) for c, k in table.columns if c != ROW_COLUMN]
+                schema = arrow_schema(columns)
+                ordered = _sorted_in_duckdb(con, table)
+                reader = con.sql(f"SELECT * EXCLUDE ({ROW_COLUMN}) FROM ({ordered})"
+                                 ).to_arrow_reader(BATCH_ROWS)
+                with pq.ParquetWriter(temp / f"{table.name}.parquet", schema) as writer:
+                    for batch in reader:
+                        writer.write_table(pa.Table.from_batches([batch]).cast(schema))
+        finally:
+            con.close()
+        for leftover in (".sorting.duckdb", ".sorting.duckdb.wal", ".spill"):
+            _remove(temp / leftover)
 
 
 def _index_sql(table: LoadedTable) -> list[str]:
@@ -232,22 +300,20 @@ def _index_sql(table: LoadedTable) -> list[str]:
 
 
 def write_duckdb(path: Path, tables: list[LoadedTable], replace: bool) -> None:
-    import duckdb
-
     with _staged(path, replace) as temp:
-        con = duckdb.connect(str(temp))
-        con.execute("SET enable_progress_bar = false")
+        spill = temp.with_name(temp.name + ".spill")
+        con = _duckdb(temp, spill)
         try:
             for table in tables:
-                con.register("incoming", arrow_table(table))
-                con.execute(f"CREATE TABLE {quote(table.name)} AS SELECT * FROM incoming "
-                            f"ORDER BY uid, {ROW_COLUMN}")
-                con.unregister("incoming")
+                con.execute(f"CREATE TABLE {quote(table.name)} AS "
+                            f"{_sorted_in_duckdb(con, table)}")
+                con.execute(f"DROP TABLE {quote(f'_incoming_{table.name}')}")
                 for sql in _index_sql(table):
                     con.execute(sql)
             con.execute("CHECKPOINT")
         finally:
             con.close()
+            _remove(spill)
 
 
 _SQLITE_TYPES = {"text": "TEXT", "time": "TEXT", "int": "INTEGER", "float": "REAL",
@@ -272,10 +338,11 @@ def _sqlite_table(con: Any, table: LoadedTable) -> None:
     columns = ", ".join(f"{quote(c)} {_SQLITE_TYPES[k]}" for c, k in table.columns)
     con.execute(f"CREATE TABLE {quote(table.name)} ({columns})")
     times = [i for i, (_, k) in enumerate(table.columns) if k == "time"]
-    rows = ([v.isoformat() if i in times and v is not None else v for i, v in enumerate(row)]
-            for row in table.rows)
     marks = ", ".join("?" * len(table.columns))
-    con.executemany(f"INSERT INTO {quote(table.name)} VALUES ({marks})", rows)
+    for batch in table.stream():
+        rows = ([v.isoformat() if i in times and v is not None else v
+                 for i, v in enumerate(row)] for row in batch)
+        con.executemany(f"INSERT INTO {quote(table.name)} VALUES ({marks})", rows)
     for sql in _index_sql(table):
         con.execute(sql)
 
@@ -320,8 +387,9 @@ def _pg_table(con: Any, table: LoadedTable) -> None:
     con.execute(f"CREATE TABLE {quote(table.name)} ({columns})")
     names = ", ".join(quote(c) for c, _ in table.columns)
     with con.cursor().copy(f"COPY {quote(table.name)} ({names}) FROM STDIN") as copy:
-        for row in table.rows:
-            copy.write_row(row)
+        for batch in table.stream():
+            for row in batch:
+                copy.write_row(row)
     for sql in _index_sql(table):
         con.execute(sql)
 
