@@ -120,3 +120,32 @@ def test_chunks_read_from_the_queue_rows_pulled_out_once(examples: Path, tmp_pat
     assert len(runs["one"]) == len(uids[::4])
     assert runs["many"] == runs["one"]
     assert not list((tmp_path / "many.jsonl.work").glob("rows-*/*.parquet"))
+
+
+def test_a_sql_source_gives_each_account_the_report_investigate_gives(
+        examples: Path, tmp_path: Path) -> None:
+    """Batch over a loaded SQLite file: every account asked of the database as
+    `investigate --source sqlite:///…` asks it, on two worker processes."""
+    from acctsec import service
+    from acctsec.config import load_settings
+    from acctsec.core.report import to_dict
+    from acctsec.sources.sql_load import load
+    from batch.conftest import comparable
+
+    load(examples, str(tmp_path / "ex.db"))
+    url = f"sqlite:///{tmp_path / 'ex.db'}"
+    queue = tmp_path / "uids.txt"
+    uids = ["10007", "10021", "10100", "10150", "10200", "10290", "nobody"]
+    queue.write_text("\n".join(uids) + "\n", encoding="utf-8")
+    out = tmp_path / "sql.jsonl"
+    code, _, err = run_cli("batch", "--source", url, "--uids", str(queue), "--out", str(out),
+                           "--jobs", "2", "--chunk", "3")
+    assert code == 0, err
+    got = {r["uid"]: comparable(r) for r in read_jsonl(out)}
+    settings = load_settings(None, environ={}, overrides={"offline": True})
+    source = service.open_source(settings, url)
+    expected = {u: comparable(to_dict(service.investigate(settings, source, u)))
+                for u in uids[:-1]}
+    assert got == expected
+    assert "1 failed" in err and "nobody" in err
+    assert {r["verdict"]["label"] for r in got.values()} >= {"takeover", "clear"}

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
     from acctsec.batch.linking import Linker
     from acctsec.core.report import Report
     from acctsec.intel.interface import IpIntel
+    from acctsec.sources.sql import SqlSource
 
 TABLES = ("accounts", *CONTENT_TABLES)
 
@@ -39,6 +41,7 @@ class Plan:
     threads: int = 2  # DuckDB threads per worker
     memory_limit: str = "1GB"  # DuckDB memory per worker; sorts spill to disk beyond it
     extracted: dict[str, Path] = field(default_factory=dict)  # table -> the queue's rows
+    url: str | None = None  # a SQL source: each account is read from it as investigate does
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +73,11 @@ class Worker:
         }
         self.names = {t: p.name for t, p in plan.files.items()}
         self.linker: Linker | None = None
+        self.sql: SqlSource | None = None
+        if plan.url is not None:
+            from acctsec.sources.sql import SqlSource
+
+            self.sql = SqlSource(plan.url)
         if plan.link_store is not None:
             from acctsec.batch.linking import Linker
 
@@ -77,9 +85,14 @@ class Worker:
 
     def decide(self, uids: Sequence[str]) -> list[Outcome]:
         wanted = sorted(set(uids))
+        if self.sql is not None:
+            # The SQL source reads one account's rows and its population figures with
+            # queries the database answers from its indexes (acctsec load makes them).
+            return [self._outcome(uid, partial(self._sql_report, uid)) for uid in wanted]
         if self.linker is not None:
             self.linker.prepare(wanted)
-        return [self._one(uid, rows) for uid, rows in self._grouped(wanted)]
+        return [self._outcome(uid, partial(self._report, uid, rows))
+                for uid, rows in self._grouped(wanted)]
 
     def _grouped(self, uids: list[str]) -> Iterator[tuple[str, dict[str, list[RawRow]]]]:
         """Each wanted uid with its rows of every table, merging the uid-ordered streams."""
@@ -90,6 +103,8 @@ class Worker:
     def report(self, uid: str) -> Report:
         """One account's report (what `investigate` gives); AcctsecError when it cannot be."""
         wanted = uid.strip()
+        if self.sql is not None:
+            return self._sql_report(wanted)
         if self.linker is not None:
             self.linker.prepare([wanted])
         rows = next(self._grouped([wanted]))[1]
@@ -100,11 +115,18 @@ class Worker:
         population = self.plan.population.stats_for(records, own_logins(rows.get("logins", [])))
         return self._investigate(records, population)
 
-    def _one(self, uid: str, rows: dict[str, list[RawRow]]) -> Outcome:
+    def _sql_report(self, uid: str) -> Report:
+        from acctsec import service
+
+        assert self.sql is not None
+        return service.investigate(self.plan.settings, self.sql, uid, since=self.plan.since,
+                                   until=self.plan.until, intel=self.intel)
+
+    def _outcome(self, uid: str, decide: Callable[[], Report]) -> Outcome:
         from acctsec.core.report import to_dict
 
         try:
-            report = self._report(uid, rows)
+            report = decide()
         except AcctsecError as exc:
             return Outcome(uid, error=str(exc))
         except Exception as exc:  # noqa: BLE001 - one account's failure is recorded, not fatal
@@ -122,6 +144,8 @@ class Worker:
 
     def close(self) -> None:
         self.con.close()
+        if self.sql is not None:
+            self.sql.close()
         if self.linker is not None:
             self.linker.close()
 

@@ -22,6 +22,7 @@ from acctsec.batch.summary import Tally
 from acctsec.config import Settings
 from acctsec.errors import AcctsecError, InputError
 from acctsec.link.sql import QUIET
+from acctsec.sources.sql_db import masked_url
 
 Progress = Any
 
@@ -48,6 +49,7 @@ class BatchOptions:
     until: datetime | None = None
     chunk_size: int | None = None
     dask: str | None = None  # scheduler address, or "local:N" for a local cluster
+    url: str | None = None  # a SQL source (sqlite:///, duckdb:///, postgresql://) instead
 
 
 @dataclass
@@ -88,8 +90,14 @@ def cached_paths(opts: BatchOptions, files: dict[str, Path] | None = None,
 def prepare(opts: BatchOptions, timings: dict[str, float], todo: Sequence[str] = (),
             chunked: bool = False) -> Plan:
     """The population index and link store of the source, reused while its files are
-    unchanged; with `chunked`, the rows of the `todo` accounts pulled out in one pass."""
+    unchanged; with `chunked`, the rows of the `todo` accounts pulled out in one pass.
+    A SQL source needs neither: each worker asks the database."""
     from acctsec.sources.files import table_files
+
+    workers = max(1, opts.jobs)
+    if opts.url is not None:
+        return Plan(opts.source, {}, PopulationIndex(), None, opts.settings, opts.since,
+                    opts.until, key=f"sql-{os.getpid()}-{time.time_ns()}", url=opts.url)
 
     files = table_files(opts.source)
     key = _fingerprint(files)
@@ -111,7 +119,6 @@ def prepare(opts: BatchOptions, timings: dict[str, float], todo: Sequence[str] =
         start = time.perf_counter()
         extracted = _extract_rows(files, todo, work / f"rows-{key}", limits)
         timings["rows"] = time.perf_counter() - start
-    workers = max(1, opts.jobs)
     return Plan(opts.source, files, population, store, opts.settings, opts.since, opts.until,
                 key=f"{key}-{os.getpid()}-{time.time_ns()}",
                 threads=1 if workers > 1 or opts.dask else 2,
@@ -171,7 +178,8 @@ def _check_manifest(opts: BatchOptions) -> None:
     if opts.out is None:
         return
     wanted = {
-        "source": str(opts.source.resolve()), "format": opts.fmt.value,
+        "source": masked_url(opts.url) if opts.url else str(opts.source.resolve()),
+        "format": opts.fmt.value,
         "queue": hashlib.sha256("\n".join(opts.queue.uids()).encode()).hexdigest(),
         "since": opts.since.isoformat() if opts.since else None,
         "until": opts.until.isoformat() if opts.until else None,

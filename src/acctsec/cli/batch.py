@@ -1,5 +1,6 @@
 """`acctsec batch`: the verdicts of a whole alert queue (or list, or population) in one run."""
 
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -23,8 +24,9 @@ def _format_callback(value: str) -> str:
 
 @app.command("batch")
 def batch_command(
-    source: Path | None = typer.Option(
-        None, "--source", "-s", help="Folder with the account tables (default: config `source`)."
+    source: str | None = typer.Option(
+        None, "--source", "-s", help="Folder with the account tables, or a sqlite:///, "
+        "duckdb:/// or postgresql:// URL (default: config `source`)."
     ),
     alerts: Path | None = typer.Option(
         None, "--alerts", help="Alerts table (any contract format): its accounts are the queue."
@@ -64,13 +66,18 @@ def batch_command(
     since_at, until_at = parse_when(since, "--since"), parse_when(until, "--until")
     if since_at and until_at and since_at > until_at:
         raise InputError(f"--since {since} is after --until {until}")
+    from acctsec.sources.sql_db import is_database_url
+
     settings = settings_with(source=source, offline=True)
-    folder = source or (Path(settings.source) if settings.source else None)
-    if folder is None:
-        raise InputError("no source given: pass --source DIR or set `source` in the config")
-    queue = _queue(alerts, uids, service.open_source(settings, folder))
+    given = source or settings.source
+    if not given:
+        raise InputError("no source given: pass --source DIR or URL, or set `source` in the "
+                         "config")
+    url = str(given) if is_database_url(str(given)) else None
+    folder = Path(".") if url else Path(os.path.expanduser(str(given)))
+    queue = _queue(alerts, uids, service.open_source(settings, url or folder))
     opts = BatchOptions(folder, queue, settings, out, BatchFormat(fmt), jobs, since_at, until_at,
-                        chunk, dask)
+                        chunk, dask, url)
     result = run_batch(opts, sys.stdout, lambda total: progress_for(total, err_console))
     result.tally.top = top
     for line in result.tally.lines(result.resumed, len(queue.problems), result.seconds,
