@@ -198,6 +198,15 @@ def test_local_proxy_attacker_who_empties_the_account_at_once_is_takeover() -> N
     assert report.verdict.label == "takeover"
 
 
+def test_paying_out_more_than_the_records_show_is_no_early_cashout() -> None:
+    # Deposits missing from the records: the "drain" share is unknown, not a race.
+    s = owner()
+    t = T0 + 61 * DAY
+    s.login(t, HOME, "NEWPHONE")
+    s.tx(t + 2 * M, "withdrawal", "30000", address="0x" + "8" * 40, ip=HOME, device="NEWPHONE")
+    assert "early_cashout" not in ids(s.investigate())
+
+
 def test_new_phone_that_pays_a_new_address_days_later_is_not_a_race() -> None:
     s = owner()
     t = T0 + 61 * DAY

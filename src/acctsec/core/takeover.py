@@ -439,13 +439,19 @@ def early_cashout(actor: Actor, actions: list[Signal], novel: bool) -> list[Sign
     drain = next((s for s in actions if s.id == "balance_drain"), None)
     first = next((s for s in actions if s.id == "withdrawal_to_new_address" and s.ts), None)
     if not novel or drain is None or first is None or first.ts is None \
-            or first.ts - actor.first_seen > EARLY:
+            or first.ts - actor.first_seen > EARLY or not _balance_known(drain):
         return []
     return [_sig("early_cashout", 1.0, f"{drain.evidence.get('share', 0):.0%} of the balance "
                  f"moved out, the first of it to a destination never paid before "
                  f"{_span(first.ts - actor.first_seen)} after this device or network first "
                  "appeared: cashing out before the owner notices", first.ts, actor,
                  share=drain.evidence.get("share"))]
+
+
+def _balance_known(drain: Signal) -> bool:
+    """The records show what the account held: it did not pay out more than that (when
+    it did, deposits are missing from the records and the share says little)."""
+    return Decimal(str(drain.evidence["moved"])) <= Decimal(str(drain.evidence["balance"]))
 
 
 def _locks_out(change: Signal) -> bool:
