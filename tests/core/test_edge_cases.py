@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from acctsec.model import KeyStats
 from acctsec_testkit import CHROME, T0, Story, ids
@@ -170,29 +170,35 @@ def test_typos_on_a_new_phone_at_home_then_a_reset_is_no_guessing() -> None:
     assert report.verdict.label == "clear"
 
 
-def test_local_proxy_attacker_who_secures_the_account_first_is_takeover() -> None:
-    # A residential proxy in the owner's own city and ISP: nothing but the device is new.
+PAYOUT = "0x" + "8" * 40
+
+
+def _local_proxy_login() -> tuple[Story, str, datetime]:
+    """A thief on a residential proxy in the owner's own city and ISP signs in: nothing
+    but the device is new."""
     s = owner()
     proxy = s.ip("84.150.9.9", "berlin")
     t = T0 + 61 * DAY
     s.login(t, proxy, "MAC")
+    return s, proxy, t
+
+
+def test_local_proxy_attacker_who_secures_the_account_first_is_takeover() -> None:
+    s, proxy, t = _local_proxy_login()
     s.event(t + 4 * M, "api_key_create", proxy, "MAC",
             {"key_id": "k1", "permissions": ["read", "withdraw"]})
-    s.event(t + 14 * M, "withdrawal_address_add", proxy, "MAC", {"address": "0x" + "8" * 40})
-    s.tx(t + 32 * M, "withdrawal", "9000", address="0x" + "8" * 40, ip=proxy, device="MAC")
+    s.event(t + 14 * M, "withdrawal_address_add", proxy, "MAC", {"address": PAYOUT})
+    s.tx(t + 32 * M, "withdrawal", "9000", address=PAYOUT, ip=proxy, device="MAC")
     report = s.investigate()
     assert "early_lockout_change" in ids(report)
     assert report.verdict.label == "takeover"
 
 
 def test_local_proxy_attacker_who_empties_the_account_at_once_is_takeover() -> None:
-    # Nothing but the device is new, and no lock-out change: a new address, then the money.
-    s = owner()
-    proxy = s.ip("84.150.9.9", "berlin")
-    t = T0 + 61 * DAY
-    s.login(t, proxy, "MAC")
-    s.event(t + 3 * M, "withdrawal_address_add", proxy, "MAC", {"address": "0x" + "8" * 40})
-    s.tx(t + 7 * M, "withdrawal", "9000", address="0x" + "8" * 40, ip=proxy, device="MAC")
+    # No lock-out change: a new address, then the money.
+    s, proxy, t = _local_proxy_login()
+    s.event(t + 3 * M, "withdrawal_address_add", proxy, "MAC", {"address": PAYOUT})
+    s.tx(t + 7 * M, "withdrawal", "9000", address=PAYOUT, ip=proxy, device="MAC")
     report = s.investigate()
     assert "early_cashout" in ids(report)
     assert report.verdict.label == "takeover"
