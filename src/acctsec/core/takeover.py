@@ -431,6 +431,12 @@ def early_lockout(actor: Actor, actions: list[Signal], novel: bool) -> list[Sign
     return []
 
 
+def _locks_out(change: Signal) -> bool:
+    """A change that takes the account from its owner (an API key that may withdraw too)."""
+    return change.id == "security_change" and (
+        change.evidence.get("event") in EARLY_LOCKOUT_EVENTS or change.weight >= 2.0)
+
+
 # The same race on the money side: a thief on the victim's own ISP (a residential
 # proxy in the victim's city) shows only a new device, then empties the account to
 # a new address within minutes. An owner's new phone is used before it pays a new
@@ -452,12 +458,6 @@ def _balance_known(drain: Signal) -> bool:
     """The records show what the account held: it did not pay out more than that (when
     it did, deposits are missing from the records and the share says little)."""
     return Decimal(str(drain.evidence["moved"])) <= Decimal(str(drain.evidence["balance"]))
-
-
-def _locks_out(change: Signal) -> bool:
-    """A change that takes the account from its owner (an API key that may withdraw too)."""
-    return change.id == "security_change" and (
-        change.evidence.get("event") in EARLY_LOCKOUT_EVENTS or change.weight >= 2.0)
 
 
 def without_sign_in(actor: Actor, actions: list[Signal],
