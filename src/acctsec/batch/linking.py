@@ -21,7 +21,8 @@ if TYPE_CHECKING:
     from acctsec.link.context import ContextBuilder
     from acctsec.link.model import LinkContext
 
-STORE_TABLES = ("accounts", "transactions", "security_events", "alerts", "usage_agg", "emails")
+STORE_TABLES = ("accounts", "transactions", "security_events", "alerts", "usage_agg", "emails",
+                "email_keys")
 
 
 def build_link_store(folder: Path, path: Path, limits: dict[str, str] | None = None) -> Path:
@@ -116,7 +117,7 @@ class ChunkQueries(Queries):
         self._lookalikes = _index(con.execute(f"""
             SELECT * EXCLUDE (k) FROM (
                 SELECT *, row_number() OVER (PARTITION BY uid ORDER BY {query.LOOKALIKE_ORDER})
-                AS k FROM ({query.LOOKALIKE_PAIRS}))
+                AS k FROM ({query.lookalike_pairs(con)}))
             WHERE k <= {query.LOOKALIKE_LIMIT} ORDER BY {query.LOOKALIKE_ORDER}
             """, {"uids": chunk}).fetchall(), lambda r: [r[0]])
         money = query.money_links(con, chunk)

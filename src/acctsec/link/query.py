@@ -58,16 +58,39 @@ def shared_values(con: duckdb.DuckDBPyConnection, usage: str, uids: Sequence[str
 # (uid, other uid, e-mail, other e-mail, other created_at, accounts on the stem) of the
 # e-mails of `uids` against everyone else's: the same stem, the same local part, or
 # a local part one edit away.
-LOOKALIKE_PAIRS = f"""
-    SELECT me.uid, o.uid AS other, me.norm, o.norm AS other_norm, o.created_at,
-           o.stem_accounts
-    FROM (SELECT * FROM emails WHERE uid IN {_IN}) me JOIN emails o
-      ON o.uid <> me.uid AND o.norm <> me.norm AND (
+LOOKALIKE_MATCH = """o.uid <> me.uid AND o.norm <> me.norm AND (
         (length(me.stem) >= 5 AND o.stem = me.stem)
         OR (length(me.local) >= 5 AND o.local = me.local)
         OR (length(me.local) > 5 AND length(o.local) > 5
             AND abs(length(o.local) - length(me.local)) <= 1
-            AND levenshtein(o.local, me.local) <= 1))
+            AND levenshtein(o.local, me.local) <= 1))"""
+LOOKALIKE_PAIRS = f"""
+    SELECT me.uid, o.uid AS other, me.norm, o.norm AS other_norm, o.created_at,
+           o.stem_accounts
+    FROM (SELECT * FROM emails WHERE uid IN {_IN}) me JOIN emails o ON {LOOKALIKE_MATCH}
+"""
+# The same rows where the link tables have `email_keys` (link.sql.create_emails): each
+# part of the match is an equality, so the database finds the candidates by hash joins
+# instead of comparing every e-mail of `uids` with every other (2 s for 200 accounts
+# among 100,000). Two local parts one edit apart share a key: the shorter one whole,
+# or both without the changed character. The candidates are then held to the match
+# itself, pair by pair of (uid, e-mail), which gives each row of the plain form once.
+LOOKALIKE_PAIRS_KEYED = f"""
+    WITH me AS (SELECT * FROM emails WHERE uid IN {_IN}),
+    candidates AS (
+        SELECT me.uid, me.norm, o.uid AS o_uid, o.norm AS o_norm
+        FROM me JOIN emails o ON o.stem = me.stem WHERE length(me.stem) >= 5
+        UNION
+        SELECT me.uid, me.norm, o.uid, o.norm
+        FROM me JOIN emails o ON o.local = me.local WHERE length(me.local) >= 5
+        UNION
+        SELECT k.uid, k.norm, o.uid, o.norm
+        FROM email_keys k JOIN email_keys o ON o.key = k.key WHERE k.uid IN {_IN})
+    SELECT me.uid, o.uid AS other, me.norm, o.norm AS other_norm, o.created_at,
+           o.stem_accounts
+    FROM candidates c JOIN me ON me.uid = c.uid AND me.norm = c.norm
+    JOIN emails o ON o.uid = c.o_uid AND o.norm = c.o_norm
+    WHERE {LOOKALIKE_MATCH}
 """
 LOOKALIKE_LIMIT = 500
 LOOKALIKE_ORDER = "1, 2, 3, 4"
@@ -78,8 +101,15 @@ def lookalike_emails(con: duckdb.DuckDBPyConnection, uids: Sequence[str]) -> lis
 
     Candidates only: the caller names the reason with intel.identity.lookalike_reason.
     """
-    sql = f"{LOOKALIKE_PAIRS} ORDER BY {LOOKALIKE_ORDER} LIMIT {LOOKALIKE_LIMIT}"
+    sql = f"{lookalike_pairs(con)} ORDER BY {LOOKALIKE_ORDER} LIMIT {LOOKALIKE_LIMIT}"
     return con.execute(sql, {"uids": list(uids)}).fetchall()
+
+
+def lookalike_pairs(con: duckdb.DuckDBPyConnection) -> str:
+    """LOOKALIKE_PAIRS, in its keyed form where the connection has `email_keys`."""
+    row = con.execute("SELECT count(*) FROM duckdb_tables() "
+                      "WHERE table_name = 'email_keys'").fetchone()
+    return LOOKALIKE_PAIRS_KEYED if row and row[0] else LOOKALIKE_PAIRS
 
 
 def money_links(con: duckdb.DuckDBPyConnection, uids: Sequence[str]) -> list[Row]:

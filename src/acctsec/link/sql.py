@@ -339,3 +339,12 @@ def create_emails(con: duckdb.DuckDBPyConnection, kind: str = "VIEW") -> None:
         f"FROM (SELECT uid, value AS norm, ts AS created_at FROM ({norm})) "
         "WHERE strpos(norm, '@') > 0))"
     )
+    if kind == "TABLE":
+        # What query.LOOKALIKE_PAIRS_KEYED joins on: each local part long enough to be
+        # matched one edit away, whole and with each of its characters left out.
+        con.execute(
+            "CREATE OR REPLACE TABLE email_keys AS "
+            "SELECT uid, norm, local AS key FROM emails WHERE length(local) > 5 UNION ALL "
+            "SELECT uid, norm, substr(local, 1, i - 1) || substr(local, i + 1) "
+            "FROM emails, range(1, length(local) + 1) AS r(i) WHERE length(local) > 5"
+        )
