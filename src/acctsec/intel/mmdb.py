@@ -41,7 +41,7 @@ def open_reader(path: Path) -> Reader:
     """A memory-mapped reader (no file is read into memory up front)."""
     import maxminddb
 
-    return maxminddb.open_database(str(path), maxminddb.MODE_MMAP)
+    return maxminddb.open_database(str(path), maxminddb.MODE_AUTO)
 
 
 def source_name(reader: Reader, path: Path) -> str:
