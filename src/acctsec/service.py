@@ -35,11 +35,11 @@ def open_source(settings: Settings, source: str | Path | None, *,
     if given is None:
         raise InputError("no source given: pass --source DIR or URL, or set `source` in the "
                          "config")
+    cache = None if settings.no_cache else settings.resolved_cache_dir()
     if is_database_url(str(given)):
         from acctsec.sources.sql import SqlSource
 
-        return SqlSource(str(given), strict=strict)
-    cache = None if settings.no_cache else settings.resolved_cache_dir()
+        return SqlSource(str(given), strict=strict, cache_dir=cache)
     return FolderSource(Path(os.path.expanduser(str(given))), strict=strict, cache_dir=cache)
 
 

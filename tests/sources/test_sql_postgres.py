@@ -115,3 +115,27 @@ def test_broken_rows_are_not_loaded_and_hostile_text_survives(schema_url: str,
     mine, theirs = FolderSource(data).account("1"), SqlSource(schema_url).account("1")
     assert comparable(theirs, problems=False) == comparable(mine, problems=False)
     assert "\x1b[31m" in (theirs.account.email or "")
+
+
+def test_accounts_are_linked_as_in_the_folder(schema_url: str, examples_dir: Path,
+                                              tmp_path: Path) -> None:
+    """The link tables are copied from the server once (a server-side cursor) and
+    rebuilt after an UPDATE, which leaves every row count as it was."""
+    import time
+
+    import psycopg
+
+    load(examples_dir, schema_url, "postgresql")
+    sql, folder = SqlSource(schema_url, cache_dir=tmp_path), FolderSource(examples_dir)
+    for uid in ("10297", "10007"):
+        assert sql.link_builder().build(uid) == folder.link_builder().build(uid), uid
+    store = sql.link_store()
+    sql.close()
+    with psycopg.connect(schema_url, autocommit=True) as con:
+        con.execute("UPDATE accounts SET email = 'someone.else@example.org' WHERE uid = '10300'")
+    deadline = time.monotonic() + 15  # the server publishes its change counts within seconds
+    again = SqlSource(schema_url, cache_dir=tmp_path)
+    while again.link_store() == store and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert again.link_store() != store
+    again.close()

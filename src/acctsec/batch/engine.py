@@ -85,12 +85,12 @@ class Worker:
 
     def decide(self, uids: Sequence[str]) -> list[Outcome]:
         wanted = sorted(set(uids))
+        if self.linker is not None:
+            self.linker.prepare(wanted)
         if self.sql is not None:
             # The SQL source reads one account's rows and its population figures with
             # queries the database answers from its indexes (acctsec load makes them).
             return [self._outcome(uid, partial(self._sql_report, uid)) for uid in wanted]
-        if self.linker is not None:
-            self.linker.prepare(wanted)
         return [self._outcome(uid, partial(self._report, uid, rows))
                 for uid, rows in self._grouped(wanted)]
 
@@ -103,10 +103,10 @@ class Worker:
     def report(self, uid: str) -> Report:
         """One account's report (what `investigate` gives); AcctsecError when it cannot be."""
         wanted = uid.strip()
-        if self.sql is not None:
-            return self._sql_report(wanted)
         if self.linker is not None:
             self.linker.prepare([wanted])
+        if self.sql is not None:
+            return self._sql_report(wanted)
         rows = next(self._grouped([wanted]))[1]
         return self._report(wanted, rows)
 
@@ -116,11 +116,13 @@ class Worker:
         return self._investigate(records, population)
 
     def _sql_report(self, uid: str) -> Report:
-        from acctsec import service
+        """What `investigate` does with a SQL source, with the links from the run's store."""
+        from acctsec.core.investigation import in_window
+        from acctsec.service import population_query
 
         assert self.sql is not None
-        return service.investigate(self.plan.settings, self.sql, uid, since=self.plan.since,
-                                   until=self.plan.until, intel=self.intel)
+        records = in_window(self.sql.account(uid), self.plan.until)
+        return self._investigate(records, self.sql.population(population_query(records)))
 
     def _outcome(self, uid: str, decide: Callable[[], Report]) -> Outcome:
         from acctsec.core.report import to_dict

@@ -95,15 +95,14 @@ def prepare(opts: BatchOptions, timings: dict[str, float], todo: Sequence[str] =
     from acctsec.sources.files import table_files
 
     workers = max(1, opts.jobs)
-    if opts.url is not None:
-        return Plan(opts.source, {}, PopulationIndex(), None, opts.settings, opts.since,
-                    opts.until, key=f"sql-{os.getpid()}-{time.time_ns()}", url=opts.url)
-
-    files = table_files(opts.source)
-    key = _fingerprint(files)
     work = work_dir(opts)
     work.mkdir(parents=True, exist_ok=True)
     limits = {"memory_limit": DRIVER_MEMORY, "temp_directory": str(work / "spill")}
+    if opts.url is not None:
+        return _sql_plan(opts, timings, work, limits)
+
+    files = table_files(opts.source)
+    key = _fingerprint(files)
     pickled, store = cached_paths(opts, files)
     start = time.perf_counter()
     population = _cached_population(pickled, files, limits)
@@ -123,6 +122,23 @@ def prepare(opts: BatchOptions, timings: dict[str, float], todo: Sequence[str] =
                 key=f"{key}-{os.getpid()}-{time.time_ns()}",
                 threads=1 if workers > 1 or opts.dask else 2,
                 memory_limit="512MB" if workers > 1 else "1GB", extracted=extracted)
+
+
+def _sql_plan(opts: BatchOptions, timings: dict[str, float], work: Path,
+              limits: dict[str, str]) -> Plan:
+    """A SQL source: each worker asks the database for an account's rows and figures;
+    the link tables are copied from it once (link.database) and shared like a folder's."""
+    from acctsec.sources.sql import SqlSource
+
+    start = time.perf_counter()
+    source = SqlSource(opts.url or "", cache_dir=work)
+    try:
+        store = source.link_store(limits)
+    finally:
+        source.close()
+    timings["link_graph"] = time.perf_counter() - start
+    return Plan(opts.source, {}, PopulationIndex(), store, opts.settings, opts.since,
+                opts.until, key=f"sql-{os.getpid()}-{time.time_ns()}", url=opts.url)
 
 
 def _extract_rows(files: dict[str, Path], todo: Sequence[str], folder: Path,

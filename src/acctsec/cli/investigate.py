@@ -51,7 +51,11 @@ def investigate_command(
                              cache_dir=cache_dir, no_cache=True if no_cache else None)
     log_source = service.open_source(settings, source, strict=strict)
     from acctsec.sources.folder import FolderSource
+    from acctsec.sources.sql import SqlSource
 
+    if isinstance(log_source, SqlSource) and not log_source.link_store_cached():
+        say(f"acctsec: copying the tables that link accounts from {log_source.name} once "
+            "(every table is read; kept in the cache while the data is unchanged)")
     if isinstance(log_source, FolderSource) and log_source.large:
         from acctsec.batch.single import is_prepared
 

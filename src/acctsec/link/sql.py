@@ -170,7 +170,7 @@ def _ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def _column_expr(kind: str, raw: str | None, sql_type: str | None) -> str:
+def column_expr(kind: str, raw: str | None, sql_type: str | None) -> str:
     if raw is None:
         return {"time": "CAST(NULL AS TIMESTAMP)", "money": "CAST(NULL AS DECIMAL(38, 8))"}.get(
             kind, "CAST(NULL AS VARCHAR)"
@@ -190,7 +190,7 @@ def _select(con: duckdb.DuckDBPyConnection, table: str, path: Path) -> str:
     wanted = COLUMNS[table]
     if file_format(path) == "jsonl":
         exprs = [
-            f"{_column_expr(kind, _json_field(name), 'VARCHAR')} AS {name}"
+            f"{column_expr(kind, _json_field(name), 'VARCHAR')} AS {name}"
             for name, kind in wanted.items()
         ]
         return f"SELECT {', '.join(exprs)} FROM {_reader(path)} WHERE json_valid(json)"
@@ -198,7 +198,7 @@ def _select(con: duckdb.DuckDBPyConnection, table: str, path: Path) -> str:
     exprs = []
     for name, kind in wanted.items():
         raw, sql_type = present.get(name, (None, None))
-        exprs.append(f"{_column_expr(kind, raw, sql_type)} AS {name}")
+        exprs.append(f"{column_expr(kind, raw, sql_type)} AS {name}")
     return f"SELECT {', '.join(exprs)} FROM {_reader(path)}"
 
 
@@ -206,8 +206,8 @@ def _json_field(name: str) -> str:
     return f"json_extract_string(json, '$.{name}')"
 
 
-def _empty(table: str) -> str:
-    exprs = [f"{_column_expr(kind, None, None)} AS {name}" for name, kind in COLUMNS[table].items()]
+def empty(table: str) -> str:
+    exprs = [f"{column_expr(kind, None, None)} AS {name}" for name, kind in COLUMNS[table].items()]
     return f"SELECT {', '.join(exprs)} WHERE false"
 
 
@@ -257,14 +257,14 @@ def _fill(con: duckdb.DuckDBPyConnection, folder: Path, files: dict[str, Path],
 
     for table in COLUMNS:
         path = files.get(table)
-        query = _select(con, table, path) if path is not None else _empty(table)
+        query = _select(con, table, path) if path is not None else empty(table)
         kind = "TABLE" if materialise else "VIEW"
         try:
             con.execute(f"CREATE {kind} {table} AS {query}")
         except duckdb.Error as exc:
             where = path if path is not None else folder
             raise InputError(f"{where}: cannot be read ({str(exc).splitlines()[0]})") from None
-    _create_usage(con, "TABLE" if materialise else "VIEW")
+    create_usage(con, "TABLE" if materialise else "VIEW")
 
 
 def _detail(field: str) -> str:
@@ -307,7 +307,7 @@ USAGE_PARTS = (
 )
 
 
-def _create_usage(con: duckdb.DuckDBPyConnection, kind: str = "VIEW") -> None:
+def create_usage(con: duckdb.DuckDBPyConnection, kind: str = "VIEW") -> None:
     """`usage(family, via, value, uid, first_seen, last_seen, n, org)`: each use of a value.
 
     Raw uses have first_seen = last_seen and n = 1, so queries written with

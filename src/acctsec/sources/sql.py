@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from acctsec.errors import InputError
@@ -45,9 +46,12 @@ class _Collected:
 class SqlSource:
     """The five tables of spec/data-model.md in a database named by a URL."""
 
-    def __init__(self, url: str, *, strict: bool = False) -> None:
+    def __init__(self, url: str, *, strict: bool = False, cache_dir: Path | None = None) -> None:
         self.url = url
         self.strict = strict
+        self.cache_dir = cache_dir  # where the link tables are kept (link.database)
+        self._links: Any = None
+        self._temporary: Path | None = None
         self.db: Database = connect(url)
         self.tables = self.db.tables()
         if "accounts" not in self.tables:
@@ -63,6 +67,40 @@ class SqlSource:
 
     def close(self) -> None:
         self.db.close()
+        if self._links is not None:
+            self._links.con.close()
+        if self._temporary is not None:
+            self._temporary.unlink(missing_ok=True)
+
+    def link_store(self, limits: dict[str, str] | None = None) -> Path:
+        """The DuckDB file of this database's link tables: built from the whole database
+        on first use, then kept in the cache dir until the data changes."""
+        from acctsec.link.database import link_store
+
+        return link_store(self.db, self.tables, self.cache_dir, limits)
+
+    def link_store_cached(self) -> bool:
+        from acctsec.link.database import cached_path
+
+        return self.cache_dir is not None and \
+            cached_path(self.db, self.tables, self.cache_dir).exists()
+
+    def link_builder(self) -> Any:
+        """The account-linking query builder over the link tables, opened once."""
+        if self._links is None:
+            import duckdb
+
+            from acctsec.link.context import ContextBuilder
+            from acctsec.link.sql import QUIET
+
+            store = self.link_store()
+            if self.cache_dir is None:
+                self._temporary = store
+            con = duckdb.connect(str(store), read_only=True)
+            con.execute("SET TimeZone = 'UTC'")
+            con.execute(QUIET)
+            self._links = ContextBuilder(con, "usage_agg")
+        return self._links
 
     def _uid_sql(self, table: Table) -> str:
         column = table.columns["uid"]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import re
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -109,9 +109,32 @@ class Database:
             raise self.failure(exc) from None
         return rows
 
+    def stream(self, sql: str, size: int) -> Iterator[list[tuple[Any, ...]]]:
+        """The rows of a query without parameters, `size` at a time."""
+        try:
+            cursor = self.connection.cursor()
+            cursor.execute(sql)
+            while rows := cursor.fetchmany(size):
+                yield rows
+        except Exception as exc:  # noqa: BLE001 - each driver has its own error tree
+            raise self.failure(exc) from None
+
     def failure(self, exc: Exception) -> Exception:
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         return InputError(mask(f"{self.shown}: query failed: {first}", self.url))
+
+    def file(self) -> Path | None:
+        """The database file, for SQLite and DuckDB."""
+        return file_of(self.url).resolve()
+
+    def identity(self) -> str:
+        """Which database this is, without its password."""
+        path = self.file()
+        return f"{self.kind} {path}" if path is not None else f"{self.kind} {self.shown}"
+
+    def changes(self, table: str) -> str:
+        """The server's count of a table's row changes, where it keeps one."""
+        return ""
 
     def tables(self) -> dict[str, Table]:
         """Tables and views by lower-case name, with their columns."""
@@ -198,6 +221,27 @@ class PostgresDatabase(Database):
 
     def sort_text(self, expr: str) -> str:
         return f'{expr} COLLATE "C"'
+
+    def file(self) -> Path | None:
+        return None
+
+    def changes(self, table: str) -> str:
+        # Rows inserted, updated and deleted since the statistics were last reset: an
+        # UPDATE that leaves the row count alone still changes these.
+        rows = self.query("SELECT n_tup_ins, n_tup_upd, n_tup_del FROM pg_stat_user_tables "
+                          "WHERE relid = %s::regclass", (quote(table),))
+        return str(rows[0]) if rows else ""
+
+    def stream(self, sql: str, size: int) -> Iterator[list[tuple[Any, ...]]]:
+        # A server-side cursor: the client holds `size` rows at a time, not the table.
+        try:
+            with self.connection.transaction(), \
+                    self.connection.cursor(name="acctsec_stream") as cursor:
+                cursor.execute(sql)
+                while rows := cursor.fetchmany(size):
+                    yield rows
+        except Exception as exc:  # noqa: BLE001 - each driver has its own error tree
+            raise self.failure(exc) from None
 
     def failure(self, exc: Exception) -> Exception:
         import psycopg

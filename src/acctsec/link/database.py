@@ -1,0 +1,136 @@
+"""The link tables of a SQL source (SQLite, DuckDB, PostgreSQL), copied once into DuckDB.
+
+Account linking asks DuckDB SQL of the whole population's values (link.query). A
+folder source gets its tables from the files (link.sql); a database source gets them
+here: the contract's columns of each table are read once, as text, typed as a CSV
+folder's cells are, and grouped into the tables a batch run's link store holds
+(usage_agg, emails, email_keys and the four small tables). The file is kept in the
+cache dir under a fingerprint of the database and reused until the data changes.
+"""
+
+# SQL here is assembled from this package's constants and quoted identifiers only.
+# ruff: noqa: S608
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from acctsec.errors import InputError
+from acctsec.link.sql import COLUMNS, QUIET, column_expr, create_emails, create_usage, empty
+from acctsec.sources.sql_db import Database, Table, quote
+
+if TYPE_CHECKING:
+    import duckdb
+
+# Tables the link questions read; logins only feed usage_agg and are dropped after.
+KEPT = ("accounts", "transactions", "security_events", "alerts", "usage_agg", "emails",
+        "email_keys")
+STREAM_ROWS = 50_000
+
+
+def fingerprint(db: Database, tables: dict[str, Table]) -> str:
+    """Changes when the data may have: the database's identity, each contract table's
+    columns and row count, and for a file its size and modification time."""
+    parts = [db.identity()]
+    path = db.file()
+    if path is not None:
+        st = path.stat()
+        parts.append(f"{st.st_size}:{st.st_mtime_ns}")
+    for name in COLUMNS:
+        table = tables.get(name)
+        if table is None:
+            parts.append(f"{name}: absent")
+            continue
+        count = db.query(f"SELECT count(*) FROM {quote(table.name)}")[0][0]
+        parts.append(f"{name}: {sorted(table.columns)} {count} {db.changes(table.name)}")
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:24]
+
+
+def cached_path(db: Database, tables: dict[str, Table], cache_dir: Path) -> Path:
+    return cache_dir / "links" / f"sql-{fingerprint(db, tables)}.duckdb"
+
+
+def link_store(db: Database, tables: dict[str, Table], cache_dir: Path | None,
+               limits: dict[str, str] | None = None) -> Path:
+    """The DuckDB file of the database's link tables, built on first use.
+
+    Without a cache dir it goes to a temporary file the caller owns.
+    """
+    if cache_dir is None:
+        import tempfile
+
+        handle, name = tempfile.mkstemp(prefix="acctsec-links-", suffix=".duckdb")
+        os.close(handle)
+        os.unlink(name)
+        return build(db, tables, Path(name), limits)
+    path = cached_path(db, tables, cache_dir)
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        build(db, tables, path, limits)
+    return path
+
+
+def build(db: Database, tables: dict[str, Table], path: Path,
+          limits: dict[str, str] | None = None) -> Path:
+    """Reads the database's contract columns into a new DuckDB file at `path`."""
+    import duckdb
+
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.partial")  # several runs may build it
+    tmp.unlink(missing_ok=True)
+    con = duckdb.connect(str(tmp), config=dict(limits or {}))
+    try:
+        con.execute("SET TimeZone = 'UTC'")
+        con.execute(QUIET)
+        for name in COLUMNS:
+            _copy(con, db, name, tables.get(name))
+        create_usage(con, "VIEW")
+        con.execute(
+            "CREATE TABLE usage_agg AS SELECT family, via, value, uid, min(first_seen) AS "
+            "first_seen, max(last_seen) AS last_seen, sum(n) AS n, max(org) AS org "
+            "FROM usage GROUP BY ALL")
+        con.execute("DROP VIEW usage")
+        con.execute("DROP VIEW emails")
+        create_emails(con, "TABLE")
+        con.execute("DROP TABLE logins")
+    except BaseException as exc:
+        con.close()
+        tmp.unlink(missing_ok=True)
+        if isinstance(exc, duckdb.Error):
+            first = (str(exc).splitlines() or [type(exc).__name__])[0]
+            raise InputError(f"{db.shown}: the link tables cannot be built ({first})") from None
+        raise
+    con.close()
+    os.replace(tmp, path)
+    return path
+
+
+def _copy(con: duckdb.DuckDBPyConnection, db: Database, name: str, table: Table | None) -> None:
+    """One contract table: its columns read as text, then typed as a CSV folder's are."""
+    import pyarrow as pa
+
+    wanted = COLUMNS[name]
+    if table is None:
+        con.execute(f"CREATE TABLE {name} AS {empty(name)}")
+        return
+    present = [c for c in wanted if c in table.columns]
+    raw = f"raw_{name}"
+    con.execute(f"CREATE TEMP TABLE {raw} ({', '.join(f'{quote(c)} VARCHAR' for c in present)})")
+    select = ", ".join(db.as_text(table.columns[c]) for c in present)
+    schema = pa.schema([(c, pa.string()) for c in present])
+    for rows in db.stream(f"SELECT {select} FROM {quote(table.name)}", STREAM_ROWS):
+        batch = pa.Table.from_arrays([pa.array([_text(r[i]) for r in rows], pa.string())
+                                      for i in range(len(present))], schema=schema)
+        con.register("batch_rows", batch)
+        con.execute(f"INSERT INTO {raw} SELECT * FROM batch_rows")
+        con.unregister("batch_rows")
+    exprs = [f"{column_expr(kind, quote(c) if c in present else None, 'VARCHAR')} AS {c}"
+             for c, kind in wanted.items()]
+    con.execute(f"CREATE TABLE {name} AS SELECT {', '.join(exprs)} FROM {raw}")
+    con.execute(f"DROP TABLE {raw}")
+
+
+def _text(value: object) -> str | None:
+    return None if value is None else str(value)

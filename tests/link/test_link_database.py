@@ -1,0 +1,97 @@
+"""Link tables copied from a SQL source: the contexts a folder gives, rebuilt when data changes."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from acctsec.errors import InputError
+from acctsec.link.context import ContextBuilder
+from acctsec.sources.folder import FolderSource
+from acctsec.sources.sql import SqlSource
+from acctsec.sources.sql_load import load
+from conftest import EXAMPLES
+from sources.test_sql_support import broken_folder, raw_sqlite
+
+RING = ("10297", "10300")  # a fraud ring of the examples: shared device, payout, e-mails
+
+
+@pytest.fixture(scope="module")
+def loaded(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    if not (EXAMPLES / "accounts.csv").exists():
+        pytest.skip("examples/data has not been generated")
+    path = tmp_path_factory.mktemp("db") / "ex.db"
+    load(EXAMPLES, str(path))
+    return path
+
+
+@pytest.mark.parametrize("uid", [*RING, "10007"])
+def test_contexts_equal_the_folder(loaded: Path, examples_dir: Path, tmp_path: Path,
+                                   uid: str) -> None:
+    sql = SqlSource(f"sqlite:///{loaded}", cache_dir=tmp_path)
+    folder = FolderSource(examples_dir)
+    mine, theirs = sql.link_builder().build(uid), folder.link_builder().build(uid)
+    assert mine == theirs
+    assert len(mine.edges) > 0
+    sql.close()
+
+
+def test_the_store_is_kept_until_the_data_changes(loaded: Path, tmp_path: Path) -> None:
+    copy = tmp_path / "copy.db"
+    copy.write_bytes(loaded.read_bytes())
+    url = f"sqlite:///{copy}"
+    first = SqlSource(url, cache_dir=tmp_path / "cache")
+    store = first.link_store()
+    before = first.link_builder().build("10297")
+    assert store.parent == tmp_path / "cache" / "links"
+    first.close()
+    again = SqlSource(url, cache_dir=tmp_path / "cache")
+    assert again.link_store() == store and store.exists()
+    again.close()
+
+    # A changed e-mail leaves every row count as it was; the fingerprint still moves.
+    with sqlite3.connect(copy) as con:
+        con.execute("UPDATE accounts SET email = 'someone.else@example.org' WHERE uid = '10300'")
+    changed = SqlSource(url, cache_dir=tmp_path / "cache")
+    assert changed.link_store() != store
+    after = changed.link_builder().build("10297")
+    changed.close()
+    lookalikes = {e.b for e in before.edges if e.via == "email_lookalike"}
+    assert "10300" in lookalikes
+    assert "10300" not in {e.b for e in after.edges if e.via == "email_lookalike"}
+
+
+def test_without_a_cache_the_store_is_temporary(loaded: Path) -> None:
+    sql = SqlSource(f"sqlite:///{loaded}")
+    builder: ContextBuilder = sql.link_builder()
+    assert builder.build("10297").edges
+    store = sql._temporary
+    assert store is not None and store.exists()
+    sql.close()
+    assert not store.exists()
+
+
+def test_raw_text_cells_are_typed_as_the_folder_types_them(tmp_path: Path) -> None:
+    """A database not made by `acctsec load`: every cell text, epoch times, junk."""
+    data = broken_folder(tmp_path)
+    sql = SqlSource(f"sqlite:///{raw_sqlite(data, tmp_path / 'raw.db')}", cache_dir=tmp_path)
+    folder = FolderSource(data)
+    for uid in ("1", "2"):
+        assert sql.link_builder().build(uid) == folder.link_builder().build(uid)
+    sql.close()
+
+
+def test_a_table_that_fails_to_read_is_a_one_line_error(tmp_path: Path) -> None:
+    path = tmp_path / "bad.db"
+    with sqlite3.connect(path) as con:
+        con.execute("CREATE TABLE accounts (uid TEXT, email TEXT)")
+        con.execute("INSERT INTO accounts VALUES ('1', 'a@example.com')")
+        # Listed fine, fails when read: SQLite's integer overflow.
+        con.execute("CREATE VIEW logins AS SELECT uid, abs(-9223372036854775807 - 1) AS ip "
+                    "FROM accounts")
+    source = SqlSource(f"sqlite:///{path}", cache_dir=tmp_path)
+    with pytest.raises(InputError, match="query failed: integer overflow"):
+        source.link_store()
+    assert not list((tmp_path / "links").glob("*")), "no half-written store is left"
