@@ -35,3 +35,31 @@ def test_every_example_account_gets_the_report_investigate_gives(
     assert not differing, f"{len(differing)} accounts differ, first {differing[:5]}"
     labels = {r["verdict"]["label"] for r in batch.values()}
     assert {"takeover", "fraud", "clear"} <= labels
+
+
+def test_a_database_source_gets_the_folder_reports(batch_all: Path, examples: Path,
+                                                   tmp_path: Path) -> None:
+    """The examples loaded into DuckDB: every report equals the folder's, fraud rings
+    included (the links come from the tables copied out of the database). Row
+    references name the table (`logins:12`) where the folder names the file."""
+    import json
+    import re
+
+    from acctsec.sources.sql_load import load
+    from batch.conftest import run_cli
+
+    load(examples, str(tmp_path / "ex.duckdb"))
+    out = tmp_path / "sql.jsonl"
+    code, _, err = run_cli("batch", "--source", f"duckdb:///{tmp_path / 'ex.duckdb'}", "--all",
+                           "--out", str(out), "--jobs", "2")
+    assert code == 0, err
+
+    def by_uid(path: Path) -> dict[str, dict]:
+        text = re.sub(r'"(\w+)\.csv:(\d+)"', r'"\1:\2"', path.read_text(encoding="utf-8"))
+        return {r["uid"]: comparable(r) for r in map(json.loads, text.splitlines())}
+
+    sql, folder = by_uid(out), by_uid(batch_all)
+    assert len(sql) == len(folder) == 300
+    differing = [u for u in folder if sql[u] != folder[u]]
+    assert not differing, f"{len(differing)} accounts differ, first {differing[:5]}"
+    assert sum(r["verdict"]["label"] == "fraud" for r in sql.values()) >= 10
