@@ -200,3 +200,16 @@ def test_hint_owner_wins_and_is_classified_again() -> None:
     assert (info.asn, info.as_org, info.network_kind) == (16509, "AMAZON-02", "hosting")
     assert info.sources[:2] == ("asn:logs", "as_org:logs")
     assert not any(s.startswith("as_org:geoip2fast") for s in info.sources)
+
+
+def test_the_memo_keeps_the_newest_answers_only(offline_settings: Settings,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    from acctsec.intel import ip as ip_module
+
+    monkeypatch.setattr(ip_module, "MEMO_LIMIT", 3)
+    intel = OfflineIpIntel(offline_settings)
+    first = intel.lookup("8.8.8.8")
+    for n in range(1, 6):
+        intel.lookup(f"1.1.1.{n}")
+    assert len(intel._results) == 3 and "8.8.8.8" not in intel._results
+    assert intel.lookup("8.8.8.8") == first  # asked again, the same answer

@@ -53,10 +53,12 @@ class Linker:
     are asked once for all its accounts (ChunkQueries).
     """
 
-    def __init__(self, store: Path) -> None:
+    def __init__(self, store: Path, memory_limit: str = "256MB") -> None:
         import duckdb
 
-        self.con: duckdb.DuckDBPyConnection = duckdb.connect(str(store), read_only=True)
+        # Without a limit DuckDB may cache up to 80% of RAM of the store's blocks.
+        self.con: duckdb.DuckDBPyConnection = duckdb.connect(
+            str(store), read_only=True, config={"memory_limit": memory_limit, "threads": 1})
         self.con.execute("SET TimeZone = 'UTC'")
         self.con.execute(QUIET)
         self._builder: ContextBuilder | None = None

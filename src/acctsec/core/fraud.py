@@ -286,7 +286,7 @@ def _identity_group(ctx: _Ctx) -> set[str]:
 
 def household_scale(ctx: _Ctx) -> list[Signal]:
     """Sharing only a device or an IP with a few others, and nothing else: a home."""
-    neighbours = ctx.links.neighbours(ctx.uid)
+    neighbours = ctx.between
     identity = {u for u, es in neighbours.items() if any(e.via in IDENTITY_VIAS for e in es)}
     if not neighbours or len(identity) >= HOUSEHOLD_MAX:
         return []

@@ -128,6 +128,7 @@ def is_disposable_domain(domain: str) -> bool:
     return any(".".join(parts[i:]) in listed for i in range(len(parts) - 1))
 
 
+@lru_cache(maxsize=4096)  # look-alike checks ask about one account's address per pair
 def email_facts(raw: str) -> EmailFacts:
     """Normalisation, disposable and free-mail flags, stem and digits of one address."""
     normalized = normalize_email(raw)

@@ -40,6 +40,12 @@ def parse_ip(text: str) -> IpAddress | None:
     return address
 
 
+# Answers kept per process. A batch worker sees most addresses once (an account's
+# own), so an unbounded memo grew by ~850,000 answers per worker over 100,000
+# accounts; addresses many accounts share stay among the recent ones.
+MEMO_LIMIT = 50_000
+
+
 class OfflineIpIntel:
     """IpIntel from databases on disk; RDAP too when settings.offline is False."""
 
@@ -62,9 +68,12 @@ class OfflineIpIntel:
 
     def lookup(self, ip: str) -> IpInfo:
         """Everything known offline about `ip`. Never raises for a bad or unknown address."""
-        if ip not in self._results:
-            self._results[ip] = self._lookup(ip)
-        return self._results[ip]
+        found = self._results.get(ip)
+        if found is None:
+            while len(self._results) >= MEMO_LIMIT:  # forget the oldest answers
+                del self._results[next(iter(self._results))]
+            found = self._results[ip] = self._lookup(ip)
+        return found
 
     def lookup_all(self, ips: Iterable[str]) -> dict[str, IpInfo]:
         return {ip: self.lookup(ip) for ip in dict.fromkeys(ips)}

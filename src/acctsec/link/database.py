@@ -4,7 +4,8 @@ Account linking asks DuckDB SQL of the whole population's values (link.query). A
 folder source gets its tables from the files (link.sql); a database source gets them
 here: the contract's columns of each table are read once, as text, typed as a CSV
 folder's cells are, and grouped into the tables a batch run's link store holds
-(usage_agg, emails, email_keys and the four small tables). The file is kept in the
+(usage_agg, emails, email_keys, and accounts, transactions, security_events and
+alerts; the sign-ins only feed usage_agg and are dropped). The file is kept in the
 cache dir under a fingerprint of the database and reused until the data changes.
 """
 
@@ -25,10 +26,7 @@ from acctsec.sources.sql_db import Database, Table, quote
 if TYPE_CHECKING:
     import duckdb
 
-# Tables the link questions read; logins only feed usage_agg and are dropped after.
-KEPT = ("accounts", "transactions", "security_events", "alerts", "usage_agg", "emails",
-        "email_keys")
-STREAM_ROWS = 50_000
+STREAM_ROWS = 50_000  # rows held in Python at a time while a table is copied
 
 
 def fingerprint(db: Database, tables: dict[str, Table]) -> str:
@@ -37,8 +35,11 @@ def fingerprint(db: Database, tables: dict[str, Table]) -> str:
     parts = [db.identity()]
     path = db.file()
     if path is not None:
-        st = path.stat()
-        parts.append(f"{st.st_size}:{st.st_mtime_ns}")
+        # Writes may sit in the write-ahead log (SQLite's -wal, DuckDB's .wal) for a while.
+        for file in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + ".wal")):
+            if file.exists():
+                st = file.stat()
+                parts.append(f"{file.name} {st.st_size}:{st.st_mtime_ns}")
     for name in COLUMNS:
         table = tables.get(name)
         if table is None:
