@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from tests.link.conftest import HOSTILE_DEVICE, HOSTILE_EMAIL
 from typer.testing import CliRunner
 
@@ -54,3 +55,32 @@ def test_device_and_phone_lookup(world_dir: Path) -> None:
 def test_unknown_uid_exit_code(world_dir: Path) -> None:
     result = runner.invoke(app, ["link", "nobody", "--source", str(world_dir)])
     assert result.exit_code != 0
+
+
+def test_a_large_folder_answers_from_the_batch_link_store(
+        world_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past LARGE_BYTES the commands ask the cached link store a batch run uses instead
+    of scanning the files; the answers are the same."""
+    from acctsec.sources import folder
+
+    asks = [("link", "r1", "-f", "json"), ("link", "e1", "--depth", "2", "-f", "json"),
+            ("email", HOSTILE_EMAIL, "-f", "json"), ("email", "MAX.PAY1@gmail.com", "-f", "json"),
+            ("device", "ringdev", "-f", "json"), ("phone", "+49 151 12345678", "-f", "json")]
+    env = {"COLUMNS": "200", "ACCTSEC_CACHE_DIR": str(tmp_path)}
+
+    def answers() -> list[tuple[str, str]]:
+        out = []
+        for ask in asks:
+            result = runner.invoke(app, [*ask, "--source", str(world_dir)], env=env)
+            assert result.exit_code == 0, result.output
+            out.append((result.stdout, result.stderr))
+        return out
+
+    small = answers()
+    assert not list(tmp_path.rglob("links-*.duckdb"))
+    monkeypatch.setattr(folder, "LARGE_BYTES", 0)
+    large = answers()
+    assert [out for out, _ in large] == [out for out, _ in small]
+    assert "building its link graph once" in large[0][1]
+    assert "building" not in large[1][1]  # built once, then reused
+    assert list(tmp_path.rglob("links-*.duckdb"))

@@ -48,3 +48,25 @@ def investigate_prepared(settings: Settings, folder: Path, uid: str, *,
         return worker.report(uid)
     finally:
         worker.close()
+
+
+def large_link_store(settings: Settings, folder: Path) -> tuple[Path, bool] | None:
+    """For a large folder (see FolderSource.large), the batch run's link store and whether
+    it must be built first; None for a small folder or without a cache dir."""
+    from acctsec.batch.runner import cached_paths
+    from acctsec.sources.folder import FolderSource
+
+    cache = None if settings.no_cache else settings.resolved_cache_dir()
+    if not FolderSource(folder, cache_dir=cache).large:
+        return None
+    store = cached_paths(_options(settings, folder))[1]
+    return store, not store.exists()
+
+
+def build_link_store(settings: Settings, folder: Path, store: Path) -> None:
+    from acctsec.batch.linking import build_link_store as build
+    from acctsec.batch.runner import DRIVER_MEMORY
+
+    store.parent.mkdir(parents=True, exist_ok=True)
+    build(folder, store, {"memory_limit": DRIVER_MEMORY,
+                          "temp_directory": str(store.parent / "spill")})

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
@@ -11,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from acctsec.cli._app import app, config_path
+from acctsec.cli._app import app, config_path, say
 from acctsec.errors import InputError
 from acctsec.render.safe import literal
 
@@ -41,15 +43,37 @@ class LookupFormat(StrEnum):
 SOURCE_HELP = "Folder with accounts/logins/… files (default: `source` from the config)."
 
 
-def _source(source: Path | None) -> Path:
-    if source is not None:
-        return source
+@contextmanager
+def _link_tables(source: Path | None) -> Iterator[tuple[Any, str]]:
+    """The folder's link tables and the name of its table of uses: for a large folder
+    the batch run's link store (built once in the cache, said on stderr), else views
+    over its files."""
+    from acctsec.batch.single import build_link_store, large_link_store
     from acctsec.config import load_settings
+    from acctsec.link.sql import QUIET, open_source
 
     settings = load_settings(config_path())
-    if settings.source is None:
+    if source is None and settings.source is None:
         raise InputError("no source: give --source DIR or set `source` in the config")
-    return Path(settings.source).expanduser()
+    folder = source if source is not None else Path(str(settings.source)).expanduser()
+    large = large_link_store(settings, folder)
+    if large is None:
+        con, usage = open_source(folder), "usage"
+    else:
+        import duckdb
+
+        store, missing = large
+        if missing:
+            say(f"acctsec: {folder} is large: building its link graph once (about 15 s per "
+                "10 million sign-ins; cached while its files are unchanged)")
+            build_link_store(settings, folder, store)
+        con, usage = duckdb.connect(str(store), read_only=True), "usage_agg"
+        con.execute("SET TimeZone = 'UTC'")
+        con.execute(QUIET)
+    try:
+        yield con, usage
+    finally:
+        con.close()
 
 
 def _console() -> Console:
@@ -85,10 +109,11 @@ def link_command(
                                      help="Hide links weaker than this in table, dot and svg."),
 ) -> None:
     """Show the accounts linked to UID: what joins them, since when, and how strongly."""
-    from acctsec.link.context import build_link_context
+    from acctsec.link.context import ContextBuilder
     from acctsec.link.export import context_dot, context_json, context_svg
 
-    ctx = build_link_context(_source(source), uid, depth)
+    with _link_tables(source) as (con, usage):
+        ctx = ContextBuilder(con, usage).build(uid, depth)
     if fmt is LinkFormat.json:
         _emit_json(context_json(ctx))
     elif fmt is LinkFormat.dot:
@@ -201,9 +226,10 @@ def email_command(
 ) -> None:
     """Which accounts use (or used) an e-mail address, look-alikes, and what the address is."""
     from acctsec.intel.identity import email_facts
-    from acctsec.link.lookup import lookup_value
+    from acctsec.link.lookup import lookup_in
 
-    found = lookup_value(_source(source), "email", address)
+    with _link_tables(source) as (con, usage):
+        found = lookup_in(con, usage, "email", address)
     _show(found, email_facts_json(email_facts(address)), fmt)
 
 
@@ -218,10 +244,11 @@ def phone_command(
 ) -> None:
     """Which accounts use (or used) a phone number, and its country and line type."""
     from acctsec.intel.identity import phone_facts
-    from acctsec.link.lookup import lookup_value
+    from acctsec.link.lookup import lookup_in
 
     facts = phone_facts(number, region)
-    found = lookup_value(_source(source), "phone", facts.e164 or number)
+    with _link_tables(source) as (con, usage):
+        found = lookup_in(con, usage, "phone", facts.e164 or number)
     _show(found, phone_facts_json(facts), fmt)
 
 
@@ -234,8 +261,9 @@ def device_command(
 ) -> None:
     """Which accounts used a device id, how often and how recently."""
     from acctsec.intel.identity import is_placeholder_device
-    from acctsec.link.lookup import lookup_value
+    from acctsec.link.lookup import lookup_in
 
-    found = lookup_value(_source(source), "device_id", device_id)
+    with _link_tables(source) as (con, usage):
+        found = lookup_in(con, usage, "device_id", device_id)
     facts = {"placeholder": is_placeholder_device(device_id)}
     _show(found, facts, fmt)

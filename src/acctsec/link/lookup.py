@@ -1,18 +1,17 @@
 """Who uses one e-mail, phone number or device id: behind `acctsec email|phone|device`."""
 
-# SQL here is assembled from constants only; the looked-up value is a bound parameter.
+# SQL here is assembled from constants and table names of this package only; the
+# looked-up value is a bound parameter.
 # ruff: noqa: S608
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from acctsec.intel.identity import lookalike_reason, normalize_email, normalize_phone
 from acctsec.link.context import ContextBuilder, utc
 from acctsec.link.model import AccountInfo, Member
-from acctsec.link.sql import open_source
 
 if TYPE_CHECKING:
     import duckdb
@@ -41,28 +40,26 @@ def _key(family: str, asked: str) -> str | None:
     return asked.strip() or None
 
 
-def lookup_value(source_dir: Path, family: str, asked: str) -> ValueLookup:
-    """The accounts using `asked` as their e-mail, phone or device id (now or in the past)."""
+def lookup_in(con: duckdb.DuckDBPyConnection, usage: str, family: str,
+              asked: str) -> ValueLookup:
+    """The accounts using `asked` as their e-mail, phone or device id (now or in the past),
+    asked of open link tables: a folder's `usage` or a link store's `usage_agg`."""
     value = _key(family, asked)
-    con = open_source(source_dir)
-    try:
-        if value is None:
-            return ValueLookup(family, asked, None, 0, (), {})
-        rows = con.execute(
-            "SELECT uid, via, min(first_seen), max(last_seen), sum(n) FROM usage "
-            "WHERE family = $family AND value = $value GROUP BY ALL ORDER BY 3, 1",
-            {"family": family, "value": value},
-        ).fetchall()
-        members = tuple(
-            Member(str(r[0]), utc(r[2]), utc(r[3]), int(r[4]), str(r[1])) for r in rows
-        )
-        uids = {m.uid for m in members}
-        shown = members[:MAX_MEMBERS]
-        info = ContextBuilder(con).account_info({m.uid for m in shown})
-        similar = _lookalikes(con, value) if family == "email" else ()
-        return ValueLookup(family, asked, value, len(uids), shown, info, similar)
-    finally:
-        con.close()
+    if value is None:
+        return ValueLookup(family, asked, None, 0, (), {})
+    rows = con.execute(
+        f"SELECT uid, via, min(first_seen), max(last_seen), sum(n) FROM {usage} "
+        "WHERE family = $family AND value = $value GROUP BY ALL ORDER BY 3, 1",
+        {"family": family, "value": value},
+    ).fetchall()
+    members = tuple(
+        Member(str(r[0]), utc(r[2]), utc(r[3]), int(r[4]), str(r[1])) for r in rows
+    )
+    uids = {m.uid for m in members}
+    shown = members[:MAX_MEMBERS]
+    info = ContextBuilder(con, usage).account_info({m.uid for m in shown})
+    similar = _lookalikes(con, value) if family == "email" else ()
+    return ValueLookup(family, asked, value, len(uids), shown, info, similar)
 
 
 def _lookalikes(con: duckdb.DuckDBPyConnection, value: str) -> tuple[tuple[str, str, str], ...]:
@@ -70,7 +67,8 @@ def _lookalikes(con: duckdb.DuckDBPyConnection, value: str) -> tuple[tuple[str, 
         "SELECT uid, norm FROM emails WHERE norm <> $v AND ("
         "stem = regexp_replace(regexp_extract($v, '(?s)^(.*)@', 1), '[0-9._-]', '', 'g') "
         "OR local = regexp_extract($v, '(?s)^(.*)@', 1) "
-        "OR levenshtein(local, regexp_extract($v, '(?s)^(.*)@', 1)) <= 1) LIMIT 200",
+        "OR levenshtein(local, regexp_extract($v, '(?s)^(.*)@', 1)) <= 1) "
+        "ORDER BY uid, norm LIMIT 200",  # the same 200 whatever order the rows are stored in
         {"v": value},
     ).fetchall()
     out = []
