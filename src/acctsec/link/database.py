@@ -76,12 +76,17 @@ def link_store(db: Database, tables: dict[str, Table], cache_dir: Path | None,
 
 def build(db: Database, tables: dict[str, Table], path: Path,
           limits: dict[str, str] | None = None) -> Path:
-    """Reads the database's contract columns into a new DuckDB file at `path`."""
+    """Reads the database's contract columns into a new DuckDB file at `path`.
+
+    DuckDB holds at most 1 GB unless `limits` say otherwise, and spills beyond it.
+    """
     import duckdb
 
     tmp = path.with_name(f"{path.name}.{os.getpid()}.partial")  # several runs may build it
     tmp.unlink(missing_ok=True)
-    con = duckdb.connect(str(tmp), config=dict(limits or {}))
+    config = {"memory_limit": "1GB", "temp_directory": str(path.parent / "spill"),
+              **(limits or {})}
+    con = duckdb.connect(str(tmp), config=config)
     try:
         con.execute("SET TimeZone = 'UTC'")
         con.execute(QUIET)
