@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from acctsec.errors import InputError
 from acctsec.link.sql import COLUMNS, QUIET, column_expr, create_emails, create_usage, empty
@@ -84,8 +84,8 @@ def build(db: Database, tables: dict[str, Table], path: Path,
 
     tmp = path.with_name(f"{path.name}.{os.getpid()}.partial")  # several runs may build it
     tmp.unlink(missing_ok=True)
-    config = {"memory_limit": "1GB", "temp_directory": str(path.parent / "spill"),
-              **(limits or {})}
+    config: dict[str, Any] = {"memory_limit": "1GB",
+                              "temp_directory": str(path.parent / "spill"), **(limits or {})}
     con = duckdb.connect(str(tmp), config=config)
     try:
         con.execute("SET TimeZone = 'UTC'")
