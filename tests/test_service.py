@@ -88,3 +88,32 @@ def test_a_large_folder_is_investigated_from_the_cached_index_with_the_same_repo
     assert is_prepared(settings, examples_dir)
     with pytest.raises(InputError, match="unknown uid"):
         service.investigate(settings, large, "no-such-account")
+
+
+def test_a_large_parquet_folder_reads_one_account_from_rows_sorted_once(
+        examples_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Parquet tables are copied once, sorted by uid, into the cache; each account's
+    rows then come from that copy, and the reports are the per-account pass's."""
+    from acctsec.core.report import to_dict
+    from acctsec.sources import folder
+    from acctsec.sources.sql_load import load
+
+    data = tmp_path / "parquet"
+    load(examples_dir, str(data), "parquet")
+    settings = load_settings(None, environ={}, overrides={"offline": True,
+                                                           "cache_dir": tmp_path / "cache"})
+    uids = ["10007", "10297", "10150"]
+
+    def reports() -> list[dict]:
+        source = service.open_source(settings, data)
+        got = [to_dict(service.investigate(settings, source, u)) for u in uids]
+        for report in got:
+            report.pop("generated_at")
+        return got
+
+    expected = reports()
+    monkeypatch.setattr(folder, "LARGE_BYTES", 0)
+    assert reports() == expected
+    sorted_rows = list((tmp_path / "cache").rglob("rows-all-*/*.parquet"))
+    assert {p.stem for p in sorted_rows} >= {"logins", "transactions", "accounts"}
+    assert reports() == expected  # from the copies made by the first call

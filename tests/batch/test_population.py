@@ -71,3 +71,23 @@ def test_population_stats_equal_the_folder_source(examples: Path, tmp_path: Path
         assert index.stats_for(records, own_logins(rows.get("logins", []))) == expected, uid
     if variant == "hostile":
         assert index.keys["ips"]["203.0.113.9"].failure_accounts == 3
+
+
+def test_a_cached_index_that_cannot_be_read_is_rebuilt(examples: Path, tmp_path: Path) -> None:
+    """A cache file cut short, or written by another version of acctsec, is not an error."""
+    import pickle
+
+    from acctsec.batch.population import PopulationIndex
+    from acctsec.batch.runner import _cached_population
+    from acctsec.sources.files import table_files
+
+    files = table_files(examples)
+    path = tmp_path / "population.pickle"
+    fresh = _cached_population(path, files, {})
+    assert isinstance(fresh, PopulationIndex) and fresh.size() > 0
+    whole = path.read_bytes()
+    for broken in (whole[: len(whole) // 2], b"not a pickle",
+                   pickle.dumps({"keys": "an older layout"})):
+        path.write_bytes(broken)
+        assert _cached_population(path, files, {}) == fresh
+        assert pickle.loads(path.read_bytes()) == fresh  # written anew

@@ -75,8 +75,10 @@ def _keyed(path: Path) -> str:
     FROM read_parquet({quote(path)}, file_row_number = true)"""
 
 
-def extract(con: duckdb.DuckDBPyConnection, path: Path, uids: Sequence[str], out: Path) -> Path:
-    """The rows of `uids` in `path`, keyed and sorted by uid, written once to `out`.
+def extract(con: duckdb.DuckDBPyConnection, path: Path, uids: Sequence[str] | None,
+            out: Path) -> Path:
+    """The rows of `uids` (None: of every account) in `path`, keyed and sorted by uid,
+    written once to `out`.
 
     A run over many chunks then reads each chunk's rows from this file instead of
     scanning the whole table again for every chunk.
@@ -84,11 +86,14 @@ def extract(con: duckdb.DuckDBPyConnection, path: Path, uids: Sequence[str], out
     import pyarrow as pa
 
     cursor = con.cursor()
-    cursor.register("__wanted", pa.table({"uid": pa.array(sorted(set(uids)), pa.string())}))
+    if uids is None:
+        where = "__key__ IS NOT NULL"
+    else:
+        cursor.register("__wanted", pa.table({"uid": pa.array(sorted(set(uids)), pa.string())}))
+        where = "__key__ IN (SELECT uid FROM __wanted)"
     tmp = out.with_name(out.name + ".tmp")
     cursor.execute(f"""
-    COPY (SELECT * FROM ({_keyed(path)}) WHERE __key__ IN (SELECT uid FROM __wanted)
-          ORDER BY __key__, __row__)
+    COPY (SELECT * FROM ({_keyed(path)}) WHERE {where} ORDER BY __key__, __row__)
     TO {quote(tmp)} (FORMAT parquet, ROW_GROUP_SIZE {BATCH_ROWS})
     """)
     cursor.close()

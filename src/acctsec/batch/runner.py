@@ -60,7 +60,7 @@ class BatchResult:
     timings: dict[str, float] = field(default_factory=dict)
 
 
-def _fingerprint(files: dict[str, Path]) -> str:
+def files_fingerprint(files: dict[str, Path]) -> str:
     parts = []
     for table, path in sorted(files.items()):
         st = path.stat()
@@ -82,7 +82,7 @@ def cached_paths(opts: BatchOptions, files: dict[str, Path] | None = None,
     """Where the population index and the link store of the source's files are kept."""
     from acctsec.sources.files import table_files
 
-    key = _fingerprint(files or table_files(opts.source))
+    key = files_fingerprint(files or table_files(opts.source))
     work = work_dir(opts)
     return work / f"population-{key}.pickle", work / f"links-{key}.duckdb"
 
@@ -102,7 +102,7 @@ def prepare(opts: BatchOptions, timings: dict[str, float], todo: Sequence[str] =
         return _sql_plan(opts, timings, work, limits)
 
     files = table_files(opts.source)
-    key = _fingerprint(files)
+    key = files_fingerprint(files)
     pickled, store = cached_paths(opts, files)
     start = time.perf_counter()
     population = _cached_population(pickled, files, limits)
@@ -168,8 +168,11 @@ def _extract_rows(files: dict[str, Path], todo: Sequence[str], folder: Path,
 def _cached_population(path: Path, files: dict[str, Path],
                        limits: dict[str, str]) -> PopulationIndex:
     if path.exists():
-        with path.open("rb") as fh:
-            cached = pickle.load(fh)  # noqa: S301 - our own cache file, written below
+        try:
+            with path.open("rb") as fh:
+                cached = pickle.load(fh)  # noqa: S301 - our own cache file, written below
+        except Exception:  # noqa: BLE001 - written by another version, or cut short: rebuilt
+            cached = None
         if isinstance(cached, PopulationIndex):
             return cached
     import duckdb

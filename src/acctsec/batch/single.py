@@ -10,6 +10,7 @@ batch and `investigate` to the same reports).
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -31,10 +32,52 @@ def _options(settings: Settings, folder: Path, since: datetime | None = None,
 
 
 def is_prepared(settings: Settings, folder: Path) -> bool:
-    """Whether the folder's population index and link store are already in the cache."""
+    """Whether the folder's population index, link store and sorted rows are in the cache."""
     from acctsec.batch.runner import cached_paths
 
-    return all(p.exists() for p in cached_paths(_options(settings, folder)))
+    options = _options(settings, folder)
+    return all(p.exists() for p in (*cached_paths(options), *_sorted_rows(options).values()))
+
+
+def _sorted_rows(options: BatchOptions) -> dict[str, Path]:
+    """Where each Parquet table's rows, sorted by uid, are kept for single accounts."""
+    from acctsec.batch.engine import TABLES
+    from acctsec.batch.runner import files_fingerprint, work_dir
+    from acctsec.sources.files import file_format, table_files
+
+    files = table_files(options.source)
+    folder = work_dir(options) / f"rows-all-{files_fingerprint(files)}"
+    return {table: folder / f"{table}.parquet" for table, path in files.items()
+            if table in TABLES and file_format(path) == "parquet"}
+
+
+def _sort_rows(options: BatchOptions) -> dict[str, Path]:
+    """Every account's rows of each Parquet table, sorted by uid, written once: one
+    account's rows are then read from a few row groups instead of a scan of the table
+    (10 M sign-ins: ~1.2 s per investigation)."""
+    import duckdb
+
+    from acctsec.batch.rows import extract
+    from acctsec.batch.runner import DRIVER_MEMORY
+    from acctsec.link.sql import QUIET
+    from acctsec.sources.files import table_files
+
+    wanted = _sorted_rows(options)
+    missing = {t: p for t, p in wanted.items() if not p.exists()}
+    if missing:
+        files = table_files(options.source)
+        folder = next(iter(missing.values())).parent
+        folder.mkdir(parents=True, exist_ok=True)
+        spill = folder.parent / "spill"
+        con = duckdb.connect(":memory:", config={"memory_limit": DRIVER_MEMORY,
+                                                 "temp_directory": str(spill)})
+        con.execute(QUIET)
+        try:
+            for table, out in missing.items():
+                extract(con, files[table], None, out)
+        finally:
+            con.close()
+    return wanted
 
 
 def investigate_prepared(settings: Settings, folder: Path, uid: str, *,
@@ -43,7 +86,9 @@ def investigate_prepared(settings: Settings, folder: Path, uid: str, *,
     from acctsec.batch.engine import Worker
     from acctsec.batch.runner import prepare
 
-    worker = Worker(prepare(_options(settings, folder, since, until), {}), intel)
+    options = _options(settings, folder, since, until)
+    plan = replace(prepare(options, {}), extracted=_sort_rows(options))
+    worker = Worker(plan, intel)
     try:
         return worker.report(uid)
     finally:
