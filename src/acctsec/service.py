@@ -99,7 +99,8 @@ def investigate(settings: Settings, source: LogSource, uid: str, *,
         records = in_window(source.account(uid), until)
         population = source.population(population_query(records))
         return investigate_records(settings, records, population, link_context(source, uid),
-                                   intel or OfflineIpIntel(settings), since=since, until=until)
+                                   intel or OfflineIpIntel(settings), since=since, until=until,
+                                   unlinked=getattr(source, "link_problem", None))
 
 
 @contextmanager
@@ -122,27 +123,30 @@ def _collector_paused() -> Iterator[None]:
 
 def link_context(source: LogSource, uid: str) -> LinkContext | None:
     """The accounts linked to `uid`, when the source can link accounts."""
-    builder = getattr(source, "link_builder", None)
-    return builder().build(uid, depth=1) if builder is not None else None
+    make = getattr(source, "link_builder", None)
+    builder = make() if make is not None else None
+    return builder.build(uid, depth=1) if builder is not None else None
 
 
 def investigate_records(settings: Settings, records: AccountRecords,
                         population: PopulationStats, links: LinkContext | None,
                         intel: IpIntel, *, since: datetime | None = None,
                         until: datetime | None = None,
-                        generated_at: datetime | None = None) -> Report:
+                        generated_at: datetime | None = None,
+                        unlinked: str | None = None) -> Report:
     """Everything after reading an account: attribution of its deposits, fraud findings
     from its links, the verdict, and the on-chain trail of suspicious withdrawals.
 
     `investigate` and batch runs both call this, so they reach the same reports.
+    `unlinked`: why there are no links, when the source could not give them.
     """
     from acctsec.core.fraud import fraud_signals, linked_accounts
 
     records = in_window(records, until)
     labels, unchecked = deposit_attribution(settings, records)
     if links is None:
-        fraud = FraudEvidence(not_checked=[NotChecked("linking", "the source cannot link "
-                                                      "accounts")])
+        fraud = FraudEvidence(not_checked=[NotChecked(
+            "linking", unlinked or "the source cannot link accounts")])
     else:
         fraud = FraudEvidence(fraud_signals(records, links, address_labels=labels),
                               linked_accounts(links))

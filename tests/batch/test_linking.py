@@ -53,3 +53,30 @@ def test_questions_beyond_the_chunk_go_to_the_database(store: Path) -> None:
         assert asked.lookalike_emails(inside[:1]) == plain.lookalike_emails(inside[:1])
     finally:
         linker.close()
+
+
+def test_past_the_look_alike_limit_the_chunk_keeps_the_queries_rows(tmp_path: Path) -> None:
+    """3,000 accounts on one stem: more candidates than LOOKALIKE_LIMIT for each account,
+    and the chunk must keep the same first 500 as the single-account query."""
+    from acctsec.link import query
+
+    data = tmp_path / "data"
+    data.mkdir()
+    rows = [f"u{n:04d},abcdef{n}@x.io,2026-01-01T00:00:00Z" for n in range(3000)]
+    (data / "accounts.csv").write_text("uid,email,created_at\n" + "\n".join(rows) + "\n",
+                                       encoding="utf-8")
+    import duckdb
+
+    # Several threads, as a worker of a one-process run has: rows reach the window in
+    # no fixed order.
+    con = duckdb.connect(str(build_link_store(data, tmp_path / "links.duckdb")),
+                         read_only=True, config={"threads": 4})
+    try:
+        chunk = ["u0000", "u0001", "u1234", "u2999"]
+        asked = ChunkQueries(con, "usage_agg", chunk)
+        for uid in chunk:
+            mine = asked.lookalike_emails([uid])
+            assert len(mine) == query.LOOKALIKE_LIMIT
+            assert mine == query.lookalike_emails(con, [uid]), uid
+    finally:
+        con.close()

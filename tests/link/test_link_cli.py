@@ -84,3 +84,18 @@ def test_a_large_folder_answers_from_the_batch_link_store(
     assert "building its link graph once" in large[0][1]
     assert "building" not in large[1][1]  # built once, then reused
     assert list(tmp_path.rglob("links-*.duckdb"))
+
+
+def test_a_database_source_is_linked_as_its_folder(world_dir: Path, tmp_path: Path) -> None:
+    """`--source sqlite:///…` (the folder loaded with `acctsec load`): the same answers."""
+    from acctsec.sources.sql_load import load
+
+    load(world_dir, str(tmp_path / "w.db"))
+    env = {"COLUMNS": "200", "ACCTSEC_CACHE_DIR": str(tmp_path / "cache")}
+    for ask in (("link", "r1", "-f", "json"), ("device", "ringdev", "-f", "json"),
+                ("email", "MAX.PAY1@gmail.com", "-f", "json")):
+        by_folder = runner.invoke(app, [*ask, "--source", str(world_dir)], env=env)
+        by_sql = runner.invoke(app, [*ask, "--source", f"sqlite:///{tmp_path / 'w.db'}"],
+                               env=env)
+        assert by_sql.exit_code == 0, by_sql.output
+        assert by_sql.stdout == by_folder.stdout, ask

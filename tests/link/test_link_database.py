@@ -67,10 +67,21 @@ def test_without_a_cache_the_store_is_temporary(loaded: Path) -> None:
     sql = SqlSource(f"sqlite:///{loaded}")
     builder: ContextBuilder = sql.link_builder()
     assert builder.build("10297").edges
-    store = sql._temporary
-    assert store is not None and store.exists()
+    folder = sql._temporary
+    assert folder is not None and list(folder.rglob("*.duckdb"))
     sql.close()
-    assert not store.exists()
+    assert not folder.exists()
+
+
+def test_a_cell_that_is_not_utf8_does_not_stop_linking(loaded: Path, tmp_path: Path) -> None:
+    copy = tmp_path / "copy.db"
+    copy.write_bytes(loaded.read_bytes())
+    with sqlite3.connect(copy) as con:
+        con.execute("UPDATE logins SET device_id = x'ff41' WHERE uid = '10296'")
+    sql = SqlSource(f"sqlite:///{copy}", cache_dir=tmp_path)
+    assert sql.link_builder().build("10297").edges
+    assert sql.link_problem is None
+    sql.close()
 
 
 def test_raw_text_cells_are_typed_as_the_folder_types_them(tmp_path: Path) -> None:
@@ -83,15 +94,21 @@ def test_raw_text_cells_are_typed_as_the_folder_types_them(tmp_path: Path) -> No
     sql.close()
 
 
-def test_a_table_that_fails_to_read_is_a_one_line_error(tmp_path: Path) -> None:
+def test_a_table_that_fails_to_read_leaves_linking_not_checked(tmp_path: Path) -> None:
+    from acctsec import service
+    from acctsec.config import Settings
+
     path = tmp_path / "bad.db"
     with sqlite3.connect(path) as con:
         con.execute("CREATE TABLE accounts (uid TEXT, email TEXT)")
-        con.execute("INSERT INTO accounts VALUES ('1', 'a@example.com')")
-        # Listed fine, fails when read: SQLite's integer overflow.
-        con.execute("CREATE VIEW logins AS SELECT uid, abs(-9223372036854775807 - 1) AS ip "
-                    "FROM accounts")
+        con.execute("INSERT INTO accounts VALUES ('1', 'a@example.com'), ('2', 'b@example.com')")
+        # Listed fine, fails when account 2's row is read: SQLite's integer overflow.
+        con.execute("CREATE VIEW logins AS SELECT uid, CASE WHEN uid = '2' "
+                    "THEN abs(-9223372036854775807 - 1) END AS ip FROM accounts")
     source = SqlSource(f"sqlite:///{path}", cache_dir=tmp_path)
-    with pytest.raises(InputError, match="query failed: integer overflow"):
+    with pytest.raises(InputError, match="table logins: .*query failed: integer overflow"):
         source.link_store()
     assert not list((tmp_path / "links").glob("*")), "no half-written store is left"
+    report = service.investigate(Settings(offline=True), source, "1")
+    reasons = [n.reason for n in report.not_checked if n.check == "linking"]
+    assert len(reasons) == 1 and "integer overflow" in reasons[0], reasons

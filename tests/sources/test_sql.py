@@ -144,3 +144,12 @@ def test_urls() -> None:
     assert masked_url("postgresql://u:p%40ss@h:5/db") == "postgresql://u:***@h:5/db"
     assert is_database_url("postgresql://u@h:5/db") and is_database_url("sqlite:///rel.db")
     assert not is_database_url("examples/data") and not is_database_url("sqlite:/collapsed")
+
+
+def test_a_password_in_the_query_string_is_masked_too(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("acctsec.sources.sql_db.RETRY_DELAYS_S", (0.0,))
+    url = "postgresql://bob@127.0.0.1:1/db?sslmode=disable&password=hun%21ter2"
+    assert masked_url(url) == "postgresql://bob@127.0.0.1:1/db?sslmode=disable&password=***"
+    with pytest.raises(DependencyError) as caught:
+        SqlSource(url)
+    assert "hun" not in str(caught.value) and "password=***" in str(caught.value)

@@ -42,6 +42,7 @@ class Plan:
     memory_limit: str = "1GB"  # DuckDB memory per worker; sorts spill to disk beyond it
     extracted: dict[str, Path] = field(default_factory=dict)  # table -> the queue's rows
     url: str | None = None  # a SQL source: each account is read from it as investigate does
+    link_problem: str | None = None  # why there is no link store, when it could not be made
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,7 +143,8 @@ class Worker:
         links = self.linker.context(records.account.uid) if self.linker is not None else None
         return service.investigate_records(
             self.plan.settings, records, population, links, self.intel,
-            since=self.plan.since, until=self.plan.until, generated_at=datetime.now(UTC))
+            since=self.plan.since, until=self.plan.until, generated_at=datetime.now(UTC),
+            unlinked=self.plan.link_problem)
 
     def close(self) -> None:
         self.con.close()

@@ -118,7 +118,7 @@ class ChunkQueries(Queries):
         self._users_of = _index(uses, lambda r: [(r[0], r[2])])
         self._lookalikes = _index(con.execute(f"""
             SELECT * EXCLUDE (k) FROM (
-                SELECT *, row_number() OVER (PARTITION BY uid ORDER BY {query.LOOKALIKE_ORDER})
+                SELECT *, row_number() OVER (PARTITION BY uid ORDER BY {query.LOOKALIKE_COLUMNS})
                 AS k FROM ({query.lookalike_pairs(con)}))
             WHERE k <= {query.LOOKALIKE_LIMIT} ORDER BY {query.LOOKALIKE_ORDER}
             """, {"uids": chunk}).fetchall(), lambda r: [r[0]])

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -91,7 +92,7 @@ def extract(con: duckdb.DuckDBPyConnection, path: Path, uids: Sequence[str] | No
     else:
         cursor.register("__wanted", pa.table({"uid": pa.array(sorted(set(uids)), pa.string())}))
         where = "__key__ IN (SELECT uid FROM __wanted)"
-    tmp = out.with_name(out.name + ".tmp")
+    tmp = out.with_name(f"{out.name}.{os.getpid()}.tmp")  # two runs may write the same file
     cursor.execute(f"""
     COPY (SELECT * FROM ({_keyed(path)}) WHERE {where} ORDER BY __key__, __row__)
     TO {quote(tmp)} (FORMAT parquet, ROW_GROUP_SIZE {BATCH_ROWS})

@@ -91,7 +91,7 @@ def prepare(opts: BatchOptions, timings: dict[str, float], todo: Sequence[str] =
             chunked: bool = False) -> Plan:
     """The population index and link store of the source, reused while its files are
     unchanged; with `chunked`, the rows of the `todo` accounts pulled out in one pass.
-    A SQL source needs neither: each worker asks the database."""
+    A SQL source needs only the link store: each worker asks the database the rest."""
     from acctsec.sources.files import table_files
 
     workers = max(1, opts.jobs)
@@ -132,13 +132,17 @@ def _sql_plan(opts: BatchOptions, timings: dict[str, float], work: Path,
 
     start = time.perf_counter()
     source = SqlSource(opts.url or "", cache_dir=work)
+    store, problem = None, None
     try:
         store = source.link_store(limits)
+    except InputError as exc:  # every report then lists linking as not checked, and why
+        problem = f"the link tables could not be copied: {exc}"
     finally:
         source.close()
     timings["link_graph"] = time.perf_counter() - start
     return Plan(opts.source, {}, PopulationIndex(), store, opts.settings, opts.since,
-                opts.until, key=f"sql-{os.getpid()}-{time.time_ns()}", url=opts.url)
+                opts.until, key=f"sql-{os.getpid()}-{time.time_ns()}", url=opts.url,
+                link_problem=problem)
 
 
 def _extract_rows(files: dict[str, Path], todo: Sequence[str], folder: Path,

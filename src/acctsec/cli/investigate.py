@@ -54,8 +54,9 @@ def investigate_command(
     from acctsec.sources.sql import SqlSource
 
     if isinstance(log_source, SqlSource) and not log_source.link_store_cached():
-        say(f"acctsec: copying the tables that link accounts from {log_source.name} once "
-            "(every table is read; kept in the cache while the data is unchanged)")
+        kept = ("once (kept in the cache while the data is unchanged)"
+                if log_source.cache_dir is not None else "(no cache: for this run only)")
+        say(f"acctsec: copying the tables that link accounts from {log_source.name} {kept}")
     if isinstance(log_source, FolderSource) and log_source.large:
         from acctsec.batch.single import is_prepared
 
@@ -63,7 +64,12 @@ def investigate_command(
             say(f"acctsec: {log_source.name} is large: building its population figures and "
                 "link graph once (about a minute per 10 million sign-ins; cached for the next "
                 "accounts while its files are unchanged)")
-    report = service.investigate(settings, log_source, uid, since=since_at, until=until_at)
+    try:
+        report = service.investigate(settings, log_source, uid, since=since_at, until=until_at)
+    finally:
+        close = getattr(log_source, "close", None)
+        if close is not None:
+            close()  # a SQL source's temporary link tables go with it
     formatter_for(fmt, width=width).write(report, sys.stdout)
     if report.skipped_rows:
         say(f"acctsec: skipped {len(report.skipped_rows)} rows that break the data contract "

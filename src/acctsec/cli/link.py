@@ -40,33 +40,32 @@ class LookupFormat(StrEnum):
     json = "json"
 
 
-SOURCE_HELP = "Folder with accounts/logins/… files (default: `source` from the config)."
+SOURCE_HELP = ("Folder with accounts/logins/… files, or a sqlite:///, duckdb:/// or "
+               "postgresql:// URL (default: `source` from the config).")
 
 
 @contextmanager
-def _link_tables(source: Path | None) -> Iterator[tuple[Any, str]]:
-    """The folder's link tables and the name of its table of uses: for a large folder
-    the batch run's link store (built once in the cache, said on stderr), else views
-    over its files."""
-    from acctsec.batch.single import build_link_store, large_link_store
+def _link_tables(source: str | None) -> Iterator[tuple[Any, str]]:
+    """The source's link tables and the name of its table of uses: a database's copied
+    link tables, a large folder's batch link store (each built once in the cache, said
+    on stderr), else views over the folder's files."""
     from acctsec.config import load_settings
-    from acctsec.link.sql import QUIET, open_source
+    from acctsec.link.sql import open_source
+    from acctsec.sources.sql_db import is_database_url
 
     settings = load_settings(config_path())
-    if source is None and settings.source is None:
-        raise InputError("no source: give --source DIR or set `source` in the config")
-    folder = source if source is not None else Path(str(settings.source)).expanduser()
-    large = large_link_store(settings, folder)
-    if large is None:
-        con, usage = open_source(folder), "usage"
+    given = source or settings.source
+    if not given:
+        raise InputError("no source: give --source DIR or URL, or set `source` in the config")
+    store = (_database_store(settings, str(given)) if is_database_url(str(given))
+             else _large_folder_store(settings, Path(str(given)).expanduser()))
+    if store is None:
+        con, usage = open_source(Path(str(given)).expanduser()), "usage"
     else:
         import duckdb
 
-        store, missing = large
-        if missing:
-            say(f"acctsec: {folder} is large: building its link graph once (about 15 s per "
-                "10 million sign-ins; cached while its files are unchanged)")
-            build_link_store(settings, folder, store)
+        from acctsec.link.sql import QUIET
+
         con, usage = duckdb.connect(str(store), read_only=True), "usage_agg"
         con.execute("SET TimeZone = 'UTC'")
         con.execute(QUIET)
@@ -74,6 +73,36 @@ def _link_tables(source: Path | None) -> Iterator[tuple[Any, str]]:
         yield con, usage
     finally:
         con.close()
+
+
+def _database_store(settings: Any, url: str) -> Path:
+    from acctsec.sources.sql import SqlSource
+
+    if settings.no_cache:
+        raise InputError("linking a database source needs the cache: its link tables are "
+                         "copied there once")
+    source = SqlSource(url, cache_dir=settings.resolved_cache_dir())
+    try:
+        if not source.link_store_cached():
+            say(f"acctsec: copying the tables that link accounts from {source.name} once "
+                "(kept in the cache while the data is unchanged)")
+        return source.link_store()
+    finally:
+        source.close()
+
+
+def _large_folder_store(settings: Any, folder: Path) -> Path | None:
+    from acctsec.batch.single import build_link_store, large_link_store
+
+    large = large_link_store(settings, folder)
+    if large is None:
+        return None
+    store, missing = large
+    if missing:
+        say(f"acctsec: {folder} is large: building its link graph once (about 15 s per "
+            "10 million sign-ins; cached while its files are unchanged)")
+        build_link_store(settings, folder, store)
+    return store
 
 
 def _console() -> Console:
@@ -101,7 +130,7 @@ def link_command(
     uid: str = typer.Argument(..., help="The account whose cluster to show."),
     depth: int = typer.Option(1, "--depth", "-d", min=1, max=4,
                               help="How many hops of strong links to follow."),
-    source: Path | None = typer.Option(None, "--source", "-s", file_okay=False, help=SOURCE_HELP),
+    source: str | None = typer.Option(None, "--source", "-s", help=SOURCE_HELP),
     fmt: LinkFormat = typer.Option(LinkFormat.table, "--format", "-f",
                                    help="Output: table, json, dot (for Graphviz) or svg (a "
                                         "picture, no Graphviz needed)."),
@@ -220,7 +249,7 @@ def phone_facts_json(facts: PhoneFacts) -> dict[str, Any]:
 @app.command("email")
 def email_command(
     address: str = typer.Argument(..., help="The e-mail address to look up."),
-    source: Path | None = typer.Option(None, "--source", "-s", file_okay=False, help=SOURCE_HELP),
+    source: str | None = typer.Option(None, "--source", "-s", help=SOURCE_HELP),
     fmt: LookupFormat = typer.Option(LookupFormat.table, "--format", "-f",
                                      help="Output: table or json."),
 ) -> None:
@@ -238,7 +267,7 @@ def phone_command(
     number: str = typer.Argument(..., help="The phone number, E.164 preferred (+4915112345678)."),
     region: str | None = typer.Option(None, "--region",
                                       help="Country (ISO alpha-2) to read a national number."),
-    source: Path | None = typer.Option(None, "--source", "-s", file_okay=False, help=SOURCE_HELP),
+    source: str | None = typer.Option(None, "--source", "-s", help=SOURCE_HELP),
     fmt: LookupFormat = typer.Option(LookupFormat.table, "--format", "-f",
                                      help="Output: table or json."),
 ) -> None:
@@ -255,7 +284,7 @@ def phone_command(
 @app.command("device")
 def device_command(
     device_id: str = typer.Argument(..., help="The exchange's device fingerprint id."),
-    source: Path | None = typer.Option(None, "--source", "-s", file_okay=False, help=SOURCE_HELP),
+    source: str | None = typer.Option(None, "--source", "-s", help=SOURCE_HELP),
     fmt: LookupFormat = typer.Option(LookupFormat.table, "--format", "-f",
                                      help="Output: table or json."),
 ) -> None:

@@ -40,9 +40,9 @@ def parse_ip(text: str) -> IpAddress | None:
     return address
 
 
-# Answers kept per process. A batch worker sees most addresses once (an account's
-# own), so an unbounded memo grew by ~850,000 answers per worker over 100,000
-# accounts; addresses many accounts share stay among the recent ones.
+# Answers kept per process, the oldest forgotten first. A batch worker sees most
+# addresses once (an account's own), so an unbounded memo grew by ~850,000 answers
+# per worker over 100,000 accounts; a forgotten address is simply looked up again.
 MEMO_LIMIT = 50_000
 
 

@@ -20,19 +20,29 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from acctsec.errors import InputError
-from acctsec.link.sql import COLUMNS, QUIET, column_expr, create_emails, create_usage, empty
+from acctsec.link.sql import (
+    COLUMNS,
+    CREATE_USAGE_AGG,
+    QUIET,
+    column_expr,
+    create_emails,
+    create_usage,
+    empty,
+)
 from acctsec.sources.sql_db import Database, Table, quote
 
 if TYPE_CHECKING:
     import duckdb
 
 STREAM_ROWS = 50_000  # rows held in Python at a time while a table is copied
+# Part of the fingerprint: a store made by an acctsec whose tables differ is not reused.
+STORE_VERSION = 1
 
 
 def fingerprint(db: Database, tables: dict[str, Table]) -> str:
     """Changes when the data may have: the database's identity, each contract table's
     columns and row count, and for a file its size and modification time."""
-    parts = [db.identity()]
+    parts = [f"store {STORE_VERSION}", db.identity()]
     path = db.file()
     if path is not None:
         # Writes may sit in the write-ahead log (SQLite's -wal, DuckDB's .wal) for a while.
@@ -54,19 +64,9 @@ def cached_path(db: Database, tables: dict[str, Table], cache_dir: Path) -> Path
     return cache_dir / "links" / f"sql-{fingerprint(db, tables)}.duckdb"
 
 
-def link_store(db: Database, tables: dict[str, Table], cache_dir: Path | None,
+def link_store(db: Database, tables: dict[str, Table], cache_dir: Path,
                limits: dict[str, str] | None = None) -> Path:
-    """The DuckDB file of the database's link tables, built on first use.
-
-    Without a cache dir it goes to a temporary file the caller owns.
-    """
-    if cache_dir is None:
-        import tempfile
-
-        handle, name = tempfile.mkstemp(prefix="acctsec-links-", suffix=".duckdb")
-        os.close(handle)
-        os.unlink(name)
-        return build(db, tables, Path(name), limits)
+    """The DuckDB file of the database's link tables in `cache_dir`, built on first use."""
     path = cached_path(db, tables, cache_dir)
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -91,12 +91,12 @@ def build(db: Database, tables: dict[str, Table], path: Path,
         con.execute("SET TimeZone = 'UTC'")
         con.execute(QUIET)
         for name in COLUMNS:
-            _copy(con, db, name, tables.get(name))
+            try:
+                _copy(con, db, name, tables.get(name))
+            except InputError as exc:
+                raise InputError(f"table {name}: {exc}") from None
         create_usage(con, "VIEW")
-        con.execute(
-            "CREATE TABLE usage_agg AS SELECT family, via, value, uid, min(first_seen) AS "
-            "first_seen, max(last_seen) AS last_seen, sum(n) AS n, max(org) AS org "
-            "FROM usage GROUP BY ALL")
+        con.execute(CREATE_USAGE_AGG)
         con.execute("DROP VIEW usage")
         con.execute("DROP VIEW emails")
         create_emails(con, "TABLE")

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from acctsec.link.context import ContextBuilder
 from acctsec.link.model import LinkContext
-from acctsec.link.sql import create_emails, device_ok_sql, open_source
+from acctsec.link.sql import CREATE_USAGE_AGG, create_emails, device_ok_sql, open_source
 from acctsec.link.weights import HUB_LIMIT, IpClassifier
 
 if TYPE_CHECKING:
@@ -91,10 +91,7 @@ def build_link_graph(source_dir: Path, ip_classifier: IpClassifier | None = None
     create_emails(con, "TABLE")
     seconds["load"] = time.perf_counter() - start
     mark = time.perf_counter()
-    con.execute(
-        "CREATE TABLE usage_agg AS SELECT family, via, value, uid, min(first_seen) AS first_seen, "
-        "max(last_seen) AS last_seen, sum(n) AS n, max(org) AS org FROM usage GROUP BY ALL"
-    )
+    con.execute(CREATE_USAGE_AGG)
     seconds["group"] = time.perf_counter() - mark
     mark = time.perf_counter()
     _pairs(con)

@@ -94,6 +94,8 @@ LOOKALIKE_PAIRS_KEYED = f"""
 """
 LOOKALIKE_LIMIT = 500
 LOOKALIKE_ORDER = "1, 2, 3, 4"
+# The same order by name, for a window: inside OVER (…) a number is a constant.
+LOOKALIKE_COLUMNS = "uid, other, norm, other_norm"
 
 
 def lookalike_emails(con: duckdb.DuckDBPyConnection, uids: Sequence[str]) -> list[Row]:
@@ -107,8 +109,9 @@ def lookalike_emails(con: duckdb.DuckDBPyConnection, uids: Sequence[str]) -> lis
 
 def lookalike_pairs(con: duckdb.DuckDBPyConnection) -> str:
     """LOOKALIKE_PAIRS, in its keyed form where the connection has `email_keys`."""
-    row = con.execute("SELECT count(*) FROM duckdb_tables() "
-                      "WHERE table_name = 'email_keys'").fetchone()
+    row = con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'email_keys' "
+                      "AND database_name = current_database() "
+                      "AND schema_name = current_schema()").fetchone()
     return LOOKALIKE_PAIRS_KEYED if row and row[0] else LOOKALIKE_PAIRS
 
 

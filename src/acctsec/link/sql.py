@@ -307,6 +307,13 @@ USAGE_PARTS = (
 )
 
 
+# The uses grouped per (value, account): what the link store of a batch run holds.
+CREATE_USAGE_AGG = (
+    "CREATE TABLE usage_agg AS SELECT family, via, value, uid, min(first_seen) AS first_seen, "
+    "max(last_seen) AS last_seen, sum(n) AS n, max(org) AS org FROM usage GROUP BY ALL"
+)
+
+
 def create_usage(con: duckdb.DuckDBPyConnection, kind: str = "VIEW") -> None:
     """`usage(family, via, value, uid, first_seen, last_seen, n, org)`: each use of a value.
 

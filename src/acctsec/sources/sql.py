@@ -51,7 +51,9 @@ class SqlSource:
         self.strict = strict
         self.cache_dir = cache_dir  # where the link tables are kept (link.database)
         self._links: Any = None
-        self._temporary: Path | None = None
+        self._store: Path | None = None
+        self._temporary: Path | None = None  # a store made without a cache dir, removed on close
+        self.link_problem: str | None = None  # why accounts cannot be linked
         self.db: Database = connect(url)
         self.tables = self.db.tables()
         if "accounts" not in self.tables:
@@ -70,14 +72,24 @@ class SqlSource:
         if self._links is not None:
             self._links.con.close()
         if self._temporary is not None:
-            self._temporary.unlink(missing_ok=True)
+            import shutil
+
+            shutil.rmtree(self._temporary, ignore_errors=True)
 
     def link_store(self, limits: dict[str, str] | None = None) -> Path:
         """The DuckDB file of this database's link tables: built from the whole database
-        on first use, then kept in the cache dir until the data changes."""
+        on first use, then kept in the cache dir until the data changes (without a cache
+        dir, in a temporary directory removed by close())."""
         from acctsec.link.database import link_store
 
-        return link_store(self.db, self.tables, self.cache_dir, limits)
+        if self._store is None:
+            folder = self.cache_dir
+            if folder is None:
+                import tempfile
+
+                folder = self._temporary = Path(tempfile.mkdtemp(prefix="acctsec-links-"))
+            self._store = link_store(self.db, self.tables, folder, limits)
+        return self._store
 
     def link_store_cached(self) -> bool:
         from acctsec.link.database import cached_path
@@ -86,16 +98,19 @@ class SqlSource:
             cached_path(self.db, self.tables, self.cache_dir).exists()
 
     def link_builder(self) -> Any:
-        """The account-linking query builder over the link tables, opened once."""
-        if self._links is None:
+        """The account-linking query builder over the link tables, opened once; None when
+        the tables could not be copied (link_problem says why)."""
+        if self._links is None and self.link_problem is None:
             import duckdb
 
             from acctsec.link.context import ContextBuilder
             from acctsec.link.sql import QUIET
 
-            store = self.link_store()
-            if self.cache_dir is None:
-                self._temporary = store
+            try:
+                store = self.link_store()
+            except InputError as exc:
+                self.link_problem = f"the link tables could not be copied: {exc}"
+                return None
             con = duckdb.connect(str(store), read_only=True)
             con.execute("SET TimeZone = 'UTC'")
             con.execute(QUIET)

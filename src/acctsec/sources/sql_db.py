@@ -13,7 +13,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
+from urllib.parse import quote as quote_url
 
 from acctsec.errors import DependencyError, InputError
 
@@ -27,15 +28,24 @@ def is_database_url(value: str) -> bool:
     return bool(_URL.match(value))
 
 
+_SECRET_PARAMS = ("password", "sslpassword")
+
+
 def secrets_of(url: str) -> list[str]:
-    """The password in the URL and in PGPASSWORD: never printed."""
+    """The passwords in the URL (user:password@, ?password=…) and in PGPASSWORD: never
+    printed."""
     found = []
     try:
-        password = urlsplit(url).password
+        parts = urlsplit(url)
+        password = parts.password
+        params = parse_qsl(parts.query, keep_blank_values=False)
     except ValueError:
-        password = None
+        password, params = None, []
     if password:
         found += [password, unquote(password)]
+    for name, value in params:
+        if name.lower() in _SECRET_PARAMS and value:
+            found += [value, quote_url(value, safe="")]
     if os.environ.get("PGPASSWORD"):
         found.append(os.environ["PGPASSWORD"])
     return [s for s in found if s]
@@ -186,6 +196,16 @@ class SqliteDatabase(Database):
         kinds = self.query("SELECT type FROM sqlite_master WHERE lower(name) = ?", (table,))
         return "rowid" if kinds and kinds[0][0] == "table" else None
 
+    def stream(self, sql: str, size: int) -> Iterator[list[tuple[Any, ...]]]:
+        # SQLite stores whatever bytes it was given: a cell that is not UTF-8 is read
+        # with U+FFFD in place of the bad bytes rather than failing the whole copy.
+        before = self.connection.text_factory
+        self.connection.text_factory = lambda raw: raw.decode("utf-8", "replace")
+        try:
+            yield from super().stream(sql, size)
+        finally:
+            self.connection.text_factory = before
+
 
 class DuckDatabase(Database):
     kind = "duckdb"
@@ -207,6 +227,8 @@ class DuckDatabase(Database):
         return quote(column.name)
 
     def as_text(self, column: Column) -> str:
+        if column.type.startswith(("struct", "map", "json")):  # JSON, as a folder's detail
+            return f"CAST(to_json({quote(column.name)}) AS VARCHAR)"
         return f"CAST({quote(column.name)} AS VARCHAR)"
 
 
@@ -230,6 +252,9 @@ class PostgresDatabase(Database):
         # UPDATE that leaves the row count alone still changes these.
         rows = self.query("SELECT n_tup_ins, n_tup_upd, n_tup_del FROM pg_stat_user_tables "
                           "WHERE relid = %s::regclass", (quote(table),))
+        if not rows:  # a view (or a partitioned table): any table of the database may feed it
+            rows = self.query("SELECT sum(n_tup_ins), sum(n_tup_upd), sum(n_tup_del) "
+                              "FROM pg_stat_user_tables")
         return str(rows[0]) if rows else ""
 
     def stream(self, sql: str, size: int) -> Iterator[list[tuple[Any, ...]]]:
