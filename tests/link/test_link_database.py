@@ -112,3 +112,26 @@ def test_a_table_that_fails_to_read_leaves_linking_not_checked(tmp_path: Path) -
     report = service.investigate(Settings(offline=True), source, "1")
     reasons = [n.reason for n in report.not_checked if n.check == "linking"]
     assert len(reasons) == 1 and "integer overflow" in reasons[0], reasons
+
+
+def test_a_struct_detail_in_duckdb_is_read_as_json(tmp_path: Path) -> None:
+    """An exchange's own DuckDB tables may keep `detail` as a STRUCT: the e-mail change
+    in it still links the old and the new address."""
+    import duckdb
+
+    path = tmp_path / "own.duckdb"
+    con = duckdb.connect(str(path))
+    con.execute("CREATE TABLE accounts (uid VARCHAR, email VARCHAR)")
+    con.execute("INSERT INTO accounts VALUES ('1', 'new@example.com')")
+    con.execute("CREATE TABLE security_events (ts TIMESTAMP, uid VARCHAR, event VARCHAR, "
+                "detail STRUCT(old VARCHAR, new VARCHAR))")
+    con.execute("INSERT INTO security_events VALUES ('2026-10-01 10:00:00', '1', "
+                "'email_change', {'old': 'old@example.com', 'new': 'new@example.com'})")
+    con.close()
+    source = SqlSource(f"duckdb:///{path}", cache_dir=tmp_path / "cache")
+    store = duckdb.connect(str(source.link_store()), read_only=True)
+    values = {r[0] for r in store.execute(
+        "SELECT value FROM usage_agg WHERE family = 'email'").fetchall()}
+    store.close()
+    source.close()
+    assert values == {"old@example.com", "new@example.com"}
