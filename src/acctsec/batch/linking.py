@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from acctsec.batch.rows import quote
 from acctsec.link import query
 from acctsec.link.query import Queries, Row
-from acctsec.link.sql import QUIET
+from acctsec.link.sql import open_read_only
 
 if TYPE_CHECKING:
     import duckdb
@@ -54,13 +54,9 @@ class Linker:
     """
 
     def __init__(self, store: Path, memory_limit: str = "256MB") -> None:
-        import duckdb
-
         # Without a limit DuckDB may cache up to 80% of RAM of the store's blocks.
-        self.con: duckdb.DuckDBPyConnection = duckdb.connect(
-            str(store), read_only=True, config={"memory_limit": memory_limit, "threads": 1})
-        self.con.execute("SET TimeZone = 'UTC'")
-        self.con.execute(QUIET)
+        self.con: duckdb.DuckDBPyConnection = open_read_only(
+            store, {"memory_limit": memory_limit, "threads": 1})
         self._builder: ContextBuilder | None = None
         self._total: int | None = None
 

@@ -50,7 +50,7 @@ def _link_tables(source: str | None) -> Iterator[tuple[Any, str]]:
     link tables, a large folder's batch link store (each built once in the cache, said
     on stderr), else views over the folder's files."""
     from acctsec.config import load_settings
-    from acctsec.link.sql import open_source
+    from acctsec.link.sql import open_read_only, open_source
     from acctsec.sources.sql_db import is_database_url
 
     settings = load_settings(config_path())
@@ -62,13 +62,7 @@ def _link_tables(source: str | None) -> Iterator[tuple[Any, str]]:
     if store is None:
         con, usage = open_source(Path(str(given)).expanduser()), "usage"
     else:
-        import duckdb
-
-        from acctsec.link.sql import QUIET
-
-        con, usage = duckdb.connect(str(store), read_only=True), "usage_agg"
-        con.execute("SET TimeZone = 'UTC'")
-        con.execute(QUIET)
+        con, usage = open_read_only(store), "usage_agg"
     try:
         yield con, usage
     finally:

@@ -64,16 +64,6 @@ def cached_path(db: Database, tables: dict[str, Table], cache_dir: Path) -> Path
     return cache_dir / "links" / f"sql-{fingerprint(db, tables)}.duckdb"
 
 
-def link_store(db: Database, tables: dict[str, Table], cache_dir: Path,
-               limits: dict[str, str] | None = None) -> Path:
-    """The DuckDB file of the database's link tables in `cache_dir`, built on first use."""
-    path = cached_path(db, tables, cache_dir)
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        build(db, tables, path, limits)
-    return path
-
-
 def build(db: Database, tables: dict[str, Table], path: Path,
           limits: dict[str, str] | None = None) -> Path:
     """Reads the database's contract columns into a new DuckDB file at `path`.

@@ -10,7 +10,7 @@ import hashlib
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from acctsec.errors import InputError
 from acctsec.sources.files import file_format, table_files
@@ -245,7 +245,15 @@ def open_cached(folder: Path, cache_dir: Path) -> duckdb.DuckDBPyConnection:
         finally:
             con.close()
         os.replace(partial, db)  # another process may build the same file: last one wins
-    con = duckdb.connect(str(db), read_only=True)
+    return open_read_only(db)
+
+
+def open_read_only(path: Path, config: dict[str, Any] | None = None,
+                   ) -> duckdb.DuckDBPyConnection:
+    """A DuckDB file of link tables opened read-only, in UTC, without progress bars."""
+    import duckdb
+
+    con = duckdb.connect(str(path), read_only=True, config=config or {})
     con.execute("SET TimeZone = 'UTC'")
     con.execute(QUIET)
     return con

@@ -51,7 +51,7 @@ class SqlSource:
         self.strict = strict
         self.cache_dir = cache_dir  # where the link tables are kept (link.database)
         self._links: Any = None
-        self._store: Path | None = None
+        self._path: Path | None = None  # the link tables' file, once named
         self._temporary: Path | None = None  # a store made without a cache dir, removed on close
         self.link_problem: str | None = None  # why accounts cannot be linked
         self.db: Database = connect(url)
@@ -76,45 +76,48 @@ class SqlSource:
 
             shutil.rmtree(self._temporary, ignore_errors=True)
 
-    def link_store(self, limits: dict[str, str] | None = None) -> Path:
-        """The DuckDB file of this database's link tables: built from the whole database
-        on first use, then kept in the cache dir until the data changes (without a cache
-        dir, in a temporary directory removed by close())."""
-        from acctsec.link.database import link_store
+    def _store_path(self) -> Path:
+        """Where this database's link tables go, named by its fingerprint (asked once:
+        it counts every table's rows)."""
+        from acctsec.link.database import cached_path
 
-        if self._store is None:
+        if self._path is None:
             folder = self.cache_dir
             if folder is None:
                 import tempfile
 
                 folder = self._temporary = Path(tempfile.mkdtemp(prefix="acctsec-links-"))
-            self._store = link_store(self.db, self.tables, folder, limits)
-        return self._store
+            self._path = cached_path(self.db, self.tables, folder)
+        return self._path
 
     def link_store_cached(self) -> bool:
-        from acctsec.link.database import cached_path
+        return self.cache_dir is not None and self._store_path().exists()
 
-        return self.cache_dir is not None and \
-            cached_path(self.db, self.tables, self.cache_dir).exists()
+    def link_store(self, limits: dict[str, str] | None = None) -> Path:
+        """The DuckDB file of this database's link tables: built from the whole database
+        on first use, then kept in the cache dir until the data changes (without a cache
+        dir, in a temporary directory removed by close())."""
+        from acctsec.link.database import build
+
+        path = self._store_path()
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            build(self.db, self.tables, path, limits)
+        return path
 
     def link_builder(self) -> Any:
         """The account-linking query builder over the link tables, opened once; None when
         the tables could not be copied (link_problem says why)."""
         if self._links is None and self.link_problem is None:
-            import duckdb
-
             from acctsec.link.context import ContextBuilder
-            from acctsec.link.sql import QUIET
+            from acctsec.link.sql import open_read_only
 
             try:
                 store = self.link_store()
             except InputError as exc:
                 self.link_problem = f"the link tables could not be copied: {exc}"
                 return None
-            con = duckdb.connect(str(store), read_only=True)
-            con.execute("SET TimeZone = 'UTC'")
-            con.execute(QUIET)
-            self._links = ContextBuilder(con, "usage_agg")
+            self._links = ContextBuilder(open_read_only(store), "usage_agg")
         return self._links
 
     def _uid_sql(self, table: Table) -> str:
