@@ -77,6 +77,11 @@ def work_dir(opts: BatchOptions) -> Path:
     return base / "batch"
 
 
+def driver_limits(work: Path) -> dict[str, str]:
+    """DuckDB settings of the one-off passes over a source: past DRIVER_MEMORY, spill."""
+    return {"memory_limit": DRIVER_MEMORY, "temp_directory": str(work / "spill")}
+
+
 def cached_paths(opts: BatchOptions, files: dict[str, Path] | None = None,
                  ) -> tuple[Path, Path]:
     """Where the population index and the link store of the source's files are kept."""
@@ -97,7 +102,7 @@ def prepare(opts: BatchOptions, timings: dict[str, float], todo: Sequence[str] =
     workers = max(1, opts.jobs)
     work = work_dir(opts)
     work.mkdir(parents=True, exist_ok=True)
-    limits = {"memory_limit": DRIVER_MEMORY, "temp_directory": str(work / "spill")}
+    limits = driver_limits(work)
     if opts.url is not None:
         return _sql_plan(opts, timings, work, limits)
 

@@ -58,7 +58,7 @@ def _sort_rows(options: BatchOptions) -> dict[str, Path]:
     import duckdb
 
     from acctsec.batch.rows import extract
-    from acctsec.batch.runner import DRIVER_MEMORY
+    from acctsec.batch.runner import driver_limits, work_dir
     from acctsec.link.sql import QUIET
     from acctsec.sources.files import table_files
 
@@ -66,11 +66,8 @@ def _sort_rows(options: BatchOptions) -> dict[str, Path]:
     missing = {t: p for t, p in wanted.items() if not p.exists()}
     if missing:
         files = table_files(options.source)
-        folder = next(iter(missing.values())).parent
-        folder.mkdir(parents=True, exist_ok=True)
-        spill = folder.parent / "spill"
-        con = duckdb.connect(":memory:", config={"memory_limit": DRIVER_MEMORY,
-                                                 "temp_directory": str(spill)})
+        next(iter(missing.values())).parent.mkdir(parents=True, exist_ok=True)
+        con = duckdb.connect(":memory:", config=dict(driver_limits(work_dir(options))))
         con.execute(QUIET)
         try:
             for table, out in missing.items():
@@ -110,8 +107,7 @@ def large_link_store(settings: Settings, folder: Path) -> tuple[Path, bool] | No
 
 def build_link_store(settings: Settings, folder: Path, store: Path) -> None:
     from acctsec.batch.linking import build_link_store as build
-    from acctsec.batch.runner import DRIVER_MEMORY
+    from acctsec.batch.runner import driver_limits
 
     store.parent.mkdir(parents=True, exist_ok=True)
-    build(folder, store, {"memory_limit": DRIVER_MEMORY,
-                          "temp_directory": str(store.parent / "spill")})
+    build(folder, store, driver_limits(store.parent))
