@@ -65,8 +65,9 @@ def test_takeover_withdrawals_offline_are_listed_as_not_traced(examples_dir: Pat
 
 def test_a_large_folder_is_investigated_from_the_cached_index_with_the_same_report(
         examples_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Past LARGE_BYTES, investigate answers from the batch index and link store, built
-    once in the cache: the report is the one the per-account pass gives."""
+    """Past LARGE_BYTES, investigate answers from the batch index, link store and
+    uid-sorted copies of the tables, built once in the cache: the report is the one
+    the per-account pass gives."""
     from acctsec.batch.single import is_prepared
     from acctsec.core.report import to_dict
     from acctsec.sources import folder
@@ -86,6 +87,9 @@ def test_a_large_folder_is_investigated_from_the_cached_index_with_the_same_repo
         report.pop("generated_at")
     assert got == expected
     assert is_prepared(settings, examples_dir)
+    # The CSV tables were read once into uid-sorted copies; the later accounts read those.
+    copied = {p.stem for p in tmp_path.rglob("rows-all-*/*.parquet")}
+    assert copied >= {"accounts", "logins", "security_events", "transactions"}
     with pytest.raises(InputError, match="unknown uid"):
         service.investigate(settings, large, "no-such-account")
 

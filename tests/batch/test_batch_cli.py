@@ -6,6 +6,8 @@ import csv
 import shutil
 from pathlib import Path
 
+import pytest
+
 from batch.conftest import read_jsonl, run_cli
 
 
@@ -120,6 +122,62 @@ def test_chunks_read_from_the_queue_rows_pulled_out_once(examples: Path, tmp_pat
     assert len(runs["one"]) == len(uids[::4])
     assert runs["many"] == runs["one"]
     assert not list((tmp_path / "many.jsonl.work").glob("rows-*/*.parquet"))
+
+
+def _text_folder(examples: Path, folder: Path, fmt: str) -> tuple[Path, str, int]:
+    """The examples with logins as CSV or JSONL, and one line the reader yields without
+    asking its uid (not JSON; a CSV row of one cell), which belongs to every account,
+    right after a row of another account. Returns the folder, that account and the line."""
+    import json
+
+    shutil.copytree(examples, folder)
+    with (examples / "logins.csv").open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    (folder / "logins.csv").unlink()
+    after = 40
+    if fmt == "jsonl":
+        lines = [json.dumps(r) for r in rows]
+        lines.insert(after, "{not json")
+        (folder / "logins.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+        return folder, rows[after - 1]["uid"], after + 1
+    lines = (examples / "logins.csv").read_text(encoding="utf-8").splitlines()
+    lines.insert(after + 1, "broken")
+    (folder / "logins.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return folder, rows[after - 1]["uid"], after + 2
+
+
+@pytest.mark.parametrize("fmt", ["csv", "jsonl"])
+def test_csv_and_jsonl_chunks_read_one_sorted_copy(examples: Path, tmp_path: Path,
+                                                   fmt: str) -> None:
+    """Over CSV or JSONL, many chunks read the rows the folder's reader gave once (kept
+    as JSON text, sorted by uid): each account gets the report `investigate` gives,
+    the line that belongs to every account included, whichever row came before it."""
+    from acctsec import service
+    from acctsec.config import load_settings
+    from acctsec.core.report import to_dict
+    from batch.conftest import comparable, read_jsonl
+
+    folder, before, broken = _text_folder(examples, tmp_path / "src", fmt)
+    uids = sorted(line.split(",")[0] for line in
+                  (examples / "accounts.csv").read_text(encoding="utf-8").splitlines()[1:])
+    chosen = [u for u in uids[::6] if u != before]
+    queue = tmp_path / "uids.txt"
+    queue.write_text("\n".join(chosen) + "\n", encoding="utf-8")
+    runs = {}
+    for name, chunk in (("one", "1000"), ("many", "7")):
+        out = tmp_path / f"{name}.jsonl"
+        code, _, err = run_cli("batch", "--source", str(folder), "--uids", str(queue),
+                               "--out", str(out), "--chunk", chunk)
+        assert code == 0, err
+        runs[name] = {r["uid"]: comparable(r) for r in read_jsonl(out)}
+        assert ("queue's rows" in err) == (name == "many"), err
+    settings = load_settings(None, environ={}, overrides={"offline": True})
+    source = service.open_source(settings, folder)
+    single = {u: comparable(to_dict(service.investigate(settings, source, u)))
+              for u in chosen}
+    assert all(any(p["line"] == broken for p in r["skipped_rows"]) for r in single.values())
+    assert runs["many"] == single
+    assert runs["one"] == single
 
 
 def test_a_sql_source_gives_each_account_the_report_investigate_gives(

@@ -5,8 +5,9 @@
 
 from __future__ import annotations
 
+import json
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -45,23 +46,34 @@ class PythonRows:
         self.path = path
 
     def groups(self, uids: Sequence[str]) -> Iterator[Group]:
-        from acctsec.sources.folder import read_rows
-
         wanted = set(uids)
-        asked: list[str | None] = [None]
-
-        def keep(value: str) -> bool:
-            asked[0] = value
-            return value in wanted
-
         found: dict[str, list[RawRow]] = {}
-        for line, row in read_rows(self.path, keep):
-            key, asked[0] = asked[0], None
-            targets = [key] if key is not None else sorted(wanted)
-            for uid in targets:
+        for key, line, row in _keyed_rows(self.path, wanted):
+            for uid in [key] if key is not None else sorted(wanted):
                 found.setdefault(uid, []).append((line, row))
         for uid in sorted(found):
             yield uid, found[uid]
+
+
+KeyedRow = tuple[str | None, int, dict[str, Any]]
+
+
+def _keyed_rows(path: Path, wanted: set[str] | None) -> Iterator[KeyedRow]:
+    """(uid, line, row) of the rows of `wanted` uids (None: all) the folder reader yields,
+    with uid None for a row it yields without asking its uid (a line that is not JSON)."""
+    from acctsec.sources.folder import read_rows
+
+    asked: list[str | None] = [None]
+
+    def keep(value: str) -> bool:
+        # A refused row is not yielded: forget its uid, or the next keyless row takes it.
+        taken = wanted is None or value in wanted
+        asked[0] = value if taken else None
+        return taken
+
+    for line, row in read_rows(path, keep):
+        key, asked[0] = asked[0], None
+        yield key, line, row
 
 
 def _keyed(path: Path) -> str:
@@ -92,14 +104,74 @@ def extract(con: duckdb.DuckDBPyConnection, path: Path, uids: Sequence[str] | No
     else:
         cursor.register("__wanted", pa.table({"uid": pa.array(sorted(set(uids)), pa.string())}))
         where = "__key__ IN (SELECT uid FROM __wanted)"
+    _write_sorted(cursor, f"SELECT * FROM ({_keyed(path)}) WHERE {where}", out)
+    cursor.close()
+    return out
+
+
+def _write_sorted(cursor: duckdb.DuckDBPyConnection, rows: str, out: Path) -> None:
+    """`rows` (with __key__ and __row__) sorted by uid, then row, written to `out`."""
     tmp = out.with_name(f"{out.name}.{os.getpid()}.tmp")  # two runs may write the same file
     cursor.execute(f"""
-    COPY (SELECT * FROM ({_keyed(path)}) WHERE {where} ORDER BY __key__, __row__)
+    COPY (SELECT * FROM ({rows}) ORDER BY __key__ NULLS FIRST, __row__)
     TO {quote(tmp)} (FORMAT parquet, ROW_GROUP_SIZE {BATCH_ROWS})
     """)
-    cursor.close()
     tmp.replace(out)
+
+
+def extract_text(con: duckdb.DuckDBPyConnection, path: Path, uids: Sequence[str] | None,
+                 out: Path) -> Path:
+    """`extract` for a CSV or JSONL table: its rows read once by the folder source's own
+    reader (the same lines and the same problems as `investigate` sees), each kept as
+    JSON text under its uid and line, sorted by uid.
+
+    Without it, every chunk of a batch run read the whole file again in Python (10 M
+    sign-ins in CSV: ~18 s per chunk). A keyless row (PythonRows) is kept with a NULL
+    uid and given to every account asked for.
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    schema = pa.schema([("__key__", pa.string()), ("__row__", pa.int64()),
+                        ("__json__", pa.string())])
+    unsorted = out.with_name(f"{out.name}.{os.getpid()}.unsorted")
+    batch: tuple[list[Any], list[Any], list[Any]] = ([], [], [])
+
+    def flush(writer: Any) -> None:
+        writer.write_table(pa.table([pa.array(c, t) for c, t in zip(batch, schema.types,
+                                                                    strict=True)], schema))
+        for column in batch:
+            column.clear()
+
+    try:
+        with pq.ParquetWriter(unsorted, schema) as writer:
+            for key, line, row in _keyed_rows(path, None if uids is None else set(uids)):
+                batch[0].append(key)
+                batch[1].append(line)
+                batch[2].append(json.dumps(row))  # ASCII: any string, surrogates too
+                if len(batch[1]) >= BATCH_ROWS:
+                    flush(writer)
+            flush(writer)
+        cursor = con.cursor()
+        _write_sorted(cursor, f"SELECT * FROM read_parquet({quote(unsorted)})", out)
+        cursor.close()
+    finally:
+        unsorted.unlink(missing_ok=True)
     return out
+
+
+def extract_any(con: duckdb.DuckDBPyConnection, path: Path, uids: Sequence[str] | None,
+                out: Path) -> Path | None:
+    """`extract` or `extract_text` by the file's format. None when a CSV or JSONL file
+    cannot be read: its accounts then meet the reader's error one by one, as before."""
+    from acctsec.errors import InputError
+
+    if file_format(path) == "parquet":
+        return extract(con, path, uids, out)
+    try:
+        return extract_text(con, path, uids, out)
+    except InputError:
+        return None
 
 
 class ParquetRows:
@@ -137,7 +209,58 @@ class ParquetRows:
         yield from _grouped_batches(reader)
 
 
-def _grouped_batches(reader: Any) -> Iterator[Group]:
+class ExtractedText:
+    """A CSV or JSONL table's rows as `extract_text` kept them, streamed in uid order."""
+
+    def __init__(self, extracted: Path, con: duckdb.DuckDBPyConnection) -> None:
+        self.extracted = extracted
+        self.con = con
+        self._keyless: list[RawRow] | None = None
+
+    def groups(self, uids: Sequence[str]) -> Iterator[Group]:
+        import pyarrow as pa
+
+        wanted = sorted(set(uids))
+        if not wanted:
+            return
+        keyless = self.keyless()
+        cursor = self.con.cursor()
+        cursor.register("__wanted", pa.table({"uid": pa.array(wanted, pa.string())}))
+        reader = cursor.sql(f"""
+        SELECT * FROM read_parquet({quote(self.extracted)})
+        WHERE __key__ BETWEEN $first AND $last AND __key__ IN (SELECT uid FROM __wanted)
+        ORDER BY __key__, __row__""", params={"first": wanted[0], "last": wanted[-1]}
+        ).to_arrow_reader(BATCH_ROWS)
+        own = _grouped_batches(reader, _from_json)
+        if not keyless:
+            yield from own
+            return
+        found = dict(own)
+        for uid in wanted:
+            yield uid, sorted([*found.get(uid, []), *keyless], key=lambda r: r[0])
+
+    def keyless(self) -> list[RawRow]:
+        """The rows that belong to every account (lines that are not JSON), read once."""
+        if self._keyless is None:
+            rows = self.con.execute(f"""
+            SELECT __row__, __json__ FROM read_parquet({quote(self.extracted)})
+            WHERE __key__ IS NULL ORDER BY __row__""").fetchall()
+            self._keyless = [(int(line), json.loads(text)) for line, text in rows]
+        return self._keyless
+
+
+def _from_json(record: dict[str, Any]) -> dict[str, Any]:
+    loaded: dict[str, Any] = json.loads(record["__json__"])
+    return loaded
+
+
+def _from_columns(record: dict[str, Any]) -> dict[str, Any]:
+    return {str(k).lower(): v for k, v in record.items()}
+
+
+def _grouped_batches(reader: Any,
+                     row_of: Callable[[dict[str, Any]], dict[str, Any]] = _from_columns,
+                     ) -> Iterator[Group]:
     current: str | None = None
     rows: list[RawRow] = []
     for batch in reader:
@@ -148,14 +271,17 @@ def _grouped_batches(reader: Any) -> Iterator[Group]:
                 if current is not None:
                     yield current, rows
                 current, rows = uid, []
-            rows.append((line, {str(k).lower(): v for k, v in record.items()}))
+            rows.append((line, row_of(record)))
     if current is not None:
         yield current, rows
 
 
 def table_rows(path: Path, con: duckdb.DuckDBPyConnection | None,
                extracted: Path | None = None) -> TableRows:
-    """DuckDB for Parquet (fast, streamed), the folder reader for CSV and JSONL (exact lines)."""
+    """DuckDB for Parquet (fast, streamed), the folder reader for CSV and JSONL (exact
+    lines), or what `extract_text` kept of them."""
     if con is not None and file_format(path) == "parquet":
         return ParquetRows(path, con, extracted)
+    if con is not None and extracted is not None:
+        return ExtractedText(extracted, con)
     return PythonRows(path)

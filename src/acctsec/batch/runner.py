@@ -152,14 +152,13 @@ def _sql_plan(opts: BatchOptions, timings: dict[str, float], work: Path,
 
 def _extract_rows(files: dict[str, Path], todo: Sequence[str], folder: Path,
                   limits: dict[str, str]) -> dict[str, Path]:
-    """Each Parquet table's rows of the accounts to decide, sorted by uid: one scan of
-    each table for the whole run instead of one per chunk. Made afresh for each run
-    (a resumed run has fewer accounts left)."""
+    """Each table's rows of the accounts to decide, sorted by uid: one read of each table
+    for the whole run instead of one per chunk. Made afresh for each run (a resumed run
+    has fewer accounts left)."""
     import duckdb
 
     from acctsec.batch.engine import TABLES
-    from acctsec.batch.rows import extract
-    from acctsec.sources.files import file_format
+    from acctsec.batch.rows import extract_any
 
     if folder.exists():
         shutil.rmtree(folder)
@@ -167,11 +166,11 @@ def _extract_rows(files: dict[str, Path], todo: Sequence[str], folder: Path,
     con = duckdb.connect(":memory:", config=dict(limits))
     con.execute(QUIET)
     try:
-        return {table: extract(con, path, todo, folder / f"{table}.parquet")
-                for table, path in files.items()
-                if table in TABLES and file_format(path) == "parquet"}
+        kept = {table: extract_any(con, path, todo, folder / f"{table}.parquet")
+                for table, path in files.items() if table in TABLES}
     finally:
         con.close()
+    return {table: path for table, path in kept.items() if path is not None}
 
 
 def _cached_population(path: Path, files: dict[str, Path],
