@@ -19,6 +19,7 @@ from acctsec.batch.output import BatchFormat, JsonlSink, Sink, StreamSink, Table
 from acctsec.batch.population import PopulationIndex
 from acctsec.batch.queue import WorkQueue
 from acctsec.batch.summary import Tally
+from acctsec.cachefiles import entry_name, source_id, supersede
 from acctsec.config import Settings
 from acctsec.errors import AcctsecError, InputError
 from acctsec.link.sql import QUIET
@@ -89,7 +90,24 @@ def cached_paths(opts: BatchOptions, files: dict[str, Path] | None = None,
 
     key = files_fingerprint(files or table_files(opts.source))
     work = work_dir(opts)
-    return work / f"population-{key}.pickle", work / f"links-{key}.duckdb"
+    return (work / entry_name("population", source_key(opts), key, ".pickle"),
+            work / entry_name("links", source_key(opts), key, ".duckdb"))
+
+
+def source_key(opts: BatchOptions) -> str:
+    return source_id(str(opts.source.resolve()))
+
+
+# What a folder source leaves in the work dir, by kind: removed when its files change.
+CACHED_KINDS = (("population", ".pickle"), ("links", ".duckdb"), ("rows", ""), ("rows-all", ""))
+
+
+def forget_older_versions(opts: BatchOptions, files: dict[str, Path]) -> None:
+    """Removes what the work dir holds for earlier versions of the source's files."""
+    key, work = files_fingerprint(files), work_dir(opts)
+    for kind, suffix in CACHED_KINDS:
+        name = entry_name(kind, source_key(opts), key, suffix)
+        supersede(work / name, kind, source_key(opts), suffix)
 
 
 def prepare(opts: BatchOptions, timings: dict[str, float], todo: Sequence[str] = (),
@@ -108,6 +126,7 @@ def prepare(opts: BatchOptions, timings: dict[str, float], todo: Sequence[str] =
 
     files = table_files(opts.source)
     key = files_fingerprint(files)
+    forget_older_versions(opts, files)
     pickled, store = cached_paths(opts, files)
     start = time.perf_counter()
     population = _cached_population(pickled, files, limits)
@@ -121,7 +140,8 @@ def prepare(opts: BatchOptions, timings: dict[str, float], todo: Sequence[str] =
     extracted: dict[str, Path] = {}
     if chunked:
         start = time.perf_counter()
-        extracted = _extract_rows(files, todo, work / f"rows-{key}", limits)
+        rows = work / entry_name("rows", source_key(opts), key)
+        extracted = _extract_rows(files, todo, rows, limits)
         timings["rows"] = time.perf_counter() - start
     return Plan(opts.source, files, population, store, opts.settings, opts.since, opts.until,
                 key=f"{key}-{os.getpid()}-{time.time_ns()}",

@@ -42,11 +42,13 @@ def is_prepared(settings: Settings, folder: Path) -> bool:
 def _sorted_rows(options: BatchOptions) -> dict[str, Path]:
     """Where each table's rows, sorted by uid, are kept for single accounts."""
     from acctsec.batch.engine import TABLES
-    from acctsec.batch.runner import files_fingerprint, work_dir
+    from acctsec.batch.runner import files_fingerprint, source_key, work_dir
+    from acctsec.cachefiles import entry_name
     from acctsec.sources.files import table_files
 
     files = table_files(options.source)
-    folder = work_dir(options) / f"rows-all-{files_fingerprint(files)}"
+    name = entry_name("rows-all", source_key(options), files_fingerprint(files))
+    folder = work_dir(options) / name
     return {table: folder / f"{table}.parquet" for table in files if table in TABLES}
 
 
@@ -107,7 +109,10 @@ def large_link_store(settings: Settings, folder: Path) -> tuple[Path, bool] | No
 
 def build_link_store(settings: Settings, folder: Path, store: Path) -> None:
     from acctsec.batch.linking import build_link_store as build
-    from acctsec.batch.runner import driver_limits
+    from acctsec.batch.runner import driver_limits, forget_older_versions
+    from acctsec.sources.files import table_files
 
     store.parent.mkdir(parents=True, exist_ok=True)
+    options = _options(settings, folder)
+    forget_older_versions(options, table_files(folder))
     build(folder, store, driver_limits(store.parent))

@@ -19,6 +19,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from acctsec.cachefiles import entry_name, source_id, supersede
 from acctsec.errors import InputError
 from acctsec.link.sql import (
     COLUMNS,
@@ -61,7 +62,13 @@ def fingerprint(db: Database, tables: dict[str, Table]) -> str:
 
 
 def cached_path(db: Database, tables: dict[str, Table], cache_dir: Path) -> Path:
-    return cache_dir / "links" / f"sql-{fingerprint(db, tables)}.duckdb"
+    return cache_dir / "links" / entry_name("sql", source_id(db.identity()),
+                                            fingerprint(db, tables), ".duckdb")
+
+
+def forget_older_versions(db: Database, path: Path) -> None:
+    """Removes the copies of earlier states of this database beside `path`."""
+    supersede(path, "sql", source_id(db.identity()), ".duckdb")
 
 
 def build(db: Database, tables: dict[str, Table], path: Path,

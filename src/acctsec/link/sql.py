@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from acctsec.cachefiles import entry_name, source_id, supersede
 from acctsec.errors import InputError
 from acctsec.sources.files import file_format, table_files
 
@@ -233,7 +234,9 @@ def open_cached(folder: Path, cache_dir: Path) -> duckdb.DuckDBPyConnection:
         return open_source(folder)
     key = "|".join(f"{p.resolve()}:{p.stat().st_size}:{p.stat().st_mtime_ns}"
                    for p in sorted(files.values()))
-    db = cache_dir / "links" / f"{hashlib.sha256(key.encode()).hexdigest()[:32]}.duckdb"
+    source = source_id(str(folder.resolve()))
+    version = hashlib.sha256(key.encode()).hexdigest()[:32]
+    db = cache_dir / "links" / entry_name("folder", source, version, ".duckdb")
     if not db.exists():
         db.parent.mkdir(parents=True, exist_ok=True)
         partial = db.with_name(f"{db.stem}.{os.getpid()}.partial")
@@ -245,6 +248,7 @@ def open_cached(folder: Path, cache_dir: Path) -> duckdb.DuckDBPyConnection:
         finally:
             con.close()
         os.replace(partial, db)  # another process may build the same file: last one wins
+        supersede(db, "folder", source, ".duckdb")
     return open_read_only(db)
 
 

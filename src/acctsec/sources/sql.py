@@ -97,12 +97,13 @@ class SqlSource:
         """The DuckDB file of this database's link tables: built from the whole database
         on first use, then kept in the cache dir until the data changes (without a cache
         dir, in a temporary directory removed by close())."""
-        from acctsec.link.database import build
+        from acctsec.link.database import build, forget_older_versions
 
         path = self._store_path()
         if not path.exists():
             path.parent.mkdir(parents=True, exist_ok=True)
             build(self.db, self.tables, path, limits)
+            forget_older_versions(self.db, path)
         return path
 
     def link_builder(self) -> Any:

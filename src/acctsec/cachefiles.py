@@ -1,0 +1,82 @@
+"""Names of the files the cache derives from a source, and the pruning of old versions.
+
+An entry made from a source's data is named `<kind>-<source>-<version><suffix>`:
+`source` tells the folder or database apart (a hash of its path or identity) and
+`version` the state of its data (sizes and modification times, or row counts). When
+the data changes, a new version is written and the older versions of the same kind
+and source are of no more use: they are removed (on 10 M sign-ins the population
+index, link store and sorted rows of one version take ~0.5 GB). Files a killed build
+left behind (`*.tmp`, `*.partial`, `*.unsorted`) are removed once they are a day old.
+
+A process still reading an old version keeps it open (POSIX keeps an unlinked file
+until it is closed); where the system refuses to remove a file in use, it stays for
+the next time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import shutil
+import time
+from pathlib import Path
+
+TEMP_SUFFIXES = (".tmp", ".partial", ".unsorted")
+TEMP_AGE = 24 * 3600.0  # seconds: no build takes this long, so its leftovers are dead
+
+
+def source_id(identity: str) -> str:
+    """A short, stable name for a source (its resolved path, or a database's identity)."""
+    return hashlib.sha256(identity.encode()).hexdigest()[:12]
+
+
+def entry_name(kind: str, source: str, version: str, suffix: str = "") -> str:
+    return f"{kind}-{source}-{version}{suffix}"
+
+
+def supersede(kept: Path, kind: str, source: str, suffix: str = "") -> int:
+    """Removes the other versions of `kept` (same kind and source) beside it, with their
+    DuckDB write-ahead logs, and old leftovers of killed builds. Returns how many
+    entries went."""
+    pattern = re.compile(re.escape(f"{kind}-{source}-") + r"[0-9a-f]+"
+                         + re.escape(suffix) + r"(\.wal)?")
+    removed = 0
+    for entry in _entries(kept.parent):
+        if entry.name != kept.name and pattern.fullmatch(entry.name):
+            removed += _remove(entry)
+    return removed + sweep_leftovers(kept.parent)
+
+
+def sweep_leftovers(folder: Path, older_than: float = TEMP_AGE) -> int:
+    """Removes temporary files and folders of builds that ended more than `older_than`
+    seconds ago without finishing."""
+    removed = 0
+    now = time.time()
+    for entry in _entries(folder):
+        if not entry.name.endswith(TEMP_SUFFIXES):
+            continue
+        try:
+            stale = now - entry.stat().st_mtime > older_than
+        except OSError:
+            continue
+        if stale:
+            removed += _remove(entry)
+    return removed
+
+
+def _entries(folder: Path) -> list[Path]:
+    try:
+        return list(folder.iterdir())
+    except OSError:
+        return []
+
+
+def _remove(entry: Path) -> int:
+    try:
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry)
+        else:
+            entry.unlink()
+    except OSError:
+        return 0  # in use on a system that refuses, or already gone: left for next time
+    return 1

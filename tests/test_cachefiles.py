@@ -1,0 +1,116 @@
+"""The cache keeps one version of what it derives from each source."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sqlite3
+import time
+from pathlib import Path
+
+import pytest
+
+from acctsec import service
+from acctsec.cachefiles import entry_name, supersede, sweep_leftovers
+from acctsec.config import load_settings
+
+
+def _touch(path: Path, age: float = 0.0) -> Path:
+    path.write_text("x", encoding="utf-8")
+    when = time.time() - age
+    os.utime(path, (when, when))
+    return path
+
+
+def test_supersede_removes_other_versions_of_the_same_kind_and_source_only(
+        tmp_path: Path) -> None:
+    kept = _touch(tmp_path / entry_name("links", "aaaa", "0002", ".duckdb"))
+    old = _touch(tmp_path / entry_name("links", "aaaa", "0001", ".duckdb"))
+    old_wal = _touch(tmp_path / (old.name + ".wal"))
+    old_dir = tmp_path / entry_name("rows-all", "aaaa", "0001")
+    old_dir.mkdir()
+    _touch(old_dir / "logins.parquet")
+    other_source = _touch(tmp_path / entry_name("links", "bbbb", "0001", ".duckdb"))
+    other_kind = _touch(tmp_path / entry_name("population", "aaaa", "0001", ".pickle"))
+    building = _touch(tmp_path / f"{old.name}.4242.tmp")  # a build going on now
+    killed = _touch(tmp_path / f"{kept.name}.17.partial", age=3 * 24 * 3600)
+
+    assert supersede(kept, "links", "aaaa", ".duckdb") == 3  # old, its .wal, the dead build
+    assert not old.exists() and not old_wal.exists() and not killed.exists()
+    assert kept.exists() and other_source.exists() and other_kind.exists()
+    assert building.exists()
+    assert old_dir.exists()  # another kind: superseded with its own kind
+    assert supersede(tmp_path / entry_name("rows-all", "aaaa", "0002"), "rows-all", "aaaa") == 1
+    assert not old_dir.exists()
+
+
+def test_leftovers_of_killed_builds_go_after_a_day(tmp_path: Path) -> None:
+    fresh = _touch(tmp_path / "links-a-1.duckdb.99.tmp")
+    dead = _touch(tmp_path / "links-a-1.duckdb.98.tmp", age=2 * 24 * 3600)
+    dead_dir = tmp_path / "rows.parquet.97.unsorted"
+    dead_dir.mkdir()
+    os.utime(dead_dir, (time.time() - 2 * 24 * 3600,) * 2)
+    assert sweep_leftovers(tmp_path) == 2
+    assert fresh.exists() and not dead.exists() and not dead_dir.exists()
+
+
+def _entries(cache: Path, pattern: str) -> list[str]:
+    return sorted(p.name for p in cache.rglob(pattern))
+
+
+def test_a_large_folder_keeps_one_version_when_its_files_change(
+        examples_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Population index, link store and sorted rows of the old files are removed when
+    the new ones are made; the report reflects the new files."""
+    from acctsec.sources import folder as folder_module
+
+    data = tmp_path / "data"
+    shutil.copytree(examples_dir, data)
+    settings = load_settings(None, environ={}, overrides={"offline": True,
+                                                           "cache_dir": tmp_path / "cache"})
+    monkeypatch.setattr(folder_module, "LARGE_BYTES", 0)
+    service.investigate(settings, service.open_source(settings, data), "10007")
+    batch = tmp_path / "cache" / "batch"
+    first = {p.name for p in batch.iterdir()}
+    assert {n.split("-")[0] for n in first} >= {"population", "links", "rows"}
+
+    with (data / "logins.csv").open("a", encoding="utf-8") as fh:
+        fh.write("2026-10-30T10:00:00Z,10007,login_success,203.0.113.9,curl/8,dev-new,,,,\n")
+    report = service.investigate(settings, service.open_source(settings, data), "10007")
+    assert report.stats["logins"] > 0
+    second = {p.name for p in batch.iterdir() if p.name != "spill"}
+    assert not (first & second) - {"spill"}, "an old version was kept"
+    for kind in ("population-", "links-", "rows-all-"):
+        assert sum(n.startswith(kind) for n in second) == 1, second
+
+
+def test_a_small_folder_and_a_database_keep_one_link_copy(examples_dir: Path,
+                                                          tmp_path: Path) -> None:
+    from acctsec.sources.sql_load import load
+
+    data = tmp_path / "data"
+    shutil.copytree(examples_dir, data)
+    db = tmp_path / "ex.db"
+    load(examples_dir, str(db))
+    settings = load_settings(None, environ={}, overrides={"offline": True,
+                                                           "cache_dir": tmp_path / "cache"})
+    links = tmp_path / "cache" / "links"
+    for source in (str(data), f"sqlite:///{db}"):
+        for _ in range(2):
+            opened = service.open_source(settings, Path(source) if "://" not in source
+                                         else source)
+            try:
+                service.investigate(settings, opened, "10007")
+            finally:
+                close = getattr(opened, "close", None)
+                if close is not None:
+                    close()
+            if "://" in source:
+                with sqlite3.connect(db) as con:
+                    con.execute("UPDATE accounts SET email = 'new@example.org' "
+                                "WHERE uid = '10021'")
+            else:
+                (data / "alerts.csv").write_text(
+                    (data / "alerts.csv").read_text(encoding="utf-8") + "\n", encoding="utf-8")
+    assert len(_entries(links, "folder-*.duckdb")) == 1, _entries(links, "*")
+    assert len(_entries(links, "sql-*.duckdb")) == 1, _entries(links, "*")
