@@ -54,6 +54,23 @@ def test_leftovers_of_killed_builds_go_after_a_day(tmp_path: Path) -> None:
     assert fresh.exists() and not dead.exists() and not dead_dir.exists()
 
 
+def test_entries_named_the_old_way_are_removed(tmp_path: Path) -> None:
+    legacy = [_touch(tmp_path / n) for n in (
+        "population-01badffd0d941cdf.pickle", "links-01badffd0d941cdf.duckdb",
+        "links-01badffd0d941cdf.duckdb.wal", "0123456789abcdef0123456789abcdef.duckdb",
+        "sql-0028e56dac0b3aebe9c1a21b.duckdb")]
+    (tmp_path / "rows-all-01badffd0d941cdf").mkdir()
+    current = [_touch(tmp_path / entry_name("links", "d876645b22a2", "01badffd0d941cdf",
+                                            ".duckdb")),
+               _touch(tmp_path / entry_name("sql", "d876645b22a2", "0028e56dac0b3aebe9c1a21b",
+                                            ".duckdb"))]
+    spill = tmp_path / "spill"
+    spill.mkdir()
+    assert sweep_leftovers(tmp_path) == 6
+    assert not any(p.exists() for p in legacy)
+    assert all(p.exists() for p in current) and spill.exists()
+
+
 def _entries(cache: Path, pattern: str) -> list[str]:
     return sorted(p.name for p in cache.rglob(pattern))
 

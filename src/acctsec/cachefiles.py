@@ -6,7 +6,8 @@ An entry made from a source's data is named `<kind>-<source>-<version><suffix>`:
 the data changes, a new version is written and the older versions of the same kind
 and source are of no more use: they are removed (on 10 M sign-ins the population
 index, link store and sorted rows of one version take ~0.5 GB). Files a killed build
-left behind (`*.tmp`, `*.partial`, `*.unsorted`) are removed once they are a day old.
+left behind (`*.tmp`, `*.partial`, `*.unsorted`) are removed once they are a day old,
+and entries named as acctsec named them before (no source in the name) at once.
 
 A process still reading an old version keeps it open (POSIX keeps an unlinked file
 until it is closed); where the system refuses to remove a file in use, it stays for
@@ -23,6 +24,9 @@ from pathlib import Path
 
 TEMP_SUFFIXES = (".tmp", ".partial", ".unsorted")
 TEMP_AGE = 24 * 3600.0  # seconds: no build takes this long, so its leftovers are dead
+# Names acctsec used before entries named their source: never read any more.
+LEGACY = re.compile(r"((population|links|rows|rows-all)-[0-9a-f]{16}(\.pickle|\.duckdb)?"
+                    r"|[0-9a-f]{32}\.duckdb|sql-[0-9a-f]{24}\.duckdb)(\.wal)?")
 
 
 def source_id(identity: str) -> str:
@@ -49,10 +53,13 @@ def supersede(kept: Path, kind: str, source: str, suffix: str = "") -> int:
 
 def sweep_leftovers(folder: Path, older_than: float = TEMP_AGE) -> int:
     """Removes temporary files and folders of builds that ended more than `older_than`
-    seconds ago without finishing."""
+    seconds ago without finishing, and entries named as older acctsec versions did."""
     removed = 0
     now = time.time()
     for entry in _entries(folder):
+        if LEGACY.fullmatch(entry.name):
+            removed += _remove(entry)
+            continue
         if not entry.name.endswith(TEMP_SUFFIXES):
             continue
         try:
