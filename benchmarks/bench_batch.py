@@ -3,10 +3,11 @@
     .venv/bin/python benchmarks/bench_batch.py --data /tmp/big/data            # alert queue
     .venv/bin/python benchmarks/bench_batch.py --data /tmp/big/data --all --jobs 2
     .venv/bin/python benchmarks/bench_batch.py --data /tmp/big/data --singles 2
+    .venv/bin/python benchmarks/bench_batch.py --data /tmp/bigcsv/data --format csv
 
 The data is generated on demand (never committed) with
     .venv/bin/python -m acctsec.synth --out DIR --accounts 100000 --events 10000000 \
-        --format parquet
+        --format parquet   (or csv)
 Wall time and peak memory are of the whole process tree (workers included), sampled
 from /proc every 0.1 s.
 """
@@ -62,11 +63,11 @@ def measure(cmd: list[str]) -> tuple[float, int, str]:
     return time.perf_counter() - start, peak, err
 
 
-def generate(data: Path, accounts: int, events: int) -> None:
-    if (data / "accounts.parquet").exists():
+def generate(data: Path, accounts: int, events: int, fmt: str) -> None:
+    if (data / f"accounts.{fmt}").exists():
         return
     cmd = [sys.executable, "-m", "acctsec.synth", "--out", str(data), "--accounts",
-           str(accounts), "--events", str(events), "--format", "parquet"]
+           str(accounts), "--events", str(events), "--format", fmt]
     print("generating:", " ".join(cmd), flush=True)
     subprocess.run(cmd, check=True)
 
@@ -75,7 +76,7 @@ def batch(args: argparse.Namespace) -> float:
     out = args.work / "batch.jsonl"
     for leftover in args.work.glob("batch.jsonl*"):
         shutil.rmtree(leftover) if leftover.is_dir() else leftover.unlink()
-    queue = ["--all"] if args.all else ["--alerts", str(args.data / "alerts.parquet")]
+    queue = ["--all"] if args.all else ["--alerts", str(args.data / f"alerts.{args.format}")]
     cmd = [sys.executable, "-m", "acctsec", "batch", "--source", str(args.data), *queue,
            "--out", str(out), "--jobs", str(args.jobs)]
     seconds, peak, err = measure(cmd)
@@ -91,14 +92,15 @@ def singles(args: argparse.Namespace, batch_seconds: float | None) -> None:
     folder's files for each account (the plain single-account path), and as
     `acctsec investigate` does on a large folder (from the cached index; the first
     call builds it and is left out)."""
-    import pyarrow.parquet as pq
+    import duckdb
 
     from acctsec import service
     from acctsec.config import load_settings
     from acctsec.intel.ip import OfflineIpIntel
     from acctsec.sources.folder import FolderSource
 
-    uids = sorted(set(pq.read_table(args.data / "alerts.parquet").column("uid").to_pylist()))
+    alerts = str(args.data / f"alerts.{args.format}").replace("'", "''")
+    uids = sorted({str(r[0]) for r in duckdb.sql(f"SELECT uid FROM '{alerts}'").fetchall()})
     settings = load_settings(None, environ={}, overrides={"offline": True,
                                                           "cache_dir": args.work / "cache"})
     intel = OfflineIpIntel(settings)
@@ -131,13 +133,15 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=10_000_000)
     parser.add_argument("--all", action="store_true", help="every account, not the alerts")
     parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--format", choices=["parquet", "csv"], default="parquet",
+                        help="the data's format (when generated: the one to generate)")
     parser.add_argument("--singles", type=int, default=0,
                         help="also time this many accounts through the single-account path")
     parser.add_argument("--skip-batch", action="store_true")
     args = parser.parse_args()
     args.work = args.work or args.data.parent / (args.data.name + "-out")
     args.work.mkdir(parents=True, exist_ok=True)
-    generate(args.data, args.accounts, args.events)
+    generate(args.data, args.accounts, args.events, args.format)
     seconds = None if args.skip_batch else batch(args)
     if args.singles:
         singles(args, seconds)
