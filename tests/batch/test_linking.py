@@ -38,7 +38,7 @@ def test_questions_beyond_the_chunk_go_to_the_database(store: Path) -> None:
     try:
         uids = _uids(linker)
         linker.prepare(uids[:10])
-        asked = ChunkQueries(linker.con, "usage_chunk", uids[:10])
+        asked = ChunkQueries(linker.con, "usage_agg", uids[:10])
         plain = ContextBuilder(linker.con, "usage_agg").ask
         outside = uids[-3:]
         assert asked.money_links(outside) == plain.money_links(outside)

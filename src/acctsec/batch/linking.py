@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from acctsec.batch.rows import quote
 from acctsec.link import query
 from acctsec.link.query import Queries, Row
-from acctsec.link.sql import open_read_only
+from acctsec.link.sql import device_ok_sql, open_read_only
 
 if TYPE_CHECKING:
     import duckdb
@@ -47,10 +47,8 @@ def build_link_store(folder: Path, path: Path, limits: dict[str, str] | None = N
 class Linker:
     """One read-only connection to the link store and a ContextBuilder over it, per worker.
 
-    Before each chunk, the uses of the values the chunk's accounts hold are copied
-    into a small temporary table (every user of those values is in it, so the
-    contexts are the ones the whole graph gives), and the chunk's link questions
-    are asked once for all its accounts (ChunkQueries).
+    Before each chunk, the chunk's link questions are asked once for all its accounts
+    (ChunkQueries); the answers are the ones the whole graph gives.
     """
 
     def __init__(self, store: Path, memory_limit: str = "256MB") -> None:
@@ -62,19 +60,10 @@ class Linker:
 
     def prepare(self, uids: Sequence[str]) -> None:
         from acctsec.link.context import ContextBuilder
-        from acctsec.link.sql import device_ok_sql
 
-        self.con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE usage_chunk AS
-        SELECT u.* FROM usage_agg u SEMI JOIN (
-            SELECT DISTINCT family, value FROM usage_agg
-            WHERE uid IN (SELECT unnest($uids::VARCHAR[]))
-              AND (family <> 'device_id' OR {device_ok_sql('value')})) m
-        ON u.family = m.family AND u.value = m.value
-        """, {"uids": list(uids)})
-        asked = ChunkQueries(self.con, "usage_chunk", uids, self._total)
+        asked = ChunkQueries(self.con, "usage_agg", uids, self._total)
         self._total = asked.total_accounts()
-        self._builder = ContextBuilder(self.con, "usage_chunk", queries=asked)
+        self._builder = ContextBuilder(self.con, "usage_agg", queries=asked)
 
     def context(self, uid: str) -> LinkContext:
         """The depth-1 link context `service.link_context` builds for a folder source."""
@@ -101,23 +90,34 @@ class ChunkQueries(Queries):
         chunk = sorted(set(uids))
         self.chunk = frozenset(chunk)
         # The hits of query.shared_values for every value of the chunk, with how many
-        # accounts use the value; of a hub value, only the chunk's own rows.
+        # accounts use the value; of a hub value, only the chunk's own rows. The uses of
+        # the chunk's values are read from the table once, then counted and picked from.
         uses = con.execute(f"""
-            WITH counted AS (SELECT family, value, count(DISTINCT uid) AS accounts
-                             FROM {usage} GROUP BY ALL)
+            WITH mine AS (SELECT DISTINCT family, value FROM {usage} WHERE uid IN
+                          (SELECT unnest($uids::VARCHAR[]))
+                          AND (family <> 'device_id' OR {device_ok_sql('value')})),
+            uses AS MATERIALIZED (SELECT u.* FROM {usage} u SEMI JOIN mine USING (family, value)),
+            counted AS (SELECT family, value, count(DISTINCT uid) AS accounts
+                        FROM uses GROUP BY ALL)
             SELECT u.family, u.via, u.value, u.uid, min(u.first_seen), max(u.last_seen),
                    sum(u.n), max(u.org), c.accounts
-            FROM {usage} u JOIN counted c USING (family, value)
+            FROM uses u JOIN counted c USING (family, value)
             WHERE c.accounts <= {query.hub_case()} OR u.uid IN (SELECT unnest($uids::VARCHAR[]))
-            GROUP BY ALL""", {"uids": chunk}).fetchall()
-        self._values_of = _index(uses, lambda r: [r[3]], lambda r: (r[0], r[2]))
-        self._users_of = _index(uses, lambda r: [(r[0], r[2])])
-        self._lookalikes = _index(con.execute(f"""
+            GROUP BY ALL ORDER BY u.family, u.value, u.uid, u.via""", {"uids": chunk}).fetchall()
+        # Each value's rows, in the order query.shared_values gives them, and the values
+        # of each account.
+        self._users_of: dict[tuple[str, str], list[Row]] = {}
+        self._values_of: dict[str, list[tuple[str, str]]] = {}
+        for row in uses:
+            key = (row[0], row[2])
+            self._users_of.setdefault(key, []).append(row)
+            self._values_of.setdefault(row[3], []).append(key)
+        self._lookalikes = _by_first(con.execute(f"""
             SELECT * EXCLUDE (k) FROM (
                 SELECT *, row_number() OVER (PARTITION BY uid ORDER BY {query.LOOKALIKE_COLUMNS})
                 AS k FROM ({query.lookalike_pairs(con)}))
             WHERE k <= {query.LOOKALIKE_LIMIT} ORDER BY {query.LOOKALIKE_ORDER}
-            """, {"uids": chunk}).fetchall(), lambda r: [r[0]])
+            """, {"uids": chunk}).fetchall())
         money = query.money_links(con, chunk)
         referrals = query.referrals(con, chunk)
         self._money = _index(money, lambda r: [str(r[0]), str(r[1])])
@@ -126,21 +126,22 @@ class ChunkQueries(Queries):
         members |= {str(r[i]) for r in (*money, *referrals) for i in (0, 1)}
         members |= {r[1] for rows in self._lookalikes.values() for r in rows}
         self.known = frozenset(members)
-        self._accounts = _index(query.account_rows(con, members), lambda r: [str(r[0])])
-        self._sensitive = _index(query.sensitive_events(con, members), lambda r: [str(r[0])])
-        self._alerts = _index(query.alert_rows(con, members), lambda r: [str(r[0])])
+        self._accounts = _by_first(query.account_rows(con, members))
+        self._sensitive = _by_first(query.sensitive_events(con, members))
+        self._alerts = _by_first(query.alert_rows(con, members))
 
     def shared_values(self, uids: Sequence[str]) -> list[Row]:
         wanted = set(uids)
         if not wanted <= self.chunk:
             return super().shared_values(uids)
         rows: list[Row] = []
-        for key in {key for u in wanted for key in self._values_of.get(u, ())}:
+        for key in sorted({key for u in wanted for key in self._values_of.get(u, ())}):
             users = self._users_of[key]
-            accounts = users[0][8]
-            limit = query.HUB_LIMIT.get(key[0], 50)
-            rows.extend(r for r in users if accounts <= limit or r[3] in wanted)
-        return sorted(rows, key=lambda r: (r[0], r[2], r[3], r[1]))
+            if users[0][8] <= query.HUB_LIMIT.get(key[0], 50):
+                rows += users
+            else:
+                rows += [r for r in users if r[3] in wanted]
+        return rows
 
     def lookalike_emails(self, uids: Sequence[str]) -> list[Row]:
         if len(uids) != 1 or uids[0] not in self.chunk:
@@ -187,6 +188,14 @@ def _index(rows: Iterable[Row], keys: Callable[[Row], list[Any]],
     for row in rows:
         for key in keys(row):
             out.setdefault(key, []).append(value(row))
+    return out
+
+
+def _by_first(rows: Iterable[Row]) -> dict[str, list[Row]]:
+    """Rows under the uid in their first column, in the order given."""
+    out: dict[str, list[Row]] = {}
+    for row in rows:
+        out.setdefault(str(row[0]), []).append(row)
     return out
 
 

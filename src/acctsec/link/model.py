@@ -69,7 +69,10 @@ class SharedValue:
     network_reason: str | None = None
 
     def member(self, uid: str) -> Member | None:
-        return next((m for m in self.members if m.uid == uid), None)
+        for m in self.members:
+            if m.uid == uid:
+                return m
+        return None
 
     def uids(self) -> frozenset[str]:
         return frozenset(m.uid for m in self.members)
@@ -126,14 +129,17 @@ class LinkContext:
     total_accounts: int | None = None
 
     def edges_of(self, uid: str) -> Iterator[Edge]:
-        return (e for e in self.edges if e.touches(uid))
+        return iter([e for e in self.edges if e.a == uid or e.b == uid])
 
     def neighbours(self, uid: str, min_weight: float = 0.0) -> dict[str, list[Edge]]:
         """Each account linked to `uid`, with the edges that join them."""
         out: dict[str, list[Edge]] = {}
-        for edge in self.edges_of(uid):
+        for edge in self.edges:  # edges_of and other, without a call per edge
             if edge.weight >= min_weight:
-                out.setdefault(edge.other(uid), []).append(edge)
+                if edge.a == uid:
+                    out.setdefault(edge.b, []).append(edge)
+                elif edge.b == uid:
+                    out.setdefault(edge.a, []).append(edge)
         return out
 
     def strength(self, uid: str, other: str) -> float:

@@ -22,6 +22,7 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from functools import lru_cache
 
 # A value used by more accounts than this joins strangers, not accomplices:
 # it is reported as a hub and makes no pairwise edges.
@@ -52,6 +53,10 @@ NETWORK_FACTOR = {
     "residential": 1.0,
     "unknown": 1.0,
 }
+
+_NO_GAP = timedelta(0)
+_WEEK = timedelta(days=7)
+_YEAR = timedelta(days=365)
 
 # Weights below this do not pull an account into a deeper cluster search.
 EXPAND_MIN = 1.0
@@ -99,21 +104,31 @@ def share_discount(accounts: int, full_up_to: int) -> float:
 def apart(a: tuple[datetime | None, datetime | None],
           b: tuple[datetime | None, datetime | None]) -> timedelta | None:
     """The gap between two (first, last) usage windows; zero when they overlap."""
-    if None in (a[0], a[1], b[0], b[1]):
+    (a_first, a_last), (b_first, b_last) = a, b
+    if a_first is None or a_last is None or b_first is None or b_last is None:
         return None
-    assert a[0] and a[1] and b[0] and b[1]
-    if a[1] < b[0]:
-        return b[0] - a[1]
-    if b[1] < a[0]:
-        return a[0] - b[1]
-    return timedelta(0)
+    if a_last < b_first:
+        return b_first - a_last
+    if b_last < a_first:
+        return a_first - b_last
+    return _NO_GAP
 
 
 def shared_weight(via: str, accounts: int, network: str | None, gap: timedelta | None) -> float:
     """Weight of one pairwise edge through a value shared by `accounts` accounts."""
+    # Of the gap, only whether it is over a week and over a year counts: the hundreds
+    # of pairs of an account's values have a few weights between them, each worked out once.
+    if gap is None:
+        return _shared_weight(via, accounts, network, False, False)
+    return _shared_weight(via, accounts, network, gap > _WEEK, gap > _YEAR)
+
+
+@lru_cache(maxsize=4096)
+def _shared_weight(via: str, accounts: int, network: str | None, week_apart: bool,
+                   year_apart: bool) -> float:
     if via == "ip":
         factor = NETWORK_FACTOR.get(network or "unknown", 1.0) * share_discount(accounts, 2)
-        if gap is not None and gap > timedelta(days=7):
+        if week_apart:
             factor *= 0.3  # dynamic addresses pass from one customer to the next
         return round(BASE["ip"] * factor, 3)
     if via in ("deposit_address",):
@@ -121,8 +136,8 @@ def shared_weight(via: str, accounts: int, network: str | None, gap: timedelta |
     if via in ("withdrawal_address", "address_flow"):
         return round(BASE[via] * share_discount(accounts, 10), 3)
     if via in ("email", "phone"):
-        recycled = gap is not None and gap > timedelta(days=365)
-        return round(BASE[via] * (0.3 if recycled else 1.0), 3)
+        # a year apart: a number or mailbox re-issued to someone else
+        return round(BASE[via] * (0.3 if year_apart else 1.0), 3)
     return round(BASE.get(via, 1.0) * share_discount(accounts, 12), 3)
 
 
