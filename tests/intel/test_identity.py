@@ -77,6 +77,30 @@ def test_bounded_edit_distance_matches_levenshtein(a: str, b: str, limit: int) -
     assert bounded_edit_distance(a, b, limit) == min(_levenshtein(a, b), limit + 1)
 
 
+@st.composite
+def _near(draw: st.DrawFn) -> tuple[str, str]:
+    """A word and the word after 0-2 random edits, over a small alphabet so that
+    edits often meet: the cases where one edit apart is decided."""
+    a = draw(st.text(alphabet="abc", max_size=8))
+    b = a
+    for _ in range(draw(st.integers(0, 2))):
+        i = draw(st.integers(0, len(b)))
+        kind = draw(st.sampled_from(["insert", "delete", "replace"]))
+        c = draw(st.sampled_from("abc"))
+        if kind == "insert":
+            b = b[:i] + c + b[i:]
+        elif i < len(b):
+            b = b[:i] + (c if kind == "replace" else "") + b[i + 1:]
+    return a, b
+
+
+@given(_near())
+def test_one_edit_apart_is_levenshtein_within_one(pair: tuple[str, str]) -> None:
+    a, b = pair
+    assert bounded_edit_distance(a, b, 1) == min(_levenshtein(a, b), 2)
+    assert bounded_edit_distance(b, a, 1) == min(_levenshtein(a, b), 2)
+
+
 @given(st.text(max_size=200))
 def test_email_functions_take_any_text(raw: str) -> None:
     facts = email_facts(raw)

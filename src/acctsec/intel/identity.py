@@ -159,6 +159,8 @@ def bounded_edit_distance(a: str, b: str, limit: int) -> int:
         return limit + 1
     if a == b:
         return 0
+    if limit == 1:  # the look-alike test: one pass instead of the table
+        return 1 if _one_edit_apart(a, b) else 2
     previous = list(range(len(b) + 1))
     for i, ca in enumerate(a, start=1):
         current = [i] + [0] * len(b)
@@ -169,6 +171,19 @@ def bounded_edit_distance(a: str, b: str, limit: int) -> int:
             return limit + 1
         previous = current
     return min(previous[-1], limit + 1)
+
+
+def _one_edit_apart(a: str, b: str) -> bool:
+    """For a != b whose lengths differ by at most one: one substitution, insertion or
+    deletion turns one into the other."""
+    if len(a) > len(b):
+        a, b = b, a
+    i = 0
+    while i < len(a) and a[i] == b[i]:
+        i += 1
+    if len(a) == len(b):
+        return a[i + 1:] == b[i + 1:]  # substitute a[i]
+    return a[i:] == b[i + 1:]  # insert b[i]
 
 
 def lookalike_reason(a: str, b: str, min_stem: int = 5) -> str | None:
