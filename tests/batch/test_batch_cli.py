@@ -100,17 +100,11 @@ def test_line_progress_when_not_a_terminal() -> None:
     assert "batch: 4/10 accounts (40%)" in stream.getvalue() and "ETA" in stream.getvalue()
 
 
-def test_chunks_read_from_the_queue_rows_pulled_out_once(examples: Path, tmp_path: Path) -> None:
-    """Many chunks over Parquet read one extract of the queue's rows: same reports as one
-    chunk reading the source files, and the extract is gone when the run ends."""
-    from batch.conftest import comparable, read_jsonl
-    from batch.test_population import _to_parquet
+def _one_and_many_chunks(source: Path, queue: Path, tmp_path: Path) -> dict[str, dict]:
+    """The reports of a batch run in one chunk and in chunks of 7 (which read the
+    queue's rows pulled out once), by uid."""
+    from batch.conftest import comparable
 
-    source = _to_parquet(examples, tmp_path / "pq")
-    queue = tmp_path / "uids.txt"
-    uids = sorted(line.split(",")[0] for line in
-                  (examples / "accounts.csv").read_text(encoding="utf-8").splitlines()[1:])
-    queue.write_text("\n".join(uids[::4]) + "\n", encoding="utf-8")
     runs = {}
     for name, chunk in (("one", "1000"), ("many", "7")):
         out = tmp_path / f"{name}.jsonl"
@@ -119,6 +113,20 @@ def test_chunks_read_from_the_queue_rows_pulled_out_once(examples: Path, tmp_pat
         assert code == 0, err
         runs[name] = {r["uid"]: comparable(r) for r in read_jsonl(out)}
         assert ("queue's rows" in err) == (name == "many"), err
+    return runs
+
+
+def test_chunks_read_from_the_queue_rows_pulled_out_once(examples: Path, tmp_path: Path) -> None:
+    """Many chunks over Parquet read one extract of the queue's rows: same reports as one
+    chunk reading the source files, and the extract is gone when the run ends."""
+    from batch.test_population import _to_parquet
+
+    source = _to_parquet(examples, tmp_path / "pq")
+    queue = tmp_path / "uids.txt"
+    uids = sorted(line.split(",")[0] for line in
+                  (examples / "accounts.csv").read_text(encoding="utf-8").splitlines()[1:])
+    queue.write_text("\n".join(uids[::4]) + "\n", encoding="utf-8")
+    runs = _one_and_many_chunks(source, queue, tmp_path)
     assert len(runs["one"]) == len(uids[::4])
     assert runs["many"] == runs["one"]
     assert not list((tmp_path / "many.jsonl.work").glob("rows-*/*.parquet"))
@@ -155,7 +163,7 @@ def test_csv_and_jsonl_chunks_read_one_sorted_copy(examples: Path, tmp_path: Pat
     from acctsec import service
     from acctsec.config import load_settings
     from acctsec.core.report import to_dict
-    from batch.conftest import comparable, read_jsonl
+    from batch.conftest import comparable
 
     folder, before, broken = _text_folder(examples, tmp_path / "src", fmt)
     uids = sorted(line.split(",")[0] for line in
@@ -163,14 +171,7 @@ def test_csv_and_jsonl_chunks_read_one_sorted_copy(examples: Path, tmp_path: Pat
     chosen = [u for u in uids[::6] if u != before]
     queue = tmp_path / "uids.txt"
     queue.write_text("\n".join(chosen) + "\n", encoding="utf-8")
-    runs = {}
-    for name, chunk in (("one", "1000"), ("many", "7")):
-        out = tmp_path / f"{name}.jsonl"
-        code, _, err = run_cli("batch", "--source", str(folder), "--uids", str(queue),
-                               "--out", str(out), "--chunk", chunk)
-        assert code == 0, err
-        runs[name] = {r["uid"]: comparable(r) for r in read_jsonl(out)}
-        assert ("queue's rows" in err) == (name == "many"), err
+    runs = _one_and_many_chunks(folder, queue, tmp_path)
     settings = load_settings(None, environ={}, overrides={"offline": True})
     source = service.open_source(settings, folder)
     single = {u: comparable(to_dict(service.investigate(settings, source, u)))
