@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from acctsec import service
-from acctsec.cachefiles import entry_name, supersede, sweep_leftovers
+from acctsec.cachefiles import entry_name, supersede, sweep_leftovers, used
 from acctsec.config import load_settings
 
 
@@ -52,6 +52,46 @@ def test_leftovers_of_killed_builds_go_after_a_day(tmp_path: Path) -> None:
     os.utime(dead_dir, (time.time() - 2 * 24 * 3600,) * 2)
     assert sweep_leftovers(tmp_path) == 2
     assert fresh.exists() and not dead.exists() and not dead_dir.exists()
+
+
+def test_entries_unused_for_a_month_go_and_a_use_keeps_them(tmp_path: Path) -> None:
+    month = 31 * 24 * 3600
+    old = _touch(tmp_path / entry_name("links", "aaaaaaaaaaaa", "0001", ".duckdb"), age=month)
+    reused = _touch(tmp_path / entry_name("population", "bbbbbbbbbbbb", "01", ".pickle"),
+                    age=month)
+    recent = _touch(tmp_path / entry_name("links", "cccccccccccc", "0001", ".duckdb"),
+                    age=29 * 24 * 3600)
+    old_dir = tmp_path / entry_name("rows-all", "aaaaaaaaaaaa", "0001")
+    old_dir.mkdir()
+    os.utime(old_dir, (time.time() - month,) * 2)
+    used(reused)
+    assert sweep_leftovers(tmp_path) == 2
+    assert not old.exists() and not old_dir.exists()
+    assert reused.exists() and recent.exists()
+
+
+def test_a_run_marks_its_entries_before_the_sweep(examples_dir: Path, tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """A large folder's entries a month old are kept when that folder is used again;
+    another folder's entries as old are removed by the same run."""
+    from acctsec.sources import folder as folder_module
+
+    settings = load_settings(None, environ={}, overrides={"offline": True,
+                                                           "cache_dir": tmp_path / "cache"})
+    monkeypatch.setattr(folder_module, "LARGE_BYTES", 0)
+    service.investigate(settings, service.open_source(settings, examples_dir), "10007")
+    batch = tmp_path / "cache" / "batch"
+    mine = sorted(p.name for p in batch.iterdir() if p.name != "spill")
+    month_ago = time.time() - 31 * 24 * 3600
+    for name in mine:
+        os.utime(batch / name, (month_ago, month_ago))
+    other = _touch(batch / entry_name("links", "0123456789ab", "0001", ".duckdb"),
+                   age=31 * 24 * 3600)
+    inodes = {name: (batch / name).stat().st_ino for name in mine}
+    service.investigate(settings, service.open_source(settings, examples_dir), "10007")
+    # The same files, not removed and made again.
+    assert {p.name: p.stat().st_ino for p in batch.iterdir() if p.name != "spill"} == inodes
+    assert not other.exists()
 
 
 def test_entries_named_the_old_way_are_removed(tmp_path: Path) -> None:

@@ -5,9 +5,11 @@ An entry made from a source's data is named `<kind>-<source>-<version><suffix>`:
 `version` the state of its data (sizes and modification times, or row counts). When
 the data changes, a new version is written and the older versions of the same kind
 and source are of no more use: they are removed (on 10 M sign-ins the population
-index, link store and sorted rows of one version take ~0.5 GB). Files a killed build
-left behind (`*.tmp`, `*.partial`, `*.unsorted`) are removed once they are a day old,
-and entries named as acctsec named them before (no source in the name) at once.
+index, link store and sorted rows of one version take ~0.5 GB). A source that is
+not used for UNUSED_DAYS (a dated export folder of last month) loses its entries
+too: each use marks them (`used`). Files a killed build left behind (`*.tmp`,
+`*.partial`, `*.unsorted`) are removed once they are a day old, and entries named
+as acctsec named them before (no source in the name) at once.
 
 A process still reading an old version keeps it open (POSIX keeps an unlinked file
 until it is closed); where the system refuses to remove a file in use, it stays for
@@ -17,6 +19,7 @@ the next time.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import shutil
 import time
@@ -24,6 +27,8 @@ from pathlib import Path
 
 TEMP_SUFFIXES = (".tmp", ".partial", ".unsorted")
 TEMP_AGE = 24 * 3600.0  # seconds: no build takes this long, so its leftovers are dead
+UNUSED_DAYS = 30
+ENTRY = re.compile(r"[a-z-]+-[0-9a-f]{12}-[0-9a-f]+(\.pickle|\.duckdb)?(\.wal)?")
 # Names acctsec used before entries named their source: never read any more.
 LEGACY = re.compile(r"((population|links|rows|rows-all)-[0-9a-f]{16}(\.pickle|\.duckdb)?"
                     r"|[0-9a-f]{32}\.duckdb|sql-[0-9a-f]{24}\.duckdb)(\.wal)?")
@@ -51,19 +56,32 @@ def supersede(kept: Path, kind: str, source: str, suffix: str = "") -> int:
     return removed + sweep_leftovers(kept.parent)
 
 
+def used(entry: Path) -> None:
+    """Marks an entry as used now, so that the sweep keeps it another UNUSED_DAYS."""
+    try:
+        os.utime(entry)
+    except OSError:
+        pass  # read-only cache or gone: at worst it is rebuilt some day
+
+
 def sweep_leftovers(folder: Path, older_than: float = TEMP_AGE) -> int:
     """Removes temporary files and folders of builds that ended more than `older_than`
-    seconds ago without finishing, and entries named as older acctsec versions did."""
+    seconds ago without finishing, entries not used for UNUSED_DAYS, and entries named
+    as older acctsec versions did."""
     removed = 0
     now = time.time()
     for entry in _entries(folder):
         if LEGACY.fullmatch(entry.name):
             removed += _remove(entry)
             continue
-        if not entry.name.endswith(TEMP_SUFFIXES):
+        if entry.name.endswith(TEMP_SUFFIXES):
+            limit = older_than
+        elif ENTRY.fullmatch(entry.name):
+            limit = UNUSED_DAYS * 24 * 3600.0
+        else:
             continue
         try:
-            stale = now - entry.stat().st_mtime > older_than
+            stale = now - entry.stat().st_mtime > limit
         except OSError:
             continue
         if stale:

@@ -19,7 +19,7 @@ from acctsec.batch.output import BatchFormat, JsonlSink, Sink, StreamSink, Table
 from acctsec.batch.population import PopulationIndex
 from acctsec.batch.queue import WorkQueue
 from acctsec.batch.summary import Tally
-from acctsec.cachefiles import entry_name, source_id, supersede
+from acctsec.cachefiles import entry_name, source_id, supersede, used
 from acctsec.config import Settings
 from acctsec.errors import AcctsecError, InputError
 from acctsec.link.sql import QUIET
@@ -103,11 +103,16 @@ CACHED_KINDS = (("population", ".pickle"), ("links", ".duckdb"), ("rows", ""), (
 
 
 def forget_older_versions(opts: BatchOptions, files: dict[str, Path]) -> None:
-    """Removes what the work dir holds for earlier versions of the source's files."""
+    """Removes what the work dir holds for earlier versions of the source's files (and
+    for sources unused for a month); marks the current version's entries as used."""
     key, work = files_fingerprint(files), work_dir(opts)
-    for kind, suffix in CACHED_KINDS:
-        name = entry_name(kind, source_key(opts), key, suffix)
-        supersede(work / name, kind, source_key(opts), suffix)
+    current = [(work / entry_name(kind, source_key(opts), key, suffix), kind, suffix)
+               for kind, suffix in CACHED_KINDS]
+    for path, _, _ in current:
+        if path.exists():
+            used(path)
+    for path, kind, suffix in current:
+        supersede(path, kind, source_key(opts), suffix)
 
 
 def prepare(opts: BatchOptions, timings: dict[str, float], todo: Sequence[str] = (),

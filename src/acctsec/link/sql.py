@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from acctsec.cachefiles import entry_name, source_id, supersede
+from acctsec.cachefiles import entry_name, source_id, supersede, used
 from acctsec.errors import InputError
 from acctsec.sources.files import file_format, table_files
 
@@ -237,6 +237,7 @@ def open_cached(folder: Path, cache_dir: Path) -> duckdb.DuckDBPyConnection:
     source = source_id(str(folder.resolve()))
     version = hashlib.sha256(key.encode()).hexdigest()[:32]
     db = cache_dir / "links" / entry_name("folder", source, version, ".duckdb")
+    used(db)
     if not db.exists():
         db.parent.mkdir(parents=True, exist_ok=True)
         partial = db.with_name(f"{db.stem}.{os.getpid()}.partial")

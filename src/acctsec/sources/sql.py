@@ -97,9 +97,11 @@ class SqlSource:
         """The DuckDB file of this database's link tables: built from the whole database
         on first use, then kept in the cache dir until the data changes (without a cache
         dir, in a temporary directory removed by close())."""
+        from acctsec.cachefiles import used
         from acctsec.link.database import build, forget_older_versions
 
         path = self._store_path()
+        used(path)
         if not path.exists():
             path.parent.mkdir(parents=True, exist_ok=True)
             build(self.db, self.tables, path, limits)
