@@ -25,6 +25,7 @@ def _touch(path: Path, age: float = 0.0) -> Path:
 def test_supersede_removes_other_versions_of_the_same_kind_and_source_only(
         tmp_path: Path) -> None:
     kept = _touch(tmp_path / entry_name("links", "aaaa", "0002", ".duckdb"))
+    kept_wal = _touch(tmp_path / (kept.name + ".wal"))
     old = _touch(tmp_path / entry_name("links", "aaaa", "0001", ".duckdb"))
     old_wal = _touch(tmp_path / (old.name + ".wal"))
     old_dir = tmp_path / entry_name("rows-all", "aaaa", "0001")
@@ -37,7 +38,8 @@ def test_supersede_removes_other_versions_of_the_same_kind_and_source_only(
 
     assert supersede(kept, "links", "aaaa", ".duckdb") == 3  # old, its .wal, the dead build
     assert not old.exists() and not old_wal.exists() and not killed.exists()
-    assert kept.exists() and other_source.exists() and other_kind.exists()
+    assert kept.exists() and kept_wal.exists()
+    assert other_source.exists() and other_kind.exists()
     assert building.exists()
     assert old_dir.exists()  # another kind: superseded with its own kind
     assert supersede(tmp_path / entry_name("rows-all", "aaaa", "0002"), "rows-all", "aaaa") == 1

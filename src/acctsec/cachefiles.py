@@ -51,7 +51,7 @@ def supersede(kept: Path, kind: str, source: str, suffix: str = "") -> int:
                          + re.escape(suffix) + r"(\.wal)?")
     removed = 0
     for entry in _entries(kept.parent):
-        if entry.name != kept.name and pattern.fullmatch(entry.name):
+        if entry.name not in (kept.name, f"{kept.name}.wal") and pattern.fullmatch(entry.name):
             removed += _remove(entry)
     return removed + sweep_leftovers(kept.parent)
 
