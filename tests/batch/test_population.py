@@ -91,3 +91,14 @@ def test_a_cached_index_that_cannot_be_read_is_rebuilt(examples: Path, tmp_path:
         path.write_bytes(broken)
         assert _cached_population(path, files, {}) == fresh
         assert pickle.loads(path.read_bytes()) == fresh  # written anew
+
+
+def test_cleaned_cells_are_text_of_each_value() -> None:
+    """The memo of the population pass gives `text` of every value, and keys only
+    strings: 1, 1.0 and True are equal as dict keys, not as text."""
+    from acctsec.batch.population import _Cleaned
+    from acctsec.sources.parse import text
+
+    clean = _Cleaned(text)
+    values = [" 1 ", "1", 1, 1.0, True, 1.5, None, "null", "NaN", "", "  ", "a"]
+    assert [clean(v) for v in values + values] == [text(v) for v in values + values]

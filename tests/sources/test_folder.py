@@ -232,3 +232,25 @@ def test_a_bad_optional_geo_cell_keeps_the_sign_in(tmp_path: Path) -> None:
         encoding="utf-8")
     records = FolderSource(tmp_path).account("7")
     assert len(records.logins) == 1 and not records.problems
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".jsonl"])
+def test_read_columns_gives_the_whole_rows_values_as_read_rows_does(
+        tmp_path: Path, suffix: str) -> None:
+    """The population pass's reader: the same values as `read_rows` for the rows it
+    yields whole, None for an absent column, problem rows left out."""
+    from acctsec.sources.folder import read_columns, read_rows
+
+    path = tmp_path / f"logins{suffix}"
+    if suffix == ".csv":
+        path.write_text("uid,ip,event\n1,1.2.3.4,login_success\nragged\n 2 ,,x\n",
+                        encoding="utf-8")
+    else:
+        path.write_text('{"uid": "1", "ip": "1.2.3.4", "event": "login_success"}\n'
+                        "{not json\n"
+                        '{"uid": 2, "ip": null, "event": "x"}\n', encoding="utf-8")
+    columns = ("uid", "event", "device_id", "ip")
+    expected = [tuple(row.get(c) for c in columns)
+                for _, row in read_rows(path, lambda _: True) if "__problem__" not in row]
+    assert list(read_columns(path, columns)) == expected
+    assert len(expected) == 2 and expected[0][2] is None

@@ -223,33 +223,53 @@ def _python_logins(con: duckdb.DuckDBPyConnection, path: Path) -> str:
     """The folder reader's rows (CSV, JSONL), cleaned as `sources.parse.text` cleans cells."""
     import pyarrow as pa
 
-    from acctsec.sources.folder import read_rows
+    from acctsec.sources.folder import read_columns
     from acctsec.sources.parse import text
 
     schema = pa.schema([(c, pa.string()) for c in POP_COLUMNS])
     con.execute("CREATE OR REPLACE TEMP TABLE __pop_rows ("
                 + ", ".join(f"{c} VARCHAR" for c in POP_COLUMNS) + ")")
-    buffer: list[list[str | None]] = [[] for _ in POP_COLUMNS]
+    rows: list[tuple[str | None, ...]] = []
 
     def flush() -> None:
-        batch = pa.table(buffer, schema=schema)  # noqa: F841 - read by DuckDB below
+        columns = list(zip(*rows, strict=True)) or [() for _ in POP_COLUMNS]
+        batch = pa.table([pa.array(c, pa.string()) for c in columns],  # noqa: F841
+                         schema=schema)  # read by DuckDB below
         con.execute("INSERT INTO __pop_rows SELECT * FROM batch")
-        for column in buffer:
-            column.clear()
+        rows.clear()
 
-    for _, row in read_rows(path, lambda _: True):
-        if "__problem__" in row:
-            continue
-        raw = row.get("uid")
-        for i, value in enumerate((None if raw is None else str(raw), text(raw),
-                                   (text(row.get("event")) or "").lower(), text(row.get("ip")),
-                                   text(row.get("device_id")), text(row.get("session_id")),
-                                   text(row.get("user_agent")))):
-            buffer[i].append(value)
-        if len(buffer[0]) >= 100_000:
+    clean = _Cleaned(text)
+    fields = ("uid", "event", "ip", "device_id", "session_id", "user_agent")
+    for raw, event, ip, device, session, agent in read_columns(path, fields):
+        rows.append((None if raw is None else str(raw), clean(raw), (clean(event) or "").lower(),
+                     clean(ip), clean(device), text(session), clean(agent)))
+        if len(rows) >= 100_000:
             flush()
     flush()
     return "SELECT * FROM __pop_rows"
+
+
+class _Cleaned:
+    """`text` of cells that repeat from row to row (uids, events, IPs, devices, user
+    agents), worked out once per distinct string; at most LIMIT remembered."""
+
+    LIMIT = 200_000
+
+    def __init__(self, clean: Any) -> None:
+        self.clean = clean
+        self.memo: dict[str, str | None] = {}
+
+    def __call__(self, value: Any) -> str | None:
+        if type(value) is not str:  # 1 == 1.0 == True as keys, not as text
+            result: str | None = self.clean(value)
+            return result
+        try:
+            return self.memo[value]
+        except KeyError:
+            if len(self.memo) >= self.LIMIT:
+                self.memo.clear()
+            found = self.memo[value] = self.clean(value)
+            return found
 
 
 def _ips_of(con: duckdb.DuckDBPyConnection, table: str, path: Path) -> str:

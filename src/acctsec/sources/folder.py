@@ -10,7 +10,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from operator import attrgetter
+from operator import attrgetter, itemgetter
 from pathlib import Path
 from typing import IO, Any
 
@@ -204,6 +204,33 @@ def read_rows(path: Path, keep: Keep, any_of: AnyOf | None = None) -> RawRows:
             yield from _parquet_rows(path, keep, any_of)
         else:
             yield from (_csv_rows if fmt == "csv" else _jsonl_rows)(path, keep)
+
+
+def read_columns(path: Path, columns: Sequence[str]) -> Iterator[tuple[Any, ...]]:
+    """The raw values of `columns` (None where a column is absent) of every row the
+    reader yields whole: a row with a problem (a CSV row of the wrong length, a line
+    that is not JSON) is left out. CSV rows are picked from their cells, without the
+    dict per row of `read_rows` (the population pass reads every sign-in)."""
+    if file_format(path) != "csv":
+        for _, row in read_rows(path, lambda _: True):
+            if "__problem__" not in row:
+                yield tuple(row.get(c) for c in columns)
+        return
+    with _read_errors(path):
+        pick: Callable[[list[str]], tuple[Any, ...]] | None = None
+        for _, header, cells in _csv_cells(path, lambda _: True):
+            if len(cells) != len(header):
+                continue
+            if pick is None:
+                pick = _picker(header, columns)
+            yield pick(cells)
+
+
+def _picker(header: list[str], columns: Sequence[str]) -> Callable[[list[str]], tuple[Any, ...]]:
+    at = [header.index(c) if c in header else None for c in columns]
+    if len(at) > 1 and None not in at:
+        return itemgetter(*at)
+    return lambda cells: tuple(None if i is None else cells[i] for i in at)
 
 
 @contextmanager
