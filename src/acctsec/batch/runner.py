@@ -180,19 +180,27 @@ def _extract_rows(files: dict[str, Path], todo: Sequence[str], folder: Path,
     """Each table's rows of the accounts to decide, sorted by uid: one read of each table
     for the whole run instead of one per chunk. Made afresh for each run (a resumed run
     has fewer accounts left)."""
-    import duckdb
-
     from acctsec.batch.engine import TABLES
-    from acctsec.batch.rows import extract_any
 
     if folder.exists():
         shutil.rmtree(folder)
     folder.mkdir(parents=True)
+    outs = {table: folder / f"{table}.parquet" for table in files if table in TABLES}
+    return extract_tables(files, todo, outs, limits)
+
+
+def extract_tables(files: dict[str, Path], uids: Sequence[str] | None, outs: dict[str, Path],
+                   limits: dict[str, str]) -> dict[str, Path]:
+    """The rows of `uids` (None: all) of each table in `outs`, sorted by uid, written to
+    its path there through one DuckDB connection; the tables that could be read."""
+    import duckdb
+
+    from acctsec.batch.rows import extract_any
+
     con = duckdb.connect(":memory:", config=dict(limits))
     con.execute(QUIET)
     try:
-        kept = {table: extract_any(con, path, todo, folder / f"{table}.parquet")
-                for table, path in files.items() if table in TABLES}
+        kept = {table: extract_any(con, files[table], uids, out) for table, out in outs.items()}
     finally:
         con.close()
     return {table: path for table, path in kept.items() if path is not None}

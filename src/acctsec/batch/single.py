@@ -57,25 +57,15 @@ def _sort_rows(options: BatchOptions) -> dict[str, Path]:
     rows are then read from a few row groups instead of a scan of the table (10 M
     sign-ins: ~1.2 s per investigation). A CSV or JSONL table that cannot be read is
     left out: `investigate` then reports the reader's error."""
-    import duckdb
-
-    from acctsec.batch.rows import extract_any
-    from acctsec.batch.runner import driver_limits, work_dir
-    from acctsec.link.sql import QUIET
+    from acctsec.batch.runner import driver_limits, extract_tables, work_dir
     from acctsec.sources.files import table_files
 
     wanted = _sorted_rows(options)
     missing = {t: p for t, p in wanted.items() if not p.exists()}
     if missing:
-        files = table_files(options.source)
         next(iter(missing.values())).parent.mkdir(parents=True, exist_ok=True)
-        con = duckdb.connect(":memory:", config=dict(driver_limits(work_dir(options))))
-        con.execute(QUIET)
-        try:
-            for table, out in missing.items():
-                extract_any(con, files[table], None, out)
-        finally:
-            con.close()
+        extract_tables(table_files(options.source), None, missing,
+                       driver_limits(work_dir(options)))
     return {table: path for table, path in wanted.items() if path.exists()}
 
 
