@@ -37,6 +37,23 @@ def test_failed_accounts_are_recorded_and_do_not_stop_the_run(examples: Path,
     assert "1 failed" in err and "no-such-account: unknown uid" in err
 
 
+def test_out_in_a_folder_not_made_yet(examples: Path, tmp_path: Path) -> None:
+    """`--out runs/today/q.jsonl` makes the folders, as an analyst's script expects."""
+    queue = tmp_path / "uids.txt"
+    queue.write_text("10007\n", "utf-8")
+    out = tmp_path / "runs" / "today" / "q.jsonl"
+    code, _, err = run_cli("batch", "--source", str(examples), "--uids", str(queue),
+                           "--out", str(out))
+    assert code == 0, err
+    assert [r["uid"] for r in read_jsonl(out)] == ["10007"]
+    blocked = tmp_path / "file"
+    blocked.write_text("", "utf-8")
+    code, _, err = run_cli("batch", "--source", str(examples), "--uids", str(queue),
+                           "--out", str(blocked / "q.jsonl"))
+    assert code != 0 and "Traceback" not in err
+    assert err.strip().count("\n") == 0 and "its folder cannot be made" in err
+
+
 def test_csv_output_is_flat_and_spreadsheet_safe(examples: Path, tmp_path: Path) -> None:
     data = tmp_path / "data"
     shutil.copytree(examples, data)

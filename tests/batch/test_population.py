@@ -11,8 +11,11 @@ import pytest
 
 from acctsec import service
 from acctsec.batch.population import build_index
+from acctsec.batch.queue import WorkQueue
 from acctsec.batch.records import build_records, own_logins
 from acctsec.batch.rows import table_rows
+from acctsec.batch.runner import BatchOptions, csv_copies
+from acctsec.config import Settings
 from acctsec.sources.folder import FolderSource
 
 
@@ -50,17 +53,46 @@ def _hostile(folder: Path, target: Path) -> Path:
     return target
 
 
-@pytest.mark.parametrize("variant", ["csv", "parquet", "hostile"])
+def _padded(folder: Path, target: Path) -> Path:
+    """The examples with well-formed login rows whose cells carry whitespace Python strips
+    and DuckDB's trim() does not (tab, no-break and ideographic spaces), null words and
+    quotes: a CSV the exact copy (sources.csvcopy) stands in for."""
+    shutil.copytree(folder, target)
+    header = (folder / "logins.csv").read_text(encoding="utf-8").splitlines()[0].split(",")
+    with (target / "logins.csv").open("a", encoding="utf-8", newline="") as fh:
+        writer = csv.writer(fh, quoting=csv.QUOTE_ALL, lineterminator="\n")
+        for ts, uid, event, ip, device in [
+            ("2026-10-01T00:00:00Z", "\t10008\u00a0", " Login_Failure ", "203.0.113.9", "NULL"),
+            ("2026-10-01T00:00:01Z", "10009", "login_failure", "\u3000203.0.113.9\t", " none"),
+            ("2026-10-01T00:00:02Z", "\u200910010", "login_success", "203.0.113.9", 'd"1'),
+            ("2026-10-01T00:00:03Z", "10015\x1c", "login_failure", "\u2028 203.0.113.9", 'd"1'),
+        ]:
+            row = dict.fromkeys(header, "")
+            row.update(ts=ts, uid=uid, event=event, ip=ip, device_id=device)
+            writer.writerow([row[h] for h in header])
+    return target
+
+
+@pytest.mark.parametrize("variant", ["csv", "parquet", "hostile", "copied", "padded copy"])
 def test_population_stats_equal_the_folder_source(examples: Path, tmp_path: Path,
                                                    variant: str) -> None:
+    """Also through the exact Parquet copies of the CSV files (runner.csv_copies), which
+    DuckDB reads with SQL twins of the folder reader's cleaning."""
     folder = {"csv": lambda: examples,
               "parquet": lambda: _to_parquet(examples, tmp_path / "pq"),
-              "hostile": lambda: _hostile(examples, tmp_path / "hostile")}[variant]()
+              "hostile": lambda: _hostile(examples, tmp_path / "hostile"),
+              "copied": lambda: examples,
+              "padded copy": lambda: _padded(examples, tmp_path / "padded")}[variant]()
     source = FolderSource(folder)
+    copies: dict[str, Path] = {}
+    if variant.startswith(("copied", "padded")):
+        options = BatchOptions(folder, WorkQueue(()), Settings(), out=tmp_path / "b.jsonl")
+        copies = csv_copies(options, source.files, {})
+        assert {"accounts", "logins"} <= set(copies)
     con = duckdb.connect()
-    index = build_index(con, source.files)
+    index = build_index(con, {**source.files, **copies})
     uids = ["10007", "10008", "10009", "10010", "10015", "10028", "10085", "10201"]
-    readers = {t: table_rows(p, con) for t, p in source.files.items()}
+    readers = {t: table_rows(p, con, copy=copies.get(t)) for t, p in source.files.items()}
     grouped = {t: dict(r.groups(uids)) for t, r in readers.items()}
     names = {t: p.name for t, p in source.files.items()}
     for uid in uids:
@@ -70,6 +102,8 @@ def test_population_stats_equal_the_folder_source(examples: Path, tmp_path: Path
         expected = source.population(service.population_query(records))
         assert index.stats_for(records, own_logins(rows.get("logins", []))) == expected, uid
     if variant == "hostile":
+        assert index.keys["ips"]["203.0.113.9"].failure_accounts == 3
+    if variant == "padded copy":  # 10008, 10009 and 10015 as the folder reader reads them
         assert index.keys["ips"]["203.0.113.9"].failure_accounts == 3
 
 

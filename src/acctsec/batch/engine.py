@@ -41,6 +41,7 @@ class Plan:
     threads: int = 2  # DuckDB threads per worker
     memory_limit: str = "1GB"  # DuckDB memory per worker; sorts spill to disk beyond it
     extracted: dict[str, Path] = field(default_factory=dict)  # table -> the queue's rows
+    copies: dict[str, Path] = field(default_factory=dict)  # CSV table -> its exact Parquet copy
     url: str | None = None  # a SQL source: each account is read from it as investigate does
     link_problem: str | None = None  # why there is no link store, when it could not be made
 
@@ -69,7 +70,7 @@ class Worker:
         self.con.execute("SET TimeZone = 'UTC'")
         self.con.execute(QUIET)
         self.readers: dict[str, TableRows] = {
-            t: table_rows(p, self.con, plan.extracted.get(t))
+            t: table_rows(p, self.con, plan.extracted.get(t), plan.copies.get(t))
             for t, p in plan.files.items() if t in TABLES
         }
         self.names = {t: p.name for t, p in plan.files.items()}

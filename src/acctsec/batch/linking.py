@@ -25,11 +25,13 @@ STORE_TABLES = ("accounts", "transactions", "security_events", "alerts", "usage_
                 "email_keys")
 
 
-def build_link_store(folder: Path, path: Path, limits: dict[str, str] | None = None) -> Path:
-    """`build_link_graph`'s tables saved to a DuckDB file every worker opens read-only."""
+def build_link_store(folder: Path, path: Path, limits: dict[str, str] | None = None,
+                     files: dict[str, Path] | None = None) -> Path:
+    """`build_link_graph`'s tables saved to a DuckDB file every worker opens read-only.
+    `files`: the table files to read instead of the folder's (the CSV copies)."""
     from acctsec.link.graph import build_link_graph
 
-    graph = build_link_graph(folder, limits=limits)
+    graph = build_link_graph(folder, limits=limits, files=files)
     tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")  # several runs may build it
     tmp.unlink(missing_ok=True)
     try:

@@ -61,7 +61,7 @@ class PopulationIndex:
     """The shared part of every account's PopulationStats."""
 
     rows: int = 0  # login rows that are not problems of the file itself
-    accounts: int = 0  # distinct uids among them, as written
+    accounts: int = 0  # distinct uids among them, stripped (an empty one counts)
     keys: dict[str, dict[str, KeyAgg]] = field(default_factory=dict)
 
     def size(self) -> int:
@@ -205,14 +205,15 @@ def _parquet_columns(con: duckdb.DuckDBPyConnection, path: Path) -> dict[str, st
 
 
 def _parquet_logins(con: duckdb.DuckDBPyConnection, path: Path) -> str:
-    from acctsec.link.sql import text_sql
+    from acctsec.link.sql import strip_sql, text_sql
 
     present = _parquet_columns(con, path)
 
     def col(name: str) -> str:
         return text_sql(present[name]) if name in present else "CAST(NULL AS VARCHAR)"
 
-    raw = f"CAST({present['uid']} AS VARCHAR)" if "uid" in present else "CAST(NULL AS VARCHAR)"
+    raw = (strip_sql(f"CAST({present['uid']} AS VARCHAR)") if "uid" in present
+           else "CAST(NULL AS VARCHAR)")
     return (f"SELECT {raw} AS raw_uid, {col('uid')} AS uid, lower({col('event')}) AS event, "
             f"{col('ip')} AS ip, {col('device_id')} AS device_id, "
             f"{col('session_id')} AS session_id, {col('user_agent')} AS user_agent "
@@ -241,8 +242,9 @@ def _python_logins(con: duckdb.DuckDBPyConnection, path: Path) -> str:
     clean = _Cleaned(text)
     fields = ("uid", "event", "ip", "device_id", "session_id", "user_agent")
     for raw, event, ip, device, session, agent in read_columns(path, fields):
-        rows.append((None if raw is None else str(raw), clean(raw), (clean(event) or "").lower(),
-                     clean(ip), clean(device), text(session), clean(agent)))
+        rows.append((None if raw is None else str(raw).strip(), clean(raw),
+                     (clean(event) or "").lower(), clean(ip), clean(device), text(session),
+                     clean(agent)))
         if len(rows) >= 100_000:
             flush()
     flush()

@@ -76,22 +76,25 @@ def _keyed_rows(path: Path, wanted: set[str] | None) -> Iterator[KeyedRow]:
         yield key, line, row
 
 
-def _keyed(path: Path) -> str:
-    """A Parquet file's rows with their row number (__row__) and trimmed uid (__key__).
+def _keyed(path: Path, first_line: int = 1) -> str:
+    """A Parquet file's rows with their row number (__row__) and stripped uid (__key__).
 
-    The folder source keeps a row when its trimmed uid is the one asked for; the
-    wanted uids are real uids, so trim() is that test (and cheaper than text_sql).
+    The folder source keeps a row when its stripped uid is the one asked for; the
+    wanted uids are real uids, so stripping is that test (and cheaper than text_sql).
+    `first_line`: the number of the first row (2 for a CSV copied by sources.csvcopy).
     """
+    from acctsec.link.sql import strip_sql
+
     return f"""
-    SELECT * EXCLUDE (file_row_number), file_row_number + 1 AS __row__,
-           trim(CAST("uid" AS VARCHAR)) AS __key__
+    SELECT * EXCLUDE (file_row_number), file_row_number + {int(first_line)} AS __row__,
+           {strip_sql('CAST("uid" AS VARCHAR)')} AS __key__
     FROM read_parquet({quote(path)}, file_row_number = true)"""
 
 
 def extract(con: duckdb.DuckDBPyConnection, path: Path, uids: Sequence[str] | None,
-            out: Path) -> Path:
-    """The rows of `uids` (None: of every account) in `path`, keyed and sorted by uid,
-    written once to `out`.
+            out: Path, first_line: int = 1) -> Path:
+    """The rows of `uids` (None: of every account) in `path` (Parquet, its first row
+    numbered `first_line`), keyed and sorted by uid, written once to `out`.
 
     A run over many chunks then reads each chunk's rows from this file instead of
     scanning the whole table again for every chunk.
@@ -104,7 +107,7 @@ def extract(con: duckdb.DuckDBPyConnection, path: Path, uids: Sequence[str] | No
     else:
         cursor.register("__wanted", pa.table({"uid": pa.array(sorted(set(uids)), pa.string())}))
         where = "__key__ IN (SELECT uid FROM __wanted)"
-    _write_sorted(cursor, f"SELECT * FROM ({_keyed(path)}) WHERE {where}", out)
+    _write_sorted(cursor, f"SELECT * FROM ({_keyed(path, first_line)}) WHERE {where}", out)
     cursor.close()
     return out
 
@@ -182,10 +185,11 @@ class ParquetRows:
     """
 
     def __init__(self, path: Path, con: duckdb.DuckDBPyConnection,
-                 extracted: Path | None = None) -> None:
+                 extracted: Path | None = None, first_line: int = 1) -> None:
         self.path = path
         self.con = con
         self.extracted = extracted
+        self.first_line = first_line
 
     def groups(self, uids: Sequence[str]) -> Iterator[Group]:
         import pyarrow as pa
@@ -200,7 +204,7 @@ class ParquetRows:
                     "WHERE __key__ BETWEEN $first AND $last")
             params = {"first": wanted[0], "last": wanted[-1]}
         else:
-            rows, params = _keyed(self.path), {}
+            rows, params = _keyed(self.path, self.first_line), {}
         sql = f"""
         SELECT * FROM ({rows})
         WHERE __key__ IN (SELECT uid FROM __wanted) ORDER BY __key__, __row__
@@ -277,11 +281,25 @@ def _grouped_batches(reader: Any,
 
 
 def table_rows(path: Path, con: duckdb.DuckDBPyConnection | None,
-               extracted: Path | None = None) -> TableRows:
-    """DuckDB for Parquet (fast, streamed), the folder reader for CSV and JSONL (exact
-    lines), or what `extract_text` kept of them."""
-    if con is not None and file_format(path) == "parquet":
-        return ParquetRows(path, con, extracted)
-    if con is not None and extracted is not None:
+               extracted: Path | None = None, copy: Path | None = None) -> TableRows:
+    """DuckDB for Parquet (fast, streamed) and for a CSV's exact copy (`copy`, see
+    sources.csvcopy), the folder reader for other CSV and JSONL (exact lines), or
+    what `extract` or `extract_text` kept of them."""
+    from acctsec.sources.csvcopy import FIRST_LINE
+
+    if con is None:
+        return PythonRows(path)
+    if extracted is not None and _is_text(extracted):
         return ExtractedText(extracted, con)
+    if file_format(path) == "parquet":
+        return ParquetRows(path, con, extracted)
+    if copy is not None:
+        return ParquetRows(copy, con, extracted, first_line=FIRST_LINE)
     return PythonRows(path)
+
+
+def _is_text(extracted: Path) -> bool:
+    """Whether `extract_text` wrote the file (rows as JSON text), not `extract`."""
+    import pyarrow.parquet as pq
+
+    return "__json__" in pq.read_schema(extracted).names

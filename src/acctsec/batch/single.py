@@ -57,15 +57,15 @@ def _sort_rows(options: BatchOptions) -> dict[str, Path]:
     rows are then read from a few row groups instead of a scan of the table (10 M
     sign-ins: ~1.2 s per investigation). A CSV or JSONL table that cannot be read is
     left out: `investigate` then reports the reader's error."""
-    from acctsec.batch.runner import driver_limits, extract_tables, work_dir
+    from acctsec.batch.runner import csv_copies, driver_limits, extract_tables, work_dir
     from acctsec.sources.files import table_files
 
     wanted = _sorted_rows(options)
     missing = {t: p for t, p in wanted.items() if not p.exists()}
     if missing:
         next(iter(missing.values())).parent.mkdir(parents=True, exist_ok=True)
-        extract_tables(table_files(options.source), None, missing,
-                       driver_limits(work_dir(options)))
+        files, limits = table_files(options.source), driver_limits(work_dir(options))
+        extract_tables(files, None, missing, limits, csv_copies(options, files, limits))
     return {table: path for table, path in wanted.items() if path.exists()}
 
 
@@ -99,10 +99,11 @@ def large_link_store(settings: Settings, folder: Path) -> tuple[Path, bool] | No
 
 def build_link_store(settings: Settings, folder: Path, store: Path) -> None:
     from acctsec.batch.linking import build_link_store as build
-    from acctsec.batch.runner import driver_limits, forget_older_versions
+    from acctsec.batch.runner import csv_copies, driver_limits, forget_older_versions
     from acctsec.sources.files import table_files
 
     store.parent.mkdir(parents=True, exist_ok=True)
-    options = _options(settings, folder)
-    forget_older_versions(options, table_files(folder))
-    build(folder, store, driver_limits(store.parent))
+    options, files = _options(settings, folder), table_files(folder)
+    forget_older_versions(options, files)
+    limits = driver_limits(store.parent)
+    build(folder, store, limits, {**files, **csv_copies(options, files, limits)})

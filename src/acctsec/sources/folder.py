@@ -61,10 +61,7 @@ def _csv_cells(path: Path, keep: Keep) -> Iterator[tuple[int, list[str], list[st
         header = next(reader, None)
         if header is None:
             return
-        header = [h.strip().lstrip("\ufeff").lower() for h in header]
-        twice = sorted({h for h in header if header.count(h) > 1})
-        if twice:
-            raise InputError(f"{path}: column {twice[0]!r} appears twice in the header")
+        header = header_names(path, header)
         uid_at = header.index("uid") if "uid" in header else -1
         remember, sink = (keep.remember, keep.skipped) if isinstance(keep, UidFilter) else ((), [])
         picks = [header.index(c) if c in header else len(header) for c in remember]
@@ -79,6 +76,15 @@ def _csv_cells(path: Path, keep: Keep) -> Iterator[tuple[int, list[str], list[st
                     sink.append(tuple(padded[i] for i in picks))
                 continue
             yield start, header, cells
+
+
+def header_names(path: Path, cells: list[str]) -> list[str]:
+    """A CSV header's column names as rows are keyed by; InputError for a name twice."""
+    header = [h.strip().lstrip("\ufeff").lower() for h in cells]
+    twice = sorted({h for h in header if header.count(h) > 1})
+    if twice:
+        raise InputError(f"{path}: column {twice[0]!r} appears twice in the header")
+    return header
 
 
 def _csv_rows(path: Path, keep: Keep) -> RawRows:
@@ -407,7 +413,7 @@ class _PopulationCounter:
         self.total += 1
         uid = row.get("uid")
         if uid is not None:
-            self.accounts.add(str(uid))
+            self.accounts.add(str(uid).strip())  # as the reader matches rows to accounts
         q = self.query
         return (
             text(row.get("ip")) in q.ips
