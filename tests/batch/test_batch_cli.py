@@ -171,6 +171,38 @@ def _text_folder(examples: Path, folder: Path, fmt: str) -> tuple[Path, str, int
     return folder, rows[after - 1]["uid"], after + 2
 
 
+def test_each_run_pulls_its_rows_into_a_folder_of_its_own(
+        examples: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two runs on the same files without --out share `<cache>/batch/`: a running one's
+    rows are left alone, a killed one's removed, and the run removes its own."""
+    import subprocess
+
+    from acctsec.batch.queue import WorkQueue
+    from acctsec.batch.runner import BatchOptions, files_fingerprint, source_key
+    from acctsec.cachefiles import entry_name
+    from acctsec.config import Settings
+    from acctsec.sources.files import table_files
+
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("ACCTSEC_CACHE_DIR", str(cache))
+    options = BatchOptions(examples, WorkQueue(()), Settings(cache_dir=cache))
+    rows = cache / "batch" / entry_name("rows", source_key(options),
+                                        files_fingerprint(table_files(examples)))
+    dead = subprocess.Popen(["true"])  # noqa: S607 - its pid is free once it has ended
+    dead.wait()
+    for pid in (1, dead.pid):  # pid 1 runs as long as the machine does
+        (rows / f"run-{pid}").mkdir(parents=True)
+        (rows / f"run-{pid}" / "logins.parquet").write_bytes(b"theirs")
+    queue = tmp_path / "uids.txt"
+    queue.write_text("10007\n10008\n10009\n", encoding="utf-8")
+    code, stdout, err = run_cli("batch", "--source", str(examples), "--uids", str(queue),
+                                "--chunk", "1")
+    assert code == 0, err
+    assert len(stdout.splitlines()) == 3 and "queue's rows" in err
+    assert sorted(p.name for p in rows.iterdir()) == ["run-1"]
+    assert (rows / "run-1" / "logins.parquet").read_bytes() == b"theirs"
+
+
 @pytest.mark.parametrize("fmt", ["csv", "jsonl"])
 def test_csv_and_jsonl_chunks_read_one_sorted_copy(examples: Path, tmp_path: Path,
                                                    fmt: str) -> None:

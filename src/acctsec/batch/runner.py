@@ -156,7 +156,7 @@ def prepare(opts: BatchOptions, timings: dict[str, float], todo: Sequence[str] =
     extracted: dict[str, Path] = {}
     if chunked:
         start = time.perf_counter()
-        rows = work / entry_name("rows", source_key(opts), key)
+        rows = work / entry_name("rows", source_key(opts), key) / f"run-{os.getpid()}"
         extracted = _extract_rows(files, todo, rows, limits, copies)
         timings["rows"] = time.perf_counter() - start
     return Plan(opts.source, files, population, store, opts.settings, opts.since, opts.until,
@@ -225,14 +225,28 @@ def _extract_rows(files: dict[str, Path], todo: Sequence[str], folder: Path,
                   limits: dict[str, str], copies: dict[str, Path]) -> dict[str, Path]:
     """Each table's rows of the accounts to decide, sorted by uid: one read of each table
     for the whole run instead of one per chunk. Made afresh for each run (a resumed run
-    has fewer accounts left)."""
+    has fewer accounts left), in a folder of its own (`run-<pid>`): two runs on the same
+    files without --out share the work dir, and one must not replace the other's rows.
+    The folders of runs whose process is gone (killed) are removed."""
     from acctsec.batch.engine import TABLES
 
-    if folder.exists():
-        shutil.rmtree(folder)
+    for old in folder.parent.glob("run-*"):
+        if old == folder or not _running(old.name.removeprefix("run-")):
+            shutil.rmtree(old, ignore_errors=True)
     folder.mkdir(parents=True)
     outs = {table: folder / f"{table}.parquet" for table in files if table in TABLES}
     return extract_tables(files, todo, outs, limits, copies)
+
+
+def _running(pid: str) -> bool:
+    """Whether a process with this id runs on this machine (so may be reading its rows)."""
+    try:
+        os.kill(int(pid), 0)
+    except (ValueError, ProcessLookupError):
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
 
 
 def extract_tables(files: dict[str, Path], uids: Sequence[str] | None, outs: dict[str, Path],
@@ -371,8 +385,8 @@ def run_batch(opts: BatchOptions, stdout: IO[str],
                 "run the same command again to continue") from None
         progress.close()
         result.timings["decide"] = time.perf_counter() - mark
-        for path in plan.extracted.values():  # made for this run only
-            path.unlink(missing_ok=True)
+        for folder in {path.parent for path in plan.extracted.values()}:  # this run's only
+            shutil.rmtree(folder, ignore_errors=True)
     sink.finish()
     result.seconds = time.perf_counter() - started
     return result
