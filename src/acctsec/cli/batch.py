@@ -48,7 +48,8 @@ def batch_command(
         None, "--since", help="Report findings from this time on: ISO date/time or 30d, 12h."
     ),
     until: str | None = typer.Option(
-        None, "--until", help="Decide as of this time: later records are ignored."
+        None, "--until", help="Decide as of this time: the account's later records are ignored "
+        "(population figures and linked accounts use all the data)."
     ),
     chunk: int | None = typer.Option(None, "--chunk", min=1, help="Accounts per work unit."),
     top: int = typer.Option(10, "--top", min=0, help="Riskiest accounts listed on stderr."),

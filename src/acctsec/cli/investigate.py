@@ -22,7 +22,8 @@ def investigate_command(
         None, "--since", help="Report findings from this time on: ISO date/time or 30d, 12h."
     ),
     until: str | None = typer.Option(
-        None, "--until", help="Investigate as of this time: later records are ignored."
+        None, "--until", help="Investigate as of this time: the account's later records are "
+        "ignored (population figures and linked accounts use all the data)."
     ),
     fmt: ReportFormat = typer.Option(
         ReportFormat.table, "--format", "-f", help="Output: table, json or markdown."
