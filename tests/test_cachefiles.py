@@ -173,3 +173,27 @@ def test_a_small_folder_and_a_database_keep_one_link_copy(examples_dir: Path,
                     (data / "alerts.csv").read_text(encoding="utf-8") + "\n", encoding="utf-8")
     assert len(_entries(links, "folder-*.duckdb")) == 1, _entries(links, "*")
     assert len(_entries(links, "sql-*.duckdb")) == 1, _entries(links, "*")
+
+
+def test_csv_copies_are_kept_per_version_and_killed_copies_swept(examples_dir: Path,
+                                                                 tmp_path: Path) -> None:
+    """The exact CSV copies are made once per version of the files (a table they cannot
+    stand in for is remembered as refused), and a copy a killed run left half-written is
+    removed once it is a day old."""
+    from acctsec.batch.queue import WorkQueue
+    from acctsec.batch.runner import BatchOptions, csv_copies
+    from acctsec.config import Settings
+    from acctsec.sources.files import table_files
+
+    options = BatchOptions(examples_dir, WorkQueue(()), Settings(), out=tmp_path / "b.jsonl")
+    files = table_files(examples_dir)
+    copies = csv_copies(options, files, {})
+    folder = copies["logins"].parent
+    assert folder.name.startswith("csvcopy-") and "accounts" in copies
+    assert (folder / "alerts.refused").exists()  # a note in alerts.csv spans two lines
+    made = {t: p.stat().st_mtime_ns for t, p in copies.items()}
+    old = _touch(folder / "logins.parquet.4242.tmp", age=2 * 24 * 3600)
+    fresh = _touch(folder / "logins.parquet.4243.tmp")
+    again = csv_copies(options, files, {})
+    assert {t: p.stat().st_mtime_ns for t, p in again.items()} == made
+    assert not old.exists() and fresh.exists()

@@ -133,6 +133,6 @@ def test_cleaned_cells_are_text_of_each_value() -> None:
     from acctsec.batch.population import _Cleaned
     from acctsec.sources.parse import text
 
-    clean = _Cleaned(text)
+    clean = _Cleaned()
     values = [" 1 ", "1", 1, 1.0, True, 1.5, None, "null", "NaN", "", "  ", "a"]
     assert [clean(v) for v in values + values] == [text(v) for v in values + values]

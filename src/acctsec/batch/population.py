@@ -21,6 +21,7 @@ from acctsec.batch.records import OwnLogins
 from acctsec.batch.rows import quote
 from acctsec.model import LOGIN_EVENTS, AccountRecords, KeyStats, PopulationStats
 from acctsec.sources.files import file_format
+from acctsec.sources.parse import text
 
 if TYPE_CHECKING:
     import duckdb
@@ -225,7 +226,6 @@ def _python_logins(con: duckdb.DuckDBPyConnection, path: Path) -> str:
     import pyarrow as pa
 
     from acctsec.sources.folder import read_columns
-    from acctsec.sources.parse import text
 
     schema = pa.schema([(c, pa.string()) for c in POP_COLUMNS])
     con.execute("CREATE OR REPLACE TEMP TABLE __pop_rows ("
@@ -239,7 +239,7 @@ def _python_logins(con: duckdb.DuckDBPyConnection, path: Path) -> str:
         con.execute("INSERT INTO __pop_rows SELECT * FROM batch")
         rows.clear()
 
-    clean = _Cleaned(text)
+    clean = _Cleaned()
     fields = ("uid", "event", "ip", "device_id", "session_id", "user_agent")
     for raw, event, ip, device, session, agent in read_columns(path, fields):
         rows.append((None if raw is None else str(raw).strip(), clean(raw),
@@ -257,20 +257,18 @@ class _Cleaned:
 
     LIMIT = 200_000
 
-    def __init__(self, clean: Any) -> None:
-        self.clean = clean
+    def __init__(self) -> None:
         self.memo: dict[str, str | None] = {}
 
     def __call__(self, value: Any) -> str | None:
         if type(value) is not str:  # 1 == 1.0 == True as keys, not as text
-            result: str | None = self.clean(value)
-            return result
+            return text(value)
         try:
             return self.memo[value]
         except KeyError:
             if len(self.memo) >= self.LIMIT:
                 self.memo.clear()
-            found = self.memo[value] = self.clean(value)
+            found = self.memo[value] = text(value)
             return found
 
 
@@ -285,7 +283,6 @@ def _ips_of(con: duckdb.DuckDBPyConnection, table: str, path: Path) -> str:
     import pyarrow as pa
 
     from acctsec.sources.folder import read_rows
-    from acctsec.sources.parse import text
 
     ips = sorted({ip for _, row in read_rows(path, lambda _: True)
                   if (ip := text(row.get("ip"))) is not None})

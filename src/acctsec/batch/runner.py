@@ -19,7 +19,7 @@ from acctsec.batch.output import BatchFormat, JsonlSink, Sink, StreamSink, Table
 from acctsec.batch.population import PopulationIndex
 from acctsec.batch.queue import WorkQueue
 from acctsec.batch.summary import Tally
-from acctsec.cachefiles import entry_name, source_id, supersede, used
+from acctsec.cachefiles import entry_name, source_id, supersede, sweep_leftovers, used
 from acctsec.config import Settings
 from acctsec.errors import AcctsecError, InputError
 from acctsec.link.sql import QUIET
@@ -180,6 +180,7 @@ def csv_copies(opts: BatchOptions, files: dict[str, Path], limits: dict[str, str
 
     folder = work_dir(opts) / entry_name("csvcopy", source_key(opts), files_fingerprint(files))
     wanted = {t: p for t, p in files.items() if t in TABLES and file_format(p) == "csv"}
+    sweep_leftovers(folder)  # what a killed copy left, once a day old
     con: Any = None
     try:
         for table, path in wanted.items():

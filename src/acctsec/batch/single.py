@@ -58,12 +58,15 @@ def _sort_rows(options: BatchOptions) -> dict[str, Path]:
     sign-ins: ~1.2 s per investigation). A CSV or JSONL table that cannot be read is
     left out: `investigate` then reports the reader's error."""
     from acctsec.batch.runner import csv_copies, driver_limits, extract_tables, work_dir
+    from acctsec.cachefiles import sweep_leftovers
     from acctsec.sources.files import table_files
 
     wanted = _sorted_rows(options)
     missing = {t: p for t, p in wanted.items() if not p.exists()}
     if missing:
-        next(iter(missing.values())).parent.mkdir(parents=True, exist_ok=True)
+        folder = next(iter(missing.values())).parent
+        folder.mkdir(parents=True, exist_ok=True)
+        sweep_leftovers(folder)  # what a killed sort left, once a day old
         files, limits = table_files(options.source), driver_limits(work_dir(options))
         extract_tables(files, None, missing, limits, csv_copies(options, files, limits))
     return {table: path for table, path in wanted.items() if path.exists()}

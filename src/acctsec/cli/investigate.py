@@ -54,10 +54,10 @@ def investigate_command(
     from acctsec.sources.folder import FolderSource
     from acctsec.sources.sql import SqlSource
 
-    if isinstance(log_source, SqlSource) and not log_source.link_store_cached():
-        kept = ("once (kept in the cache while the data is unchanged)"
-                if log_source.cache_dir is not None else "(no cache: for this run only)")
-        say(f"acctsec: copying the tables that link accounts from {log_source.name} {kept}")
+    if isinstance(log_source, SqlSource):
+        from acctsec.cli.link import announce_link_copy
+
+        announce_link_copy(log_source)
     if isinstance(log_source, FolderSource) and log_source.large:
         from acctsec.batch.single import is_prepared
 

@@ -69,6 +69,15 @@ def _link_tables(source: str | None) -> Iterator[tuple[Any, str]]:
         con.close()
 
 
+def announce_link_copy(source: Any) -> None:
+    """Says on stderr that a database's link tables are being copied (the first time)."""
+    if source.link_store_cached():
+        return
+    kept = ("once (kept in the cache while the data is unchanged)"
+            if source.cache_dir is not None else "(no cache: for this run only)")
+    say(f"acctsec: copying the tables that link accounts from {source.name} {kept}")
+
+
 def _database_store(settings: Any, url: str) -> Path:
     from acctsec.sources.sql import SqlSource
 
@@ -77,9 +86,7 @@ def _database_store(settings: Any, url: str) -> Path:
                          "copied there once")
     source = SqlSource(url, cache_dir=settings.resolved_cache_dir())
     try:
-        if not source.link_store_cached():
-            say(f"acctsec: copying the tables that link accounts from {source.name} once "
-                "(kept in the cache while the data is unchanged)")
+        announce_link_copy(source)
         return source.link_store()
     finally:
         source.close()
@@ -93,7 +100,7 @@ def _large_folder_store(settings: Any, folder: Path) -> Path | None:
         return None
     store, missing = large
     if missing:
-        say(f"acctsec: {folder} is large: building its link graph once (about 15 s per "
+        say(f"acctsec: {folder} is large: building its link graph once (about 15-30 s per "
             "10 million sign-ins; cached while its files are unchanged)")
         build_link_store(settings, folder, store)
     return store
