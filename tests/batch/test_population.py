@@ -73,7 +73,17 @@ def _padded(folder: Path, target: Path) -> Path:
     return target
 
 
-@pytest.mark.parametrize("variant", ["csv", "parquet", "hostile", "copied", "padded copy"])
+def _gzipped(folder: Path, target: Path) -> Path:
+    import gzip
+
+    target.mkdir()
+    for path in folder.iterdir():
+        (target / f"{path.name}.gz").write_bytes(gzip.compress(path.read_bytes()))
+    return target
+
+
+@pytest.mark.parametrize("variant", ["csv", "parquet", "hostile", "copied", "padded copy",
+                                     "gzipped copy"])
 def test_population_stats_equal_the_folder_source(examples: Path, tmp_path: Path,
                                                    variant: str) -> None:
     """Also through the exact Parquet copies of the CSV files (runner.csv_copies), which
@@ -82,10 +92,11 @@ def test_population_stats_equal_the_folder_source(examples: Path, tmp_path: Path
               "parquet": lambda: _to_parquet(examples, tmp_path / "pq"),
               "hostile": lambda: _hostile(examples, tmp_path / "hostile"),
               "copied": lambda: examples,
-              "padded copy": lambda: _padded(examples, tmp_path / "padded")}[variant]()
+              "padded copy": lambda: _padded(examples, tmp_path / "padded"),
+              "gzipped copy": lambda: _gzipped(examples, tmp_path / "gz")}[variant]()
     source = FolderSource(folder)
     copies: dict[str, Path] = {}
-    if variant.startswith(("copied", "padded")):
+    if variant.endswith("copy") or variant == "copied":
         options = BatchOptions(folder, WorkQueue(()), Settings(), out=tmp_path / "b.jsonl")
         copies = csv_copies(options, source.files, {})
         assert {"accounts", "logins"} <= set(copies)

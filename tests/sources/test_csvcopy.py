@@ -281,13 +281,41 @@ def test_a_bom_before_a_quoted_name_keeps_the_quotes_as_python_does(tmp_path: Pa
     assert pq.read_table(out).column_names == ['"ts"', "uid", "ip"]
 
 
-def test_a_gz_file_is_refused(tmp_path: Path) -> None:
+@pytest.mark.parametrize("name", ["quoted-crlf", "unquoted-bom-crlf-no-final-newline"])
+def test_a_gzipped_file_is_copied_as_python_reads_it(tmp_path: Path, name: str) -> None:
+    """The contract allows .csv.gz: DuckDB reads it decompressed, the checks count the
+    decompressed bytes."""
+    import gzip
+
     path = tmp_path / "logins.csv.gz"
-    path.write_bytes(KEPT["unquoted"])
+    path.write_bytes(gzip.compress(KEPT[name]))
+    out = tmp_path / "logins.parquet"
+    with duckdb.connect() as con:
+        assert copy_csv(con, path, out)
+    with gzip.open(path, "rt", encoding="utf-8", newline="") as fh:
+        rows = list(csv.reader(fh))
+    names = header_names(path, rows[0])
+    assert pq.read_table(out).to_pylist() == [dict(zip(names, r, strict=True))
+                                              for r in rows[1:]]
+
+
+@pytest.mark.parametrize("data", [
+    b"ts,uid\n1,2\n",  # not gzip at all
+    b"",  # empty
+], ids=["not-gzip", "empty"])
+def test_a_broken_gz_file_is_refused(tmp_path: Path, data: bytes) -> None:
+    import gzip
+
+    path = tmp_path / "logins.csv.gz"
+    path.write_bytes(data)
     out = tmp_path / "logins.parquet"
     with duckdb.connect() as con:
         assert not copy_csv(con, path, out)
     assert not out.exists()
+    path.write_bytes(gzip.compress(KEPT["quoted"])[:-12])  # cut short
+    with duckdb.connect() as con:
+        assert not copy_csv(con, path, out)
+    assert not out.exists() and not list(tmp_path.glob("*.tmp"))
 
 
 @pytest.mark.parametrize("data", REFUSED.values(), ids=REFUSED.keys())

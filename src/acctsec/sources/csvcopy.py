@@ -23,6 +23,7 @@ counts the extra line. So a copy is kept only when these hold:
   follows the closing quote as text (`a "b"`); the quotes and bytes still balance.
   A quoted value that is only spaces (`" "`) is refused too, to be safe.
 
+A `.csv.gz` file is checked on its decompressed bytes, as DuckDB reads it.
 Otherwise the caller reads the CSV with the folder reader, as before; every file
 the tests generate with the cells and layouts that tell the readers apart either
 gives a copy with the folder reader's cells, or none (tests/sources/test_csvcopy.py).
@@ -34,12 +35,13 @@ gives a copy with the folder reader's cells, or none (tests/sources/test_csvcopy
 from __future__ import annotations
 
 import csv
+import gzip
 import os
 import re
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, BinaryIO, cast
 
 from acctsec.errors import InputError
 from acctsec.sources.files import file_format
@@ -75,7 +77,7 @@ def copy_csv(con: duckdb.DuckDBPyConnection, path: Path, out: Path) -> bool:
     order. False, and nothing written, when that cannot be shown for this file."""
     import duckdb
 
-    if file_format(path) != "csv" or path.name.lower().endswith(".gz"):
+    if file_format(path) != "csv":
         return False
     found = _header(path)
     if found is None:
@@ -89,7 +91,7 @@ def copy_csv(con: duckdb.DuckDBPyConnection, path: Path, out: Path) -> bool:
             _copy(con, path, names, tmp)
             rows, cell_bytes, cell_quotes = _cell_totals(con, tmp, len(names))
             counted = scan.result()
-        except (duckdb.Error, OSError):
+        except (duckdb.Error, OSError, EOFError):  # a broken .gz: OSError or EOFError
             tmp.unlink(missing_ok=True)
             return False
     if not _same_reading(counted, rows, cell_bytes, cell_quotes, len(names)):
@@ -102,20 +104,20 @@ def copy_csv(con: duckdb.DuckDBPyConnection, path: Path, out: Path) -> bool:
 def _header(path: Path) -> tuple[list[str], int] | None:
     """The folder reader's column names and the header line's length in bytes; None when
     the header is not one plain line of distinct names with a uid among them."""
-    from acctsec.sources.folder import header_names
+    from acctsec.sources.folder import header_names, open_text
 
     try:
-        with path.open("r", encoding="utf-8", newline="") as fh:
+        with open_text(path) as fh:
             reader = csv.reader(fh)
             cells = next(reader, None)
             if cells is None or reader.line_num != 1:
                 return None
             names = header_names(path, cells)
-        with path.open("rb") as raw:
+        with _open_bytes(path) as raw:
             line = raw.readline()
         if line.count(b"\r") != line.endswith(b"\r\n"):  # a lone \r ends the csv module's line
             return None
-    except (OSError, UnicodeDecodeError, csv.Error, InputError):
+    except (OSError, EOFError, UnicodeDecodeError, csv.Error, InputError):
         return None
     if "uid" not in names or "" in names or any(n in _RESERVED for n in names):
         return None
@@ -150,8 +152,8 @@ def _cell_totals(con: duckdb.DuckDBPyConnection, copy: Path, width: int) -> tupl
 def _count_bytes(path: Path, skip: int) -> _Bytes:
     newlines = returns = crlf = quotes = size = 0
     last, tail, apart = b"", b"", False
-    with path.open("rb") as fh:
-        fh.seek(skip)
+    with _open_bytes(path) as fh:
+        fh.read(skip)
         while block := fh.read(_BLOCK):
             size += len(block)
             newlines += block.count(b"\n")
@@ -167,6 +169,13 @@ def _count_bytes(path: Path, skip: int) -> _Bytes:
             kept = view.rstrip(b" ")
             tail = view[len(kept) - 1:] if kept.endswith(b'"') else b""
     return _Bytes(size, newlines, returns, crlf, quotes, last in (b"", b"\n"), apart)
+
+
+def _open_bytes(path: Path) -> BinaryIO:
+    """The file's bytes; a .gz file's once decompressed (DuckDB reads it so too)."""
+    if path.name.lower().endswith(".gz"):
+        return cast(BinaryIO, gzip.open(path, "rb"))
+    return path.open("rb")
 
 
 def _same_reading(counted: _Bytes, rows: int, cell_bytes: int, cell_quotes: int,

@@ -45,7 +45,8 @@ REMEMBER_BELOW = 64 * 1024 * 1024
 LARGE_BYTES = 64 * 1024 * 1024
 
 
-def _open_text(path: Path) -> IO[str]:
+def open_text(path: Path) -> IO[str]:
+    """A table file as text the way the reader reads it (gzip by name, UTF-8, newlines kept)."""
     if path.name.lower().endswith(".gz"):
         return io.TextIOWrapper(gzip.open(path, "rb"), encoding="utf-8", newline="")
     return path.open("r", encoding="utf-8", newline="")
@@ -56,7 +57,7 @@ def _csv_cells(path: Path, keep: Keep) -> Iterator[tuple[int, list[str], list[st
 
     The header is checked once; a row's cells may be more or fewer than its columns.
     """
-    with _open_text(path) as fh:
+    with open_text(path) as fh:
         reader = csv.reader(fh)
         header = next(reader, None)
         if header is None:
@@ -99,7 +100,7 @@ def _row_of(header: list[str], cells: list[str]) -> dict[str, Any]:
 
 
 def _jsonl_rows(path: Path, keep: Keep) -> RawRows:
-    with _open_text(path) as fh:
+    with open_text(path) as fh:
         for number, raw in enumerate(fh, start=1):
             if not raw.strip():
                 continue
