@@ -55,7 +55,7 @@ def _hostile(folder: Path, target: Path) -> Path:
 
 def _padded(folder: Path, target: Path) -> Path:
     """The examples with well-formed login rows whose cells carry whitespace Python strips
-    and DuckDB's trim() does not (tab, no-break and ideographic spaces), null words and
+    and DuckDB's trim() does not all strip (tab, no-break and ideographic spaces), null words and
     quotes: a CSV the exact copy (sources.csvcopy) stands in for."""
     shutil.copytree(folder, target)
     header = (folder / "logins.csv").read_text(encoding="utf-8").splitlines()[0].split(",")
@@ -66,6 +66,8 @@ def _padded(folder: Path, target: Path) -> Path:
             ("2026-10-01T00:00:01Z", "10009", "login_failure", "\u3000203.0.113.9\t", " none"),
             ("2026-10-01T00:00:02Z", "\u200910010", "login_success", "203.0.113.9", 'd"1'),
             ("2026-10-01T00:00:03Z", "10015\x1c", "login_failure", "\u2028 203.0.113.9", 'd"1'),
+            # Python lowers U+0130 to i + U+0307 (no event), DuckDB to i (an event)
+            ("2026-10-01T00:00:04Z", "10028", "LOG\u0130N_FAILURE", "203.0.113.9", ""),
         ]:
             row = dict.fromkeys(header, "")
             row.update(ts=ts, uid=uid, event=event, ip=ip, device_id=device)

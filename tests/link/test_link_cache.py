@@ -40,3 +40,24 @@ def test_cached_tables_answer_like_fresh_ones_and_follow_changes(folder: Path,
     # The new version's file replaced the old one's (acctsec.cachefiles).
     now = list((cache / "links").glob("*.duckdb"))
     assert len(now) == 1 and now != files
+
+
+@pytest.mark.parametrize("header", ["tab", "bom-quoted"])
+def test_columns_are_named_as_the_folder_reader_names_them(folder: Path, header: str) -> None:
+    """A header cell `device_id<TAB>`, or a header of quoted names after a BOM: the link
+    views must name the columns as the folder reader (and the batch's exact CSV copies)
+    do, or the same folder links accounts differently in `batch`. The folder reader strips
+    the tab, and reads the BOM as text, so its first name is `"ts"` with the quotes."""
+    path = folder / "logins.csv"
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    names = lines[0].rstrip("\n").split(",")
+    if header == "tab":
+        lines[0] = ",".join(f"{n}\t" if n == "device_id" else n for n in names) + "\n"
+        path.write_text("".join(lines), encoding="utf-8")
+    else:
+        lines[0] = "\ufeff" + ",".join(f'"{n}"' for n in names) + "\n"
+        path.write_text("".join(lines), encoding="utf-8")
+    con = open_source(folder)
+    devices, times = con.execute("SELECT count(device_id), count(ts) FROM logins").fetchone()
+    assert devices > 16_000
+    assert times == (0 if header == "bom-quoted" else devices)

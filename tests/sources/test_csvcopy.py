@@ -260,6 +260,10 @@ REFUSED = {
     "unclosed-quote-at-end": b'ts,uid\n1,"a',
     "invalid-utf8": b"ts,uid\n1,\xff\n",
     "a-quoted-value-of-spaces (refused to be safe)": b'ts,uid\n" ",1\n',
+    # DuckDB reads a blank line of a one-column file as a row with one empty cell.
+    "one-column-with-a-blank-line": b"uid\n1\n\n2\n",
+    # read_parquet(file_row_number = true) cannot add a column the file has.
+    "a-column-named-file_row_number": b"uid,file_row_number\n1,2\n",
     # Past the first block Python decodes while reading the header.
     "invalid-utf8-far-down": b"ts,uid\n" + b"2026-01-01T00:00:00Z,1\n" * 2000 + b"x,\xff\n",
 }

@@ -206,7 +206,7 @@ def _parquet_columns(con: duckdb.DuckDBPyConnection, path: Path) -> dict[str, st
 
 
 def _parquet_logins(con: duckdb.DuckDBPyConnection, path: Path) -> str:
-    from acctsec.link.sql import strip_sql, text_sql
+    from acctsec.link.sql import lower_sql, strip_sql, text_sql
 
     present = _parquet_columns(con, path)
 
@@ -215,7 +215,7 @@ def _parquet_logins(con: duckdb.DuckDBPyConnection, path: Path) -> str:
 
     raw = (strip_sql(f"CAST({present['uid']} AS VARCHAR)") if "uid" in present
            else "CAST(NULL AS VARCHAR)")
-    return (f"SELECT {raw} AS raw_uid, {col('uid')} AS uid, lower({col('event')}) AS event, "
+    return (f"SELECT {raw} AS raw_uid, {col('uid')} AS uid, {lower_sql(col('event'))} AS event, "
             f"{col('ip')} AS ip, {col('device_id')} AS device_id, "
             f"{col('session_id')} AS session_id, {col('user_agent')} AS user_agent "
             f"FROM read_parquet({quote(path)})")

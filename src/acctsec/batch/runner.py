@@ -170,7 +170,7 @@ def csv_copies(opts: BatchOptions, files: dict[str, Path], limits: dict[str, str
                make: bool = True) -> dict[str, Path]:
     """Table -> the exact Parquet copy of its CSV file (sources.csvcopy), kept in the work
     dir for this version of the folder's files. DuckDB then reads the copy instead of
-    Python reading the CSV (10 M sign-ins: ~16 s once, against ~75 s for the population
+    Python reading the CSV (10 M sign-ins: 10-14 s once, against 60-130 s for the population
     figures and ~18 s for each run's rows). A table the copy cannot stand in for is
     remembered (`<table>.refused`) and read as before. With `make` False, only the
     copies already made."""

@@ -67,8 +67,8 @@ class Tally:
         return out
 
 
-PHASES = {"population": "population figures", "link_graph": "link graph",
-          "rows": "queue's rows", "decide": "deciding"}
+PHASES = {"csv_copies": "CSV copies", "population": "population figures",
+          "link_graph": "link graph", "rows": "queue's rows", "decide": "deciding"}
 
 
 def _riskiest_first(item: tuple[int, str, str, str]) -> tuple[int, str]:

@@ -37,7 +37,7 @@ if TYPE_CHECKING:
 
 STREAM_ROWS = 50_000  # rows held in Python at a time while a table is copied
 # Part of the fingerprint: a store made by an acctsec whose tables differ is not reused.
-STORE_VERSION = 1
+STORE_VERSION = 2  # 2: text stripped as str.strip() strips
 
 
 def fingerprint(db: Database, tables: dict[str, Table]) -> str:

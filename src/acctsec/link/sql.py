@@ -42,12 +42,17 @@ COLUMNS: Mapping[str, Mapping[str, str]] = {
     "alerts": {"uid": "text", "ts": "time", "source": "text", "kind": "text", "note": "text"},
 }
 
+# Part of the cached link tables' version: raised when what they hold changes meaning
+# (2: text is stripped as str.strip() strips), so that older ones are never read.
+LINK_FORMAT = 2
+
 # Small sources are copied into memory once; large ones are scanned per query so
 # that one account's questions never load the whole population.
 MATERIALISE_BELOW_BYTES = 64 * 1024 * 1024
 
 
-# What Python's str.strip() removes (str.isspace()); DuckDB's trim() removes only spaces.
+# What Python's str.strip() removes (str.isspace()); DuckDB's trim() removes spaces and
+# some Unicode spaces, but not tabs, line breaks or \x1c-\x1f, \x85, U+2028, U+2029.
 WHITESPACE = ("\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003"
               "\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000")
 
@@ -70,6 +75,13 @@ def text_sql(expr: str) -> str:
         f"CASE WHEN lower({stripped}) IN ('', 'null', 'none', 'nan') "
         f"THEN NULL ELSE {stripped} END"
     )
+
+
+def lower_sql(expr: str) -> str:
+    """lower() as Python's str.lower() gives it for the names compared with it (events):
+    the one letter the two lower differently is U+0130 (DuckDB: i, Python: i + U+0307),
+    and no name holds it, so such a value is no name (NULL)."""
+    return f"CASE WHEN contains({expr}, '\u0130') THEN NULL ELSE lower({expr}) END"
 
 
 def time_sql(expr: str) -> str:
@@ -173,12 +185,47 @@ def _reader(path: Path) -> str:
     return f"read_ndjson_objects({_quote(path)}, ignore_errors = true)"
 
 
-def _source_columns(con: duckdb.DuckDBPyConnection, path: Path) -> dict[str, tuple[str, str]]:
-    """Lower-cased column name -> (quoted name as written, DuckDB type) of a CSV or Parquet file."""
+def _named_reader(con: duckdb.DuckDBPyConnection, path: Path) -> str:
+    """`_reader`, with a CSV's columns named as the folder reader names them (stripped of
+    all whitespace, BOM removed, lower-cased) when DuckDB finds as many: DuckDB's own
+    names keep a tab, and a BOM-prefixed quoted name, that the folder reader drops."""
+    import duckdb
+
+    plain = _reader(path)
+    names = _csv_names(path) if file_format(path) == "csv" else None
+    if names is None:
+        return plain
+    try:
+        found = con.execute(f"DESCRIBE SELECT * FROM {plain}").fetchall()
+    except duckdb.Error:
+        return plain  # _source_columns reports it
+    if len(found) != len(names):
+        return plain
+    listed = ", ".join("'" + n.replace("'", "''") + "'" for n in names)
+    return plain.removesuffix(")") + f", names = [{listed}])"
+
+
+def _csv_names(path: Path) -> list[str] | None:
+    import csv
+
+    from acctsec.sources.folder import header_names, open_text
+
+    try:
+        with open_text(path) as fh:
+            cells = next(csv.reader(fh), None)
+        return None if cells is None else header_names(path, cells)
+    except (OSError, EOFError, UnicodeDecodeError, csv.Error, InputError):
+        return None  # the folder reader reports the file
+
+
+def _source_columns(con: duckdb.DuckDBPyConnection, path: Path,
+                    reader: str | None = None) -> dict[str, tuple[str, str]]:
+    """Lower-cased column name -> (quoted name as written, DuckDB type) of a CSV or Parquet
+    file, read with `reader` (default `_reader`)."""
     import duckdb
 
     try:
-        rows = con.execute(f"DESCRIBE SELECT * FROM {_reader(path)}").fetchall()
+        rows = con.execute(f"DESCRIBE SELECT * FROM {reader or _reader(path)}").fetchall()
     except duckdb.Error as exc:
         raise InputError(f"{path}: cannot be read ({str(exc).splitlines()[0]})") from None
     return {str(r[0]).lower(): (_ident(str(r[0])), str(r[1])) for r in rows}
@@ -212,12 +259,13 @@ def _select(con: duckdb.DuckDBPyConnection, table: str, path: Path) -> str:
             for name, kind in wanted.items()
         ]
         return f"SELECT {', '.join(exprs)} FROM {_reader(path)} WHERE json_valid(json)"
-    present = _source_columns(con, path)
+    reader = _named_reader(con, path)
+    present = _source_columns(con, path, reader)
     exprs = []
     for name, kind in wanted.items():
         raw, sql_type = present.get(name, (None, None))
         exprs.append(f"{column_expr(kind, raw, sql_type)} AS {name}")
-    return f"SELECT {', '.join(exprs)} FROM {_reader(path)}"
+    return f"SELECT {', '.join(exprs)} FROM {reader}"
 
 
 def _json_field(name: str) -> str:
@@ -251,8 +299,8 @@ def open_cached(folder: Path, cache_dir: Path) -> duckdb.DuckDBPyConnection:
     files = table_files(folder)
     if sum(p.stat().st_size for p in files.values()) >= MATERIALISE_BELOW_BYTES:
         return open_source(folder)
-    key = "|".join(f"{p.resolve()}:{p.stat().st_size}:{p.stat().st_mtime_ns}"
-                   for p in sorted(files.values()))
+    key = "|".join([f"format {LINK_FORMAT}"] + [
+        f"{p.resolve()}:{p.stat().st_size}:{p.stat().st_mtime_ns}" for p in sorted(files.values())])
     source = source_id(str(folder.resolve()))
     version = hashlib.sha256(key.encode()).hexdigest()[:32]
     db = cache_dir / "links" / entry_name("folder", source, version, ".duckdb")
