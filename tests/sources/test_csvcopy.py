@@ -320,6 +320,12 @@ def test_a_broken_gz_file_is_refused(tmp_path: Path, data: bytes) -> None:
     with duckdb.connect() as con:
         assert not copy_csv(con, path, out)
     assert not out.exists() and not list(tmp_path.glob("*.tmp"))
+    damaged = bytearray(gzip.compress(b"uid,ts\n" + b"1,2\n" * 1000))
+    damaged[30] ^= 0xFF  # zlib.error, not OSError
+    path.write_bytes(bytes(damaged))
+    with duckdb.connect() as con:
+        assert not copy_csv(con, path, out)
+    assert not out.exists() and not list(tmp_path.glob("*.tmp"))
 
 
 @pytest.mark.parametrize("data", REFUSED.values(), ids=REFUSED.keys())

@@ -38,6 +38,7 @@ import csv
 import gzip
 import os
 import re
+import zlib
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -91,7 +92,7 @@ def copy_csv(con: duckdb.DuckDBPyConnection, path: Path, out: Path) -> bool:
             _copy(con, path, names, tmp)
             rows, cell_bytes, cell_quotes = _cell_totals(con, tmp, len(names))
             counted = scan.result()
-        except (duckdb.Error, OSError, EOFError):  # a broken .gz: OSError or EOFError
+        except (duckdb.Error, OSError, EOFError, zlib.error):  # a broken .gz: the last 3
             tmp.unlink(missing_ok=True)
             return False
     if not _same_reading(counted, rows, cell_bytes, cell_quotes, len(names)):
@@ -117,7 +118,7 @@ def _header(path: Path) -> tuple[list[str], int] | None:
             line = raw.readline()
         if b"\r" in line.removesuffix(b"\r\n"):  # a lone \r ends the csv module's line
             return None
-    except (OSError, EOFError, UnicodeDecodeError, csv.Error, InputError):
+    except (OSError, EOFError, zlib.error, UnicodeDecodeError, csv.Error, InputError):
         return None
     if "uid" not in names or "" in names or any(n in _RESERVED for n in names):
         return None
