@@ -197,3 +197,29 @@ def test_csv_copies_are_kept_per_version_and_killed_copies_swept(examples_dir: P
     again = csv_copies(options, files, {})
     assert {t: p.stat().st_mtime_ns for t, p in again.items()} == made
     assert not old.exists() and fresh.exists()
+
+
+def test_a_copy_that_fails_for_the_machine_is_not_remembered_as_refused(
+        examples_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A full disk is not the file's fault: that run reads the CSV in Python, and the next
+    run copies it; only a file the copy cannot stand in for is marked refused."""
+    import duckdb
+
+    from acctsec.batch.queue import WorkQueue
+    from acctsec.batch.runner import BatchOptions, csv_copies
+    from acctsec.config import Settings
+    from acctsec.sources import csvcopy
+    from acctsec.sources.files import table_files
+
+    def full_disk(*_: object) -> None:
+        raise duckdb.IOException("IO Error: No space left on device")
+
+    options = BatchOptions(examples_dir, WorkQueue(()), Settings(), out=tmp_path / "b.jsonl")
+    files = table_files(examples_dir)
+    with monkeypatch.context() as patch:
+        patch.setattr(csvcopy, "_copy", full_disk)
+        assert csv_copies(options, files, {}) == {}
+    folder = next((tmp_path / "b.jsonl.work").glob("csvcopy-*"))
+    assert list(folder.iterdir()) == []
+    assert {"accounts", "logins"} <= set(csv_copies(options, files, {}))
+    assert (folder / "alerts.refused").exists()

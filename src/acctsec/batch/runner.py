@@ -172,7 +172,8 @@ def csv_copies(opts: BatchOptions, files: dict[str, Path], limits: dict[str, str
     dir for this version of the folder's files. DuckDB then reads the copy instead of
     Python reading the CSV (10 M sign-ins: 10-14 s once, against 60-130 s for the population
     figures and ~18 s for each run's rows). A table the copy cannot stand in for is
-    remembered (`<table>.refused`) and read as before. With `make` False, only the
+    remembered (`<table>.refused`) and read as before; one whose copy failed for another
+    reason (a full disk) is read as before this time. With `make` False, only the
     copies already made."""
     from acctsec.batch.engine import TABLES
     from acctsec.sources.csvcopy import copy_csv
@@ -181,6 +182,8 @@ def csv_copies(opts: BatchOptions, files: dict[str, Path], limits: dict[str, str
     folder = work_dir(opts) / entry_name("csvcopy", source_key(opts), files_fingerprint(files))
     wanted = {t: p for t, p in files.items() if t in TABLES and file_format(p) == "csv"}
     sweep_leftovers(folder)  # what a killed copy left, once a day old
+    import duckdb
+
     con: Any = None
     try:
         for table, path in wanted.items():
@@ -188,13 +191,14 @@ def csv_copies(opts: BatchOptions, files: dict[str, Path], limits: dict[str, str
             if not make or copy.exists() or refused.exists():
                 continue
             if con is None:
-                import duckdb
-
                 folder.mkdir(parents=True, exist_ok=True)
                 con = duckdb.connect(":memory:", config=dict(limits))
                 con.execute(QUIET)
-            if not copy_csv(con, path, copy):
-                refused.touch()
+            try:
+                if not copy_csv(con, path, copy):
+                    refused.touch()
+            except (duckdb.Error, OSError):  # not the file's fault: read in Python this
+                continue  # time, tried again next time
     finally:
         if con is not None:
             con.close()

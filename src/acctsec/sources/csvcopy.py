@@ -39,7 +39,7 @@ import gzip
 import os
 import re
 import zlib
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO, cast
@@ -57,6 +57,7 @@ _RESERVED = ("__key__", "__row__", "__json__", "file_row_number")
 _BLOCK = 8 * 1024 * 1024
 _QUOTES_APART = re.compile(b'" +"')
 _QUOTE_SPACE = re.compile(b'" ')  # found faster than the whole pattern, and rare
+_BROKEN_GZ = (EOFError, zlib.error, gzip.BadGzipFile)
 
 
 @dataclass(frozen=True)
@@ -75,7 +76,8 @@ class _Bytes:
 def copy_csv(con: duckdb.DuckDBPyConnection, path: Path, out: Path) -> bool:
     """Writes `out`: the CSV file `path` as Parquet, one text column per header name (as
     the folder reader names them), each row's cells as that reader reads them, in file
-    order. False, and nothing written, when that cannot be shown for this file."""
+    order. False, and nothing written, when that cannot be shown for this file; the
+    error, and nothing written, when the copy failed for another reason (a full disk)."""
     import duckdb
 
     if file_format(path) != "csv":
@@ -92,14 +94,31 @@ def copy_csv(con: duckdb.DuckDBPyConnection, path: Path, out: Path) -> bool:
             _copy(con, path, names, tmp)
             rows, cell_bytes, cell_quotes = _cell_totals(con, tmp, len(names))
             counted = scan.result()
-        except (duckdb.Error, OSError, EOFError, zlib.error):  # a broken .gz: the last 3
-            tmp.unlink(missing_ok=True)
+        except (duckdb.InvalidInputException, duckdb.ConversionException, *_BROKEN_GZ):
+            tmp.unlink(missing_ok=True)  # the file's content
             return False
+        except duckdb.IOException:
+            tmp.unlink(missing_ok=True)  # a broken .gz, or the machine's (a full disk)
+            if _broken(scan):
+                return False
+            raise
+        except BaseException:  # the machine's (out of memory, Ctrl-C): not the file's
+            tmp.unlink(missing_ok=True)
+            raise
     if not _same_reading(counted, rows, cell_bytes, cell_quotes, len(names)):
         tmp.unlink(missing_ok=True)
         return False
     os.replace(tmp, out)
     return True
+
+
+def _broken(scan: Future[_Bytes]) -> bool:
+    """Whether the byte scan found the .gz file broken (as the folder reader would)."""
+    try:
+        scan.result()
+    except _BROKEN_GZ:
+        return True
+    return False
 
 
 def _header(path: Path) -> tuple[list[str], int] | None:
