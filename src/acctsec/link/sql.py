@@ -207,6 +207,7 @@ def _named_reader(con: duckdb.DuckDBPyConnection, path: Path) -> str:
 
 def _csv_names(path: Path) -> list[str] | None:
     import csv
+    import zlib
 
     from acctsec.sources.folder import header_names, open_text
 
@@ -214,8 +215,8 @@ def _csv_names(path: Path) -> list[str] | None:
         with open_text(path) as fh:
             cells = next(csv.reader(fh), None)
         return None if cells is None else header_names(path, cells)
-    except (OSError, EOFError, UnicodeDecodeError, csv.Error, InputError):
-        return None  # the folder reader reports the file
+    except (OSError, EOFError, zlib.error, UnicodeDecodeError, csv.Error, InputError):
+        return None  # the file is reported where it is read
 
 
 def _source_columns(con: duckdb.DuckDBPyConnection, path: Path,
