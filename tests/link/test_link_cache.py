@@ -42,7 +42,7 @@ def test_cached_tables_answer_like_fresh_ones_and_follow_changes(folder: Path,
     assert len(now) == 1 and now != files
 
 
-@pytest.mark.parametrize("header", ["tab", "bom-quoted"])
+@pytest.mark.parametrize("header", ["tab", "bom-quoted", "empty-name"])
 def test_columns_are_named_as_the_folder_reader_names_them(folder: Path, header: str) -> None:
     """A header cell `device_id<TAB>`, or a header of quoted names after a BOM: the link
     views must name the columns as the folder reader (and the batch's exact CSV copies)
@@ -54,9 +54,11 @@ def test_columns_are_named_as_the_folder_reader_names_them(folder: Path, header:
     if header == "tab":
         lines[0] = ",".join(f"{n}\t" if n == "device_id" else n for n in names) + "\n"
         path.write_text("".join(lines), encoding="utf-8")
-    else:
+    elif header == "bom-quoted":
         lines[0] = "\ufeff" + ",".join(f'"{n}"' for n in names) + "\n"
         path.write_text("".join(lines), encoding="utf-8")
+    else:  # a trailing comma on every line: a column without a name, which DuckDB names
+        path.write_text("".join(line.rstrip("\n") + ",\n" for line in lines), encoding="utf-8")
     con = open_source(folder)
     devices, times = con.execute("SELECT count(device_id), count(ts) FROM logins").fetchone()
     assert devices > 16_000

@@ -193,7 +193,7 @@ def _named_reader(con: duckdb.DuckDBPyConnection, path: Path) -> str:
 
     plain = _reader(path)
     names = _csv_names(path) if file_format(path) == "csv" else None
-    if names is None:
+    if names is None or "" in names:  # DuckDB refuses an empty name: it names the column
         return plain
     try:
         found = con.execute(f"DESCRIBE SELECT * FROM {plain}").fetchall()
