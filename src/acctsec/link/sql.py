@@ -185,24 +185,27 @@ def _reader(path: Path) -> str:
     return f"read_ndjson_objects({_quote(path)}, ignore_errors = true)"
 
 
-def _named_reader(con: duckdb.DuckDBPyConnection, path: Path) -> str:
-    """`_reader`, with a CSV's columns named as the folder reader names them (stripped of
-    all whitespace, BOM removed, lower-cased) when DuckDB finds as many: DuckDB's own
-    names keep a tab, and a BOM-prefixed quoted name, that the folder reader drops."""
+def _columns(con: duckdb.DuckDBPyConnection, path: Path
+             ) -> tuple[str, dict[str, tuple[str, str]]]:
+    """The reader of a CSV or Parquet file, and its columns: lower-cased name -> (quoted
+    name, DuckDB type). A CSV's columns are named as the folder reader names them
+    (stripped of all whitespace, BOM removed, lower-cased) when DuckDB finds as many:
+    DuckDB's own names keep a tab, and a BOM-prefixed quoted name, that the folder
+    reader drops."""
     import duckdb
 
-    plain = _reader(path)
-    names = _csv_names(path) if file_format(path) == "csv" else None
-    if names is None or "" in names:  # DuckDB refuses an empty name: it names the column
-        return plain
+    reader = _reader(path)
     try:
-        found = con.execute(f"DESCRIBE SELECT * FROM {plain}").fetchall()
-    except duckdb.Error:
-        return plain  # _source_columns reports it
-    if len(found) != len(names):
-        return plain
-    listed = ", ".join("'" + n.replace("'", "''") + "'" for n in names)
-    return plain.removesuffix(")") + f", names = [{listed}])"
+        found = [(str(r[0]), str(r[1])) for r in
+                 con.execute(f"DESCRIBE SELECT * FROM {reader}").fetchall()]
+    except duckdb.Error as exc:
+        raise InputError(f"{path}: cannot be read ({str(exc).splitlines()[0]})") from None
+    names = _csv_names(path) if file_format(path) == "csv" else None
+    if names is not None and len(names) == len(found) and "" not in names:
+        listed = ", ".join("'" + n.replace("'", "''") + "'" for n in names)
+        reader = reader.removesuffix(")") + f", names = [{listed}])"
+        found = [(n, kind) for n, (_, kind) in zip(names, found, strict=True)]
+    return reader, {name.lower(): (_ident(name), kind) for name, kind in found}
 
 
 def _csv_names(path: Path) -> list[str] | None:
@@ -217,19 +220,6 @@ def _csv_names(path: Path) -> list[str] | None:
         return None if cells is None else header_names(path, cells)
     except (OSError, EOFError, zlib.error, UnicodeDecodeError, csv.Error, InputError):
         return None  # the file is reported where it is read
-
-
-def _source_columns(con: duckdb.DuckDBPyConnection, path: Path,
-                    reader: str | None = None) -> dict[str, tuple[str, str]]:
-    """Lower-cased column name -> (quoted name as written, DuckDB type) of a CSV or Parquet
-    file, read with `reader` (default `_reader`)."""
-    import duckdb
-
-    try:
-        rows = con.execute(f"DESCRIBE SELECT * FROM {reader or _reader(path)}").fetchall()
-    except duckdb.Error as exc:
-        raise InputError(f"{path}: cannot be read ({str(exc).splitlines()[0]})") from None
-    return {str(r[0]).lower(): (_ident(str(r[0])), str(r[1])) for r in rows}
 
 
 def _ident(name: str) -> str:
@@ -260,8 +250,7 @@ def _select(con: duckdb.DuckDBPyConnection, table: str, path: Path) -> str:
             for name, kind in wanted.items()
         ]
         return f"SELECT {', '.join(exprs)} FROM {_reader(path)} WHERE json_valid(json)"
-    reader = _named_reader(con, path)
-    present = _source_columns(con, path, reader)
+    reader, present = _columns(con, path)
     exprs = []
     for name, kind in wanted.items():
         raw, sql_type = present.get(name, (None, None))
