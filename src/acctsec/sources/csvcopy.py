@@ -46,6 +46,7 @@ from typing import TYPE_CHECKING, BinaryIO, cast
 
 from acctsec.errors import InputError
 from acctsec.sources.files import file_format
+from acctsec.sources.sql_db import quote as quote_name
 
 if TYPE_CHECKING:
     import duckdb
@@ -149,7 +150,7 @@ def _header(path: Path) -> tuple[list[str], int] | None:
 def _copy(con: duckdb.DuckDBPyConnection, path: Path, names: list[str], out: Path) -> None:
     positions = [f"c{i}" for i in range(len(names))]
     columns = ", ".join(f"'{p}': 'VARCHAR'" for p in positions)
-    renamed = ", ".join(f"{p} AS {_ident(n)}" for p, n in zip(positions, names, strict=True))
+    renamed = ", ".join(f"{p} AS {quote_name(n)}" for p, n in zip(positions, names, strict=True))
     con.execute("SET preserve_insertion_order = true")
     con.execute(f"""
     COPY (SELECT {renamed} FROM read_csv({_quote(path)}, auto_detect = false, header = true,
@@ -216,7 +217,3 @@ def _same_reading(counted: _Bytes, rows: int, cell_bytes: int, cell_quotes: int,
 
 def _quote(path: Path) -> str:
     return "'" + str(path).replace("'", "''") + "'"
-
-
-def _ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
