@@ -80,3 +80,44 @@ def test_past_the_look_alike_limit_the_chunk_keeps_the_queries_rows(tmp_path: Pa
             assert mine == query.lookalike_emails(con, [uid]), uid
     finally:
         con.close()
+
+
+def test_hub_values_give_the_chunk_the_same_rows_as_the_query(tmp_path: Path) -> None:
+    """One IP used by more accounts than its hub limit, one by exactly the limit, one
+    device id by two: the chunk's rows (counts taken from the store's value_counts) are
+    query.shared_values's, hub rows only for the asking accounts."""
+    from acctsec.link import query
+    from acctsec.link.weights import HUB_LIMIT
+
+    data = tmp_path / "data"
+    data.mkdir()
+    hub, edge = HUB_LIMIT["ip"] + 1, HUB_LIMIT["ip"]
+    uids = [f"u{n:03d}" for n in range(hub + edge)]
+    (data / "accounts.csv").write_text(
+        "uid,email,created_at\n" + "".join(f"{u},{u}@x.io,2026-01-01T00:00:00Z\n" for u in uids),
+        encoding="utf-8")
+    logins = ["uid,ts,ip,device_id,event"]
+    for n, uid in enumerate(uids):
+        ip = "203.0.113.7" if n < hub else "198.51.100.9"
+        device = "dev-shared" if n in (0, hub) else f"dev-{n}"
+        logins.append(f"{uid},2026-02-0{1 + n % 9}T10:00:00Z,{ip},{device},login_success")
+    (data / "logins.csv").write_text("\n".join(logins) + "\n", encoding="utf-8")
+    linker = Linker(build_link_store(data, tmp_path / "links.duckdb"))
+    try:
+        counts = dict(linker.con.execute(
+            "SELECT value, accounts FROM value_counts WHERE family = 'ip'").fetchall())
+        assert counts == {"203.0.113.7": hub, "198.51.100.9": edge}
+        plain = ContextBuilder(linker.con, "usage_agg")
+        for chunk in (["u000", "u001"], [uids[hub], uids[-1]], uids[hub - 2:hub + 2]):
+            asked = ChunkQueries(linker.con, "usage_agg", chunk)
+            for uid in chunk:
+                assert asked.shared_values([uid]) == query.shared_values(
+                    linker.con, "usage_agg", [uid]), uid
+            linker.prepare(chunk)
+            for uid in chunk:
+                context = linker.context(uid)
+                assert context == plain.build(uid, depth=1), uid
+                assert [h.value for h in context.hubs] == (["203.0.113.7"] if uid in uids[:hub]
+                                                           else [])
+    finally:
+        linker.close()

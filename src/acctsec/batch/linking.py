@@ -21,8 +21,8 @@ if TYPE_CHECKING:
     from acctsec.link.context import ContextBuilder
     from acctsec.link.model import LinkContext
 
-STORE_TABLES = ("accounts", "transactions", "security_events", "alerts", "usage_agg", "emails",
-                "email_keys")
+STORE_TABLES = ("accounts", "transactions", "security_events", "alerts", "usage_agg",
+                "value_counts", "emails", "email_keys")
 
 
 def build_link_store(folder: Path, path: Path, limits: dict[str, str] | None = None,
@@ -92,19 +92,19 @@ class ChunkQueries(Queries):
         chunk = sorted(set(uids))
         self.chunk = frozenset(chunk)
         # The hits of query.shared_values for every value of the chunk, with how many
-        # accounts use the value; of a hub value, only the chunk's own rows. The uses of
-        # the chunk's values are read from the table once, then counted and picked from.
+        # accounts use the value (counted once for the store: value_counts); of a hub
+        # value, only the chunk's own rows.
         uses = con.execute(f"""
             WITH mine AS (SELECT DISTINCT family, value FROM {usage} WHERE uid IN
                           (SELECT unnest($uids::VARCHAR[]))
                           AND (family <> 'device_id' OR {device_ok_sql('value')})),
-            uses AS MATERIALIZED (SELECT u.* FROM {usage} u SEMI JOIN mine USING (family, value)),
-            counted AS (SELECT family, value, count(DISTINCT uid) AS accounts
-                        FROM uses GROUP BY ALL)
+            wanted AS (SELECT family, value, c.accounts,
+                              c.accounts <= {query.hub_case()} AS whole
+                       FROM mine JOIN value_counts c USING (family, value))
             SELECT u.family, u.via, u.value, u.uid, min(u.first_seen), max(u.last_seen),
-                   sum(u.n), max(u.org), c.accounts
-            FROM uses u JOIN counted c USING (family, value)
-            WHERE c.accounts <= {query.hub_case()} OR u.uid IN (SELECT unnest($uids::VARCHAR[]))
+                   sum(u.n), max(u.org), w.accounts
+            FROM {usage} u JOIN wanted w USING (family, value)
+            WHERE w.whole OR u.uid IN (SELECT unnest($uids::VARCHAR[]))
             GROUP BY ALL ORDER BY u.family, u.value, u.uid, u.via""", {"uids": chunk}).fetchall()
         # Each value's rows, in the order query.shared_values gives them, and the values
         # of each account.

@@ -24,6 +24,7 @@ from acctsec.errors import InputError
 from acctsec.link.sql import (
     COLUMNS,
     CREATE_USAGE_AGG,
+    CREATE_VALUE_COUNTS,
     QUIET,
     column_expr,
     create_emails,
@@ -37,7 +38,7 @@ if TYPE_CHECKING:
 
 STREAM_ROWS = 50_000  # rows held in Python at a time while a table is copied
 # Part of the fingerprint: a store made by an acctsec whose tables differ is not reused.
-STORE_VERSION = 2  # 2: text stripped as str.strip() strips
+STORE_VERSION = 3  # 2: text stripped as str.strip() strips; 3: value_counts
 
 
 def fingerprint(db: Database, tables: dict[str, Table]) -> str:
@@ -94,6 +95,7 @@ def build(db: Database, tables: dict[str, Table], path: Path,
                 raise InputError(f"table {name}: {exc}") from None
         create_usage(con, "VIEW")
         con.execute(CREATE_USAGE_AGG)
+        con.execute(CREATE_VALUE_COUNTS)
         con.execute("DROP VIEW usage")
         con.execute("DROP VIEW emails")
         create_emails(con, "TABLE")

@@ -12,7 +12,13 @@ from typing import TYPE_CHECKING
 
 from acctsec.link.context import ContextBuilder
 from acctsec.link.model import LinkContext
-from acctsec.link.sql import CREATE_USAGE_AGG, create_emails, device_ok_sql, open_source
+from acctsec.link.sql import (
+    CREATE_USAGE_AGG,
+    CREATE_VALUE_COUNTS,
+    create_emails,
+    device_ok_sql,
+    open_source,
+)
 from acctsec.link.weights import HUB_LIMIT, IpClassifier
 
 if TYPE_CHECKING:
@@ -109,10 +115,7 @@ def _limit_case() -> str:
 
 def _pairs(con: duckdb.DuckDBPyConnection) -> None:
     families = ", ".join(f"'{f}'" for f in CLUSTER_FAMILIES)
-    con.execute(
-        "CREATE TABLE value_counts AS SELECT family, value, count(DISTINCT uid) AS accounts "
-        "FROM usage_agg GROUP BY ALL"
-    )
+    con.execute(CREATE_VALUE_COUNTS)
     con.execute(f"""
     CREATE TABLE pairs AS
     WITH g AS (

@@ -382,6 +382,12 @@ CREATE_USAGE_AGG = (
     "CREATE TABLE usage_agg AS SELECT family, via, value, uid, min(first_seen) AS first_seen, "
     "max(last_seen) AS last_seen, sum(n) AS n, max(org) AS org FROM usage GROUP BY ALL"
 )
+# How many accounts use each value: a batch run's link store holds it, so that a chunk's
+# link questions need not count the users of every value it touches (hubs included).
+CREATE_VALUE_COUNTS = (
+    "CREATE TABLE value_counts AS SELECT family, value, count(DISTINCT uid) AS accounts "
+    "FROM usage_agg GROUP BY ALL"
+)
 
 
 def create_usage(con: duckdb.DuckDBPyConnection, kind: str = "VIEW") -> None:
