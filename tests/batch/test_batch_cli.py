@@ -258,3 +258,30 @@ def test_a_sql_source_gives_each_account_the_report_investigate_gives(
     assert got == expected
     assert "1 failed" in err and "nobody" in err
     assert {r["verdict"]["label"] for r in got.values()} >= {"takeover", "fraud", "clear"}
+
+
+@pytest.mark.parametrize("column", ["file_row_number", "__row__", "__json__"])
+def test_parquet_with_a_column_named_as_the_batch_readers_own(examples: Path, tmp_path: Path,
+                                                              column: str) -> None:
+    """A Parquet sign-ins table with a column DuckDB's keyed reading adds (its row numbers,
+    or the batch's keys): was an internal error (file_row_number). Such a table is read
+    by the folder reader instead; one chunk, many chunks and `investigate` agree."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from batch.test_agreement import _investigate_all
+    from batch.test_population import _to_parquet
+
+    source = _to_parquet(examples, tmp_path / "pq")
+    logins = pq.read_table(source / "logins.parquet")
+    pq.write_table(logins.append_column(column, pa.array(["7"] * logins.num_rows)),
+                   source / "logins.parquet")
+    queue = tmp_path / "uids.txt"
+    uids = [str(n) for n in range(10001, 10301, 20)] + ["10007", "10296"]
+    queue.write_text("\n".join(uids) + "\n", encoding="utf-8")
+    runs = _one_and_many_chunks(source, queue, tmp_path)
+    assert runs["many"] == runs["one"]
+    assert runs["one"] == _investigate_all(str(source), uids)
+    rows = [e["row"] for r in runs["one"].values() for s in r["signals"]
+            for e in [s["evidence"].get("first_access") or {}] if "row" in e]
+    assert any(r.startswith("logins.parquet:") for r in rows)

@@ -169,7 +169,7 @@ def extract_any(con: duckdb.DuckDBPyConnection, path: Path, uids: Sequence[str] 
     cannot be read: its accounts then meet the reader's error one by one, as before."""
     from acctsec.errors import InputError
 
-    if file_format(path) == "parquet":
+    if file_format(path) == "parquet" and keyable(path):
         return extract(con, path, uids, out)
     try:
         return extract_text(con, path, uids, out)
@@ -291,11 +291,26 @@ def table_rows(path: Path, con: duckdb.DuckDBPyConnection | None,
         return PythonRows(path)
     if extracted is not None and _is_text(extracted):
         return ExtractedText(extracted, con)
-    if file_format(path) == "parquet":
+    if file_format(path) == "parquet" and keyable(path):
         return ParquetRows(path, con, extracted)
     if copy is not None:
         return ParquetRows(copy, con, extracted, first_line=FIRST_LINE)
     return PythonRows(path)
+
+
+def keyable(path: Path) -> bool:
+    """Whether DuckDB can read a Parquet table with its row numbers and keys: none of its
+    columns is named as what that reading adds (a `file_row_number` column makes DuckDB
+    refuse the option). Otherwise the folder reader reads it, as for CSV and JSONL."""
+    import pyarrow.parquet as pq
+
+    from acctsec.sources.csvcopy import RESERVED_NAMES
+
+    try:
+        names = pq.read_schema(path).names
+    except (OSError, ValueError):  # the folder reader names the problem
+        return False
+    return not any(name.lower() in RESERVED_NAMES for name in names)
 
 
 def _is_text(extracted: Path) -> bool:

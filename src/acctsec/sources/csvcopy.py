@@ -54,7 +54,7 @@ if TYPE_CHECKING:
 # The line of a copy's first row in the CSV: the header is line 1, each row one line.
 FIRST_LINE = 2
 # Names the batch machinery adds next to a table's columns (DuckDB's row numbers too).
-_RESERVED = ("__key__", "__row__", "__json__", "file_row_number")
+RESERVED_NAMES = ("__key__", "__row__", "__json__", "file_row_number")
 _BLOCK = 8 * 1024 * 1024
 _QUOTES_APART = re.compile(b'" +"')
 _QUOTE_SPACE = re.compile(b'" ')  # found faster than the whole pattern, and rare
@@ -140,7 +140,7 @@ def _header(path: Path) -> tuple[list[str], int] | None:
             return None
     except (OSError, EOFError, zlib.error, UnicodeDecodeError, csv.Error, InputError):
         return None
-    if "uid" not in names or "" in names or any(n in _RESERVED for n in names):
+    if "uid" not in names or "" in names or any(n in RESERVED_NAMES for n in names):
         return None
     if len(names) == 1:  # DuckDB reads a blank line as one empty cell, Python skips it
         return None
