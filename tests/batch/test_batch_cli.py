@@ -285,3 +285,16 @@ def test_parquet_with_a_column_named_as_the_batch_readers_own(examples: Path, tm
     rows = [e["row"] for r in runs["one"].values() for s in r["signals"]
             for e in [s["evidence"].get("first_access") or {}] if "row" in e]
     assert any(r.startswith("logins.parquet:") for r in rows)
+
+
+def test_the_summary_names_the_csv_copies_only_for_csv_tables(examples: Path,
+                                                              tmp_path: Path) -> None:
+    from batch.test_population import _to_parquet
+
+    queue = tmp_path / "two.txt"
+    queue.write_text("10007\n10008\n", encoding="utf-8")
+    for source, csv_tables in ((examples, True), (_to_parquet(examples, tmp_path / "pq"), False)):
+        code, _, err = run_cli("batch", "--source", str(source), "--uids", str(queue),
+                               "--out", str(tmp_path / f"{csv_tables}.jsonl"))
+        assert code == 0, err
+        assert ("CSV copies" in err) == csv_tables, err

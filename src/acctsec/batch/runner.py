@@ -126,7 +126,7 @@ def prepare(opts: BatchOptions, timings: dict[str, float], todo: Sequence[str] =
     """The population index and link store of the source, reused while its files are
     unchanged; with `chunked`, the rows of the `todo` accounts pulled out in one pass.
     A SQL source needs only the link store: each worker asks the database the rest."""
-    from acctsec.sources.files import table_files
+    from acctsec.sources.files import file_format, table_files
 
     workers = max(1, opts.jobs)
     work = work_dir(opts)
@@ -142,7 +142,8 @@ def prepare(opts: BatchOptions, timings: dict[str, float], todo: Sequence[str] =
     start = time.perf_counter()
     copies = csv_copies(opts, files, limits,
                         make=chunked or not pickled.exists() or not store.exists())
-    timings["csv_copies"] = time.perf_counter() - start
+    if any(file_format(p) == "csv" for p in files.values()):  # not "0.0 s" for Parquet
+        timings["csv_copies"] = time.perf_counter() - start
     readable = {**files, **copies}
     start = time.perf_counter()
     population = _cached_population(pickled, readable, limits)
