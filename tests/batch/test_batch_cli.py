@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import csv
+import json
 import shutil
 from pathlib import Path
 
 import pytest
 
-from batch.conftest import read_jsonl, run_cli
+from batch.conftest import comparable, read_jsonl, run_cli
 
 
 def test_alert_queue_reports_carry_their_alert_ids(examples: Path, tmp_path: Path) -> None:
@@ -298,3 +299,22 @@ def test_the_summary_names_the_csv_copies_only_for_csv_tables(examples: Path,
                                "--out", str(tmp_path / f"{csv_tables}.jsonl"))
         assert code == 0, err
         assert ("CSV copies" in err) == csv_tables, err
+
+
+def test_no_cache_leaves_no_working_files_and_cache_dir_holds_them(examples: Path,
+                                                                    tmp_path: Path) -> None:
+    queue = tmp_path / "uids.txt"
+    queue.write_text("10007\n10008\n10296\n", encoding="utf-8")
+    cache = tmp_path / "cache"
+    code, kept, err = run_cli("batch", "--source", str(examples), "--uids", str(queue),
+                              "--cache-dir", str(cache))
+    assert code == 0, err
+    assert list((cache / "batch").glob("links-*.duckdb")), "the link graph is kept for later"
+    out = tmp_path / "n.jsonl"
+    code, _, err = run_cli("batch", "--source", str(examples), "--uids", str(queue),
+                           "--out", str(out), "--no-cache", "--chunk", "1")
+    assert code == 0, err
+    assert not (tmp_path / "n.jsonl.work").exists()
+    assert "queue's rows" in err  # the chunks' rows were pulled out, in a temporary folder
+    reports = [comparable(r) for r in read_jsonl(out)]
+    assert reports == [comparable(json.loads(line)) for line in kept.splitlines()]

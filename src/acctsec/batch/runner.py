@@ -9,7 +9,7 @@ import pickle
 import shutil
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
@@ -51,6 +51,7 @@ class BatchOptions:
     chunk_size: int | None = None
     dask: str | None = None  # scheduler address, or "local:N" for a local cluster
     url: str | None = None  # a SQL source (sqlite:///, duckdb:///, postgresql://) instead
+    work: Path | None = None  # the working files' folder, when not the usual (see work_dir)
 
 
 @dataclass
@@ -75,6 +76,10 @@ def files_fingerprint(files: dict[str, Path]) -> str:
 
 
 def work_dir(opts: BatchOptions) -> Path:
+    """Where the run keeps its working files: OUT.work beside --out, else the cache dir
+    (both reused by later runs on the same files); --no-cache gives a folder of its own."""
+    if opts.work is not None:
+        return opts.work
     if opts.out is not None:
         return opts.out.with_name(opts.out.name + ".work")
     from platformdirs import user_cache_dir
@@ -363,6 +368,13 @@ def chunk_size(opts: BatchOptions, todo: int) -> int:
 
 def run_batch(opts: BatchOptions, stdout: IO[str],
               progress_factory: Callable[[int], Progress]) -> BatchResult:
+    if opts.settings.no_cache and opts.work is None:
+        # Nothing read from or left in a cache: the working files live in a temporary
+        # folder (under TMPDIR) for this run only. The output still resumes.
+        import tempfile
+
+        with tempfile.TemporaryDirectory(prefix="acctsec-batch-") as tmp:
+            return run_batch(replace(opts, work=Path(tmp)), stdout, progress_factory)
     result = BatchResult()
     started = time.perf_counter()
     _check_manifest(opts)

@@ -53,6 +53,15 @@ def batch_command(
     ),
     chunk: int | None = typer.Option(None, "--chunk", min=1, help="Accounts per work unit."),
     top: int = typer.Option(10, "--top", min=0, help="Riskiest accounts listed on stderr."),
+    cache_dir: Path | None = typer.Option(
+        None, "--cache-dir", help="Where the run's working files (population figures, link "
+        "graph, copies) are kept for later runs when there is no --out (default: the user "
+        "cache dir; with --out: OUT.work).",
+    ),
+    no_cache: bool = typer.Option(
+        False, "--no-cache", help="Keep no working files: build them in a temporary folder "
+        "(TMPDIR) and remove it at the end. --out still resumes.",
+    ),
 ) -> None:
     """Decide every account of an alert queue, uid list or the whole source, resumably."""
     from acctsec import service
@@ -69,7 +78,8 @@ def batch_command(
         raise InputError(f"--since {since} is after --until {until}")
     from acctsec.sources.sql_db import is_database_url
 
-    settings = settings_with(source=source, offline=True)
+    settings = settings_with(source=source, offline=True, cache_dir=cache_dir,
+                             no_cache=True if no_cache else None)
     given = source or settings.source
     if not given:
         raise InputError("no source given: pass --source DIR or URL, or set `source` in the "
