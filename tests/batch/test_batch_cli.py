@@ -318,3 +318,11 @@ def test_no_cache_leaves_no_working_files_and_cache_dir_holds_them(examples: Pat
     assert "queue's rows" in err  # the chunks' rows were pulled out, in a temporary folder
     reports = [comparable(r) for r in read_jsonl(out)]
     assert reports == [comparable(json.loads(line)) for line in kept.splitlines()]
+
+
+def test_no_cache_with_a_remote_dask_cluster_is_refused(examples: Path) -> None:
+    code, out, err = run_cli("batch", "--source", str(examples), "--all", "--no-cache",
+                             "--dask", "tcp://127.0.0.1:1")
+    assert code == 1 and out == ""
+    assert "--no-cache cannot be used with a remote --dask cluster" in err
+    assert "Traceback" not in err

@@ -73,6 +73,10 @@ def batch_command(
               if on]
     if len(chosen) != 1:
         raise InputError("name the queue with exactly one of --alerts FILE, --uids FILE, --all")
+    if no_cache and dask is not None and not dask.startswith("local:"):
+        raise InputError("--no-cache cannot be used with a remote --dask cluster: its workers "
+                         "read the run's working files, which --no-cache keeps in a local "
+                         "temporary folder")
     since_at, until_at = parse_when(since, "--since"), parse_when(until, "--until")
     if since_at and until_at and since_at > until_at:
         raise InputError(f"--since {since} is after --until {until}")
