@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import fcntl
 import json
 import shutil
 from pathlib import Path
@@ -176,8 +177,6 @@ def test_each_run_pulls_its_rows_into_a_folder_of_its_own(
         examples: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Two runs on the same files without --out share `<cache>/batch/`: a running one's
     rows are left alone, a killed one's removed, and the run removes its own."""
-    import subprocess
-
     from acctsec.batch.queue import WorkQueue
     from acctsec.batch.runner import BatchOptions, files_fingerprint, source_key
     from acctsec.cachefiles import entry_name
@@ -189,19 +188,36 @@ def test_each_run_pulls_its_rows_into_a_folder_of_its_own(
     options = BatchOptions(examples, WorkQueue(()), Settings(cache_dir=cache))
     rows = cache / "batch" / entry_name("rows", source_key(options),
                                         files_fingerprint(table_files(examples)))
-    dead = subprocess.Popen(["true"])  # noqa: S607 - its pid is free once it has ended
-    dead.wait()
-    for pid in (1, dead.pid):  # pid 1 runs as long as the machine does
-        (rows / f"run-{pid}").mkdir(parents=True)
-        (rows / f"run-{pid}" / "logins.parquet").write_bytes(b"theirs")
-    queue = tmp_path / "uids.txt"
-    queue.write_text("10007\n10008\n10009\n", encoding="utf-8")
-    code, stdout, err = run_cli("batch", "--source", str(examples), "--uids", str(queue),
-                                "--chunk", "1")
-    assert code == 0, err
-    assert len(stdout.splitlines()) == 3 and "queue's rows" in err
-    assert sorted(p.name for p in rows.iterdir()) == ["run-1"]
-    assert (rows / "run-1" / "logins.parquet").read_bytes() == b"theirs"
+    # A run still going holds its folder's lock (here this process, through another open
+    # file description); a killed run's lock went with its process.
+    for name in ("run-live", "run-killed"):
+        (rows / name).mkdir(parents=True)
+        (rows / name / "logins.parquet").write_bytes(b"theirs")
+        (rows / name / ".lock").touch()
+    with (rows / "run-live" / ".lock").open("a") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        queue = tmp_path / "uids.txt"
+        queue.write_text("10007\n10008\n10009\n", encoding="utf-8")
+        code, stdout, err = run_cli("batch", "--source", str(examples), "--uids", str(queue),
+                                    "--chunk", "1")
+        assert code == 0, err
+        assert len(stdout.splitlines()) == 3 and "queue's rows" in err
+        assert sorted(p.name for p in rows.iterdir()) == ["run-live"]
+        assert (rows / "run-live" / "logins.parquet").read_bytes() == b"theirs"
+
+
+def test_a_run_holds_its_rows_folder_locked_while_it_lasts(tmp_path: Path) -> None:
+    from acctsec.batch.runner import release_run_folder, run_folder
+
+    mine = run_folder(tmp_path)
+    assert mine.name.startswith("run-") and mine.parent == tmp_path
+    other = run_folder(tmp_path)  # another run on the same files: mine is left alone
+    assert mine.exists() and other != mine
+    with (mine / ".lock").open("a") as probe, pytest.raises(BlockingIOError):
+        fcntl.flock(probe, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    release_run_folder(mine)
+    release_run_folder(other)
+    assert list(tmp_path.iterdir()) == []
 
 
 @pytest.mark.parametrize("fmt", ["csv", "jsonl"])

@@ -162,7 +162,7 @@ def prepare(opts: BatchOptions, timings: dict[str, float], todo: Sequence[str] =
     extracted: dict[str, Path] = {}
     if chunked:
         start = time.perf_counter()
-        rows = work / entry_name("rows", source_key(opts), key) / f"run-{os.getpid()}"
+        rows = run_folder(work / entry_name("rows", source_key(opts), key))
         extracted = _extract_rows(files, todo, rows, limits, copies)
         timings["rows"] = time.perf_counter() - start
     return Plan(opts.source, files, population, store, opts.settings, opts.since, opts.until,
@@ -234,29 +234,76 @@ def _sql_plan(opts: BatchOptions, timings: dict[str, float], work: Path,
 
 def _extract_rows(files: dict[str, Path], todo: Sequence[str], folder: Path,
                   limits: dict[str, str], copies: dict[str, Path]) -> dict[str, Path]:
-    """Each table's rows of the accounts to decide, sorted by uid: one read of each table
-    for the whole run instead of one per chunk. Made afresh for each run (a resumed run
-    has fewer accounts left), in a folder of its own (`run-<pid>`): two runs on the same
-    files without --out share the work dir, and one must not replace the other's rows.
-    The folders of runs whose process is gone (killed) are removed."""
+    """Each table's rows of the accounts to decide, sorted by uid, in `folder`: one read of
+    each table for the whole run instead of one per chunk. Made afresh for each run (a
+    resumed run has fewer accounts left)."""
     from acctsec.batch.engine import TABLES
 
-    for old in folder.parent.glob("run-*"):
-        if old == folder or not _running(old.name.removeprefix("run-")):
-            shutil.rmtree(old, ignore_errors=True)
-    folder.mkdir(parents=True)
     outs = {table: folder / f"{table}.parquet" for table in files if table in TABLES}
     return extract_tables(files, todo, outs, limits, copies)
 
 
-def _running(pid: str) -> bool:
-    """Whether a process with this id runs on this machine (so may be reading its rows)."""
+# The open lock file of each run folder this process holds (see run_folder).
+_RUN_LOCKS: dict[Path, IO[str]] = {}
+
+
+def run_folder(parent: Path) -> Path:
+    """A new folder of this run's own in `parent` (`run-*`), locked until release_run_folder.
+
+    Two runs on the same files without --out share the work dir, and one must not touch
+    the other's rows. The folders whose lock nobody holds (a killed run's) are removed
+    first. The lock (flock) ends with the process, however it ends, and tells runs on
+    other machines sharing the folder apart too, where a process id would not.
+    """
+    import tempfile
+
+    parent.mkdir(parents=True, exist_ok=True)
+    for old in parent.glob("run-*"):
+        _remove_unless_locked(old)
+    sweep_leftovers(parent)  # `.new-*.tmp` of a run killed while it made its folder
+    new = Path(tempfile.mkdtemp(prefix=".new-", suffix=".tmp", dir=parent))
+    lock = (new / ".lock").open("w")
+    if not _lock(lock, wait=True):
+        lock.close()
+        raise AcctsecError(f"{new}: cannot lock the run's folder")
+    # Named run-* only once locked: another run never sees it unlocked.
+    folder = new.with_name("run-" + new.name.removeprefix(".new-").removesuffix(".tmp"))
+    new.rename(folder)
+    _RUN_LOCKS[folder] = lock
+    return folder
+
+
+def release_run_folder(folder: Path) -> None:
+    """Removes a folder run_folder made, then lets go of its lock."""
+    shutil.rmtree(folder, ignore_errors=True)
+    lock = _RUN_LOCKS.pop(folder, None)
+    if lock is not None:
+        lock.close()
+
+
+def _remove_unless_locked(folder: Path) -> None:
     try:
-        os.kill(int(pid), 0)
-    except (ValueError, ProcessLookupError):
+        lock = (folder / ".lock").open("a")
+    except OSError:  # no lock file: not a run's folder any more
+        shutil.rmtree(folder, ignore_errors=True)
+        return
+    with lock:
+        if _lock(lock, wait=False):
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _lock(fh: IO[str], wait: bool) -> bool:
+    """An exclusive flock on `fh`; False when another holds it (`wait` False). Where
+    there is no flock (Windows), never taken: other runs' folders are then left alone
+    (removed with the rest when the files change), and a run's own still works."""
+    try:
+        import fcntl
+    except ImportError:
+        return wait
+    try:
+        fcntl.flock(fh, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+    except BlockingIOError:
         return False
-    except PermissionError:  # another user's process
-        return True
     return True
 
 
@@ -385,29 +432,36 @@ def run_batch(opts: BatchOptions, stdout: IO[str],
     alerts = {e.uid: e.alert_ids for e in opts.queue.entries}
     if todo:
         work = chunks(todo, chunk_size(opts, len(todo)))
-        plan = prepare(opts, result.timings, todo, chunked=len(work) > 1)
-        progress = progress_factory(len(todo))
-        mark = time.perf_counter()
         try:
-            for outcomes in _dispatch(opts, plan, work):
-                for outcome in outcomes:
-                    sink.add(outcome, alerts.get(outcome.uid, ()))
-                    result.tally.add(outcome)
-                sink.commit()
-                progress.advance(len(outcomes))
-        except KeyboardInterrupt:
-            sink.commit()
-            progress.close()
-            raise BatchInterrupted(
-                f"interrupted; {result.tally.decided + result.tally.failed} accounts kept, "
-                "run the same command again to continue") from None
-        progress.close()
-        result.timings["decide"] = time.perf_counter() - mark
-        for folder in {path.parent for path in plan.extracted.values()}:  # this run's only
-            shutil.rmtree(folder, ignore_errors=True)
+            plan = prepare(opts, result.timings, todo, chunked=len(work) > 1)
+            _decide(opts, plan, work, sink, result, progress_factory(len(todo)), alerts)
+        finally:
+            for folder in list(_RUN_LOCKS):  # this run's rows only
+                release_run_folder(folder)
     sink.finish()
     result.seconds = time.perf_counter() - started
     return result
+
+
+def _decide(opts: BatchOptions, plan: Plan, work: list[list[str]], sink: Sink,
+            result: BatchResult, progress: Progress, alerts: dict[str, Any]) -> None:
+    """The chunks decided and their outcomes kept, chunk by chunk."""
+    mark = time.perf_counter()
+    try:
+        for outcomes in _dispatch(opts, plan, work):
+            for outcome in outcomes:
+                sink.add(outcome, alerts.get(outcome.uid, ()))
+                result.tally.add(outcome)
+            sink.commit()
+            progress.advance(len(outcomes))
+    except KeyboardInterrupt:
+        sink.commit()
+        progress.close()
+        raise BatchInterrupted(
+            f"interrupted; {result.tally.decided + result.tally.failed} accounts kept, "
+            "run the same command again to continue") from None
+    progress.close()
+    result.timings["decide"] = time.perf_counter() - mark
 
 
 def _dispatch(opts: BatchOptions, plan: Plan, work: list[list[str]]) -> Iterator[list[Outcome]]:
