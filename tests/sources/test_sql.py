@@ -153,3 +153,32 @@ def test_a_password_in_the_query_string_is_masked_too(monkeypatch: pytest.Monkey
     with pytest.raises(DependencyError) as caught:
         SqlSource(url)
     assert "hun" not in str(caught.value) and "password=***" in str(caught.value)
+
+
+def test_sqlite_text_that_is_not_utf8_is_read_with_a_replacement_character(
+        loaded: dict[str, str], tmp_path: Path) -> None:
+    """SQLite keeps any bytes: a bad cell in an account's sign-ins used to fail its
+    investigation ("Could not decode to UTF-8"); it is read as the link copy reads it."""
+    import shutil
+    import sqlite3
+
+    from acctsec import service
+    from acctsec.config import load_settings
+    from acctsec.intel.ip import OfflineIpIntel
+
+    path = tmp_path / "bad.db"
+    shutil.copy(loaded["sqlite"].removeprefix("sqlite:///"), path)
+    con = sqlite3.connect(path)
+    con.execute("UPDATE logins SET user_agent = CAST(X'4d6f7aff696c6c61' AS TEXT) WHERE rowid = "
+                "(SELECT min(rowid) FROM logins WHERE uid = '10007')")
+    con.commit()
+    con.close()
+    url = f"sqlite:///{path}"
+    agents = {lg.user_agent for lg in SqlSource(url).account("10007").logins}
+    assert "Moz\ufffdilla" in agents
+    settings = load_settings(None, environ={}, overrides={"offline": True,
+                                                          "cache_dir": tmp_path / "cache"})
+    report = service.investigate(settings, service.open_source(settings, url), "10007",
+                                 intel=OfflineIpIntel(settings))
+    assert report.verdict.label == "takeover"
+    assert not any(n.check == "linking" for n in report.not_checked)

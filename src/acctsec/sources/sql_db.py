@@ -196,15 +196,13 @@ class SqliteDatabase(Database):
         kinds = self.query("SELECT type FROM sqlite_master WHERE lower(name) = ?", (table,))
         return "rowid" if kinds and kinds[0][0] == "table" else None
 
-    def stream(self, sql: str, size: int) -> Iterator[list[tuple[Any, ...]]]:
-        # SQLite stores whatever bytes it was given: a cell that is not UTF-8 is read
-        # with U+FFFD in place of the bad bytes rather than failing the whole copy.
-        before = self.connection.text_factory
-        self.connection.text_factory = lambda raw: raw.decode("utf-8", "replace")
-        try:
-            yield from super().stream(sql, size)
-        finally:
-            self.connection.text_factory = before
+
+
+def _sqlite_text(raw: bytes) -> str:
+    """SQLite stores whatever bytes it was given: a cell that is not UTF-8 is read with
+    U+FFFD in place of the bad bytes, by the account's queries and the link tables' copy
+    alike, rather than failing the account (or the whole copy)."""
+    return raw.decode("utf-8", "replace")
 
 
 class DuckDatabase(Database):
@@ -304,6 +302,7 @@ def _sqlite(url: str) -> Database:
     path = _existing(url)
     try:
         connection = sqlite3.connect(f"file:{quote_url(str(path.resolve()))}?mode=ro", uri=True)
+        connection.text_factory = _sqlite_text
         connection.execute("SELECT count(*) FROM sqlite_master").fetchall()
     except sqlite3.Error as exc:
         raise InputError(f"source {masked_url(url)}: not a readable SQLite file ({exc})") from None
