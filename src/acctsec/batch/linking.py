@@ -10,10 +10,10 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from acctsec.batch.rows import quote
 from acctsec.link import query
 from acctsec.link.query import Queries, Row
 from acctsec.link.sql import device_ok_sql, open_read_only
+from acctsec.sources.files import sql_path
 
 if TYPE_CHECKING:
     import duckdb
@@ -36,7 +36,7 @@ def build_link_store(folder: Path, path: Path, limits: dict[str, str] | None = N
     tmp.unlink(missing_ok=True)
     try:
         con = graph.con
-        con.execute(f"ATTACH {quote(tmp)} AS store")
+        con.execute(f"ATTACH {sql_path(tmp)} AS store")
         for table in STORE_TABLES:
             con.execute(f"CREATE TABLE store.{table} AS SELECT * FROM {table}")
         con.execute("DETACH store")

@@ -18,9 +18,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from acctsec.batch.records import OwnLogins
-from acctsec.batch.rows import quote
 from acctsec.model import LOGIN_EVENTS, AccountRecords, KeyStats, PopulationStats
-from acctsec.sources.files import file_format
+from acctsec.sources.files import file_format, sql_path
 from acctsec.sources.parse import text
 
 if TYPE_CHECKING:
@@ -201,7 +200,7 @@ def _key_rows(con: duckdb.DuckDBPyConnection, kind: str, column: str) -> Iterato
 
 def _parquet_columns(con: duckdb.DuckDBPyConnection, path: Path) -> dict[str, str]:
     """Lower-cased column name -> the quoted name as written in the file."""
-    rows = con.execute(f"DESCRIBE SELECT * FROM read_parquet({quote(path)})").fetchall()
+    rows = con.execute(f"DESCRIBE SELECT * FROM read_parquet({sql_path(path)})").fetchall()
     return {str(r[0]).lower(): '"' + str(r[0]).replace('"', '""') + '"' for r in rows}
 
 
@@ -218,7 +217,7 @@ def _parquet_logins(con: duckdb.DuckDBPyConnection, path: Path) -> str:
     return (f"SELECT {raw} AS raw_uid, {col('uid')} AS uid, {lower_sql(col('event'))} AS event, "
             f"{col('ip')} AS ip, {col('device_id')} AS device_id, "
             f"{col('session_id')} AS session_id, {col('user_agent')} AS user_agent "
-            f"FROM read_parquet({quote(path)})")
+            f"FROM read_parquet({sql_path(path)})")
 
 
 def _python_logins(con: duckdb.DuckDBPyConnection, path: Path) -> str:
@@ -279,7 +278,7 @@ def _ips_of(con: duckdb.DuckDBPyConnection, table: str, path: Path) -> str:
         present = _parquet_columns(con, path)
         if "ip" not in present:
             return "SELECT NULL AS ip WHERE false"
-        return f"SELECT {text_sql(present['ip'])} AS ip FROM read_parquet({quote(path)})"
+        return f"SELECT {text_sql(present['ip'])} AS ip FROM read_parquet({sql_path(path)})"
     import pyarrow as pa
 
     from acctsec.sources.folder import read_rows

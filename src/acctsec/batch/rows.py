@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from acctsec.sources.files import file_format
+from acctsec.sources.files import file_format, sql_path
 
 if TYPE_CHECKING:
     import duckdb
@@ -29,10 +29,6 @@ class TableRows(Protocol):
     def groups(self, uids: Sequence[str]) -> Iterator[Group]:
         """(uid, rows in file order) for the wanted uids that have rows, in sorted uid order."""
         ...
-
-
-def quote(path: Path) -> str:
-    return "'" + str(path).replace("'", "''") + "'"
 
 
 class PythonRows:
@@ -88,7 +84,7 @@ def _keyed(path: Path, first_line: int = 1) -> str:
     return f"""
     SELECT * EXCLUDE (file_row_number), file_row_number + {int(first_line)} AS __row__,
            {strip_sql('CAST("uid" AS VARCHAR)')} AS __key__
-    FROM read_parquet({quote(path)}, file_row_number = true)"""
+    FROM read_parquet({sql_path(path)}, file_row_number = true)"""
 
 
 def extract(con: duckdb.DuckDBPyConnection, path: Path, uids: Sequence[str] | None,
@@ -117,7 +113,7 @@ def _write_sorted(cursor: duckdb.DuckDBPyConnection, rows: str, out: Path) -> No
     tmp = out.with_name(f"{out.name}.{os.getpid()}.tmp")  # two runs may write the same file
     cursor.execute(f"""
     COPY (SELECT * FROM ({rows}) ORDER BY __key__ NULLS FIRST, __row__)
-    TO {quote(tmp)} (FORMAT parquet, ROW_GROUP_SIZE {BATCH_ROWS})
+    TO {sql_path(tmp)} (FORMAT parquet, ROW_GROUP_SIZE {BATCH_ROWS})
     """)
     tmp.replace(out)
 
@@ -156,7 +152,7 @@ def extract_text(con: duckdb.DuckDBPyConnection, path: Path, uids: Sequence[str]
                     flush(writer)
             flush(writer)
         cursor = con.cursor()
-        _write_sorted(cursor, f"SELECT * FROM read_parquet({quote(unsorted)})", out)
+        _write_sorted(cursor, f"SELECT * FROM read_parquet({sql_path(unsorted)})", out)
         cursor.close()
     finally:
         unsorted.unlink(missing_ok=True)
@@ -200,7 +196,7 @@ class ParquetRows:
         cursor = self.con.cursor()  # each table's stream needs its own open result
         cursor.register("__wanted", pa.table({"uid": pa.array(wanted, pa.string())}))
         if self.extracted is not None:
-            rows = (f"SELECT * FROM read_parquet({quote(self.extracted)}) "
+            rows = (f"SELECT * FROM read_parquet({sql_path(self.extracted)}) "
                     "WHERE __key__ BETWEEN $first AND $last")
             params = {"first": wanted[0], "last": wanted[-1]}
         else:
@@ -231,7 +227,7 @@ class ExtractedText:
         cursor = self.con.cursor()
         cursor.register("__wanted", pa.table({"uid": pa.array(wanted, pa.string())}))
         reader = cursor.sql(f"""
-        SELECT * FROM read_parquet({quote(self.extracted)})
+        SELECT * FROM read_parquet({sql_path(self.extracted)})
         WHERE __key__ BETWEEN $first AND $last AND __key__ IN (SELECT uid FROM __wanted)
         ORDER BY __key__, __row__""", params={"first": wanted[0], "last": wanted[-1]}
         ).to_arrow_reader(BATCH_ROWS)
@@ -247,7 +243,7 @@ class ExtractedText:
         """The rows that belong to every account (lines that are not JSON), read once."""
         if self._keyless is None:
             rows = self.con.execute(f"""
-            SELECT __row__, __json__ FROM read_parquet({quote(self.extracted)})
+            SELECT __row__, __json__ FROM read_parquet({sql_path(self.extracted)})
             WHERE __key__ IS NULL ORDER BY __row__""").fetchall()
             self._keyless = [(int(line), json.loads(text)) for line, text in rows]
         return self._keyless

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from acctsec.cachefiles import entry_name, source_id, supersede, used
 from acctsec.errors import InputError
-from acctsec.sources.files import file_format, table_files
+from acctsec.sources.files import file_format, sql_path, table_files
 
 if TYPE_CHECKING:
     import duckdb
@@ -168,21 +168,17 @@ def connect() -> duckdb.DuckDBPyConnection:
     return con
 
 
-def _quote(path: Path) -> str:
-    return "'" + str(path).replace("'", "''") + "'"
-
-
 def _reader(path: Path) -> str:
     kind = file_format(path)
     if kind == "csv":
         return (
-            f"read_csv({_quote(path)}, all_varchar = true, header = true, delim = ',', "
+            f"read_csv({sql_path(path)}, all_varchar = true, header = true, delim = ',', "
             "quote = '\"', escape = '\"', "
             "ignore_errors = true)"
         )
     if kind == "parquet":
-        return f"read_parquet({_quote(path)})"
-    return f"read_ndjson_objects({_quote(path)}, ignore_errors = true)"
+        return f"read_parquet({sql_path(path)})"
+    return f"read_ndjson_objects({sql_path(path)}, ignore_errors = true)"
 
 
 def _columns(con: duckdb.DuckDBPyConnection, path: Path

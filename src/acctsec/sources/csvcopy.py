@@ -45,7 +45,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO, cast
 
 from acctsec.errors import InputError
-from acctsec.sources.files import file_format
+from acctsec.sources.files import file_format, sql_path
 from acctsec.sources.sql_db import quote as quote_name
 
 if TYPE_CHECKING:
@@ -153,11 +153,11 @@ def _copy(con: duckdb.DuckDBPyConnection, path: Path, names: list[str], out: Pat
     renamed = ", ".join(f"{p} AS {quote_name(n)}" for p, n in zip(positions, names, strict=True))
     con.execute("SET preserve_insertion_order = true")
     con.execute(f"""
-    COPY (SELECT {renamed} FROM read_csv({_quote(path)}, auto_detect = false, header = true,
+    COPY (SELECT {renamed} FROM read_csv({sql_path(path)}, auto_detect = false, header = true,
                  delim = ',', quote = '"', escape = '"', columns = {{{columns}}},
                  strict_mode = true, null_padding = false, ignore_errors = false,
                  force_not_null = [{", ".join(f"'{p}'" for p in positions)}]))
-    TO {_quote(out)} (FORMAT parquet, ROW_GROUP_SIZE 100000)""")
+    TO {sql_path(out)} (FORMAT parquet, ROW_GROUP_SIZE 100000)""")
 
 
 def _cell_totals(con: duckdb.DuckDBPyConnection, copy: Path, width: int) -> tuple[int, int, int]:
@@ -167,7 +167,7 @@ def _cell_totals(con: duckdb.DuckDBPyConnection, copy: Path, width: int) -> tupl
     quotes = " + ".join(f"strlen({c}) - strlen(replace({c}, '\"', ''))" for c in cells)
     row = con.execute(f"""
     SELECT count(*), coalesce(sum({size}), 0), coalesce(sum({quotes}), 0)
-    FROM read_parquet({_quote(copy)}) AS t({", ".join(cells)})""").fetchone()
+    FROM read_parquet({sql_path(copy)}) AS t({", ".join(cells)})""").fetchone()
     assert row is not None
     return int(row[0]), int(row[1]), int(row[2])
 
@@ -213,7 +213,3 @@ def _same_reading(counted: _Bytes, rows: int, cell_bytes: int, cell_quotes: int,
         return False
     beyond = counted.size - cell_bytes - rows * (width - 1) - counted.newlines - counted.crlf
     return counted.quotes - beyond == cell_quotes
-
-
-def _quote(path: Path) -> str:
-    return "'" + str(path).replace("'", "''") + "'"

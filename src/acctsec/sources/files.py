@@ -10,6 +10,11 @@ from acctsec.model import TABLES
 SUFFIXES = (".csv", ".csv.gz", ".jsonl", ".jsonl.gz", ".parquet")
 
 
+def sql_path(path: Path) -> str:
+    """A file path as an SQL string literal, for DuckDB's readers and COPY."""
+    return "'" + str(path).replace("'", "''") + "'"
+
+
 def file_format(path: Path) -> str:
     """'csv', 'jsonl' or 'parquet', from the file name."""
     name = path.name.lower()
