@@ -195,10 +195,7 @@ def _index(rows: Iterable[Row], keys: Callable[[Row], list[Any]],
 
 def _by_first(rows: Iterable[Row]) -> dict[str, list[Row]]:
     """Rows under the uid in their first column, in the order given."""
-    out: dict[str, list[Row]] = {}
-    for row in rows:
-        out.setdefault(str(row[0]), []).append(row)
-    return out
+    return _index(rows, lambda r: [str(r[0])])
 
 
 def _either(index: dict[Any, list[Row]], uids: Sequence[str],
