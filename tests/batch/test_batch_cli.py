@@ -282,8 +282,10 @@ def test_parquet_with_a_column_named_as_the_batch_readers_own(examples: Path, tm
                                                               column: str) -> None:
     """A Parquet sign-ins table with a column DuckDB's keyed reading adds (its row numbers,
     or the batch's keys): was an internal error (file_row_number). Such a table is read
-    by the folder reader instead; one chunk, many chunks and `investigate` agree."""
+    by the folder reader instead; one chunk, many chunks and `investigate` agree. The
+    times are a real timestamp column, as exports have them (not JSON-able as such)."""
     import pyarrow as pa
+    import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
     from batch.test_agreement import _investigate_all
@@ -291,6 +293,9 @@ def test_parquet_with_a_column_named_as_the_batch_readers_own(examples: Path, tm
 
     source = _to_parquet(examples, tmp_path / "pq")
     logins = pq.read_table(source / "logins.parquet")
+    stamps = pc.strptime(logins["ts"], "%Y-%m-%dT%H:%M:%SZ", "us")
+    logins = logins.set_column(logins.schema.get_field_index("ts"), "ts",
+                               pc.cast(stamps, pa.timestamp("us", "UTC")))
     pq.write_table(logins.append_column(column, pa.array(["7"] * logins.num_rows)),
                    source / "logins.parquet")
     queue = tmp_path / "uids.txt"

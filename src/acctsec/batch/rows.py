@@ -162,11 +162,13 @@ def extract_text(con: duckdb.DuckDBPyConnection, path: Path, uids: Sequence[str]
 def extract_any(con: duckdb.DuckDBPyConnection, path: Path, uids: Sequence[str] | None,
                 out: Path) -> Path | None:
     """`extract` or `extract_text` by the file's format. None when a CSV or JSONL file
-    cannot be read: its accounts then meet the reader's error one by one, as before."""
+    cannot be read (its accounts then meet the reader's error one by one, as before), and
+    for a Parquet file DuckDB cannot key (see keyable): its typed values (timestamps,
+    decimals, bytes) are not JSON, so each chunk reads it with the folder reader."""
     from acctsec.errors import InputError
 
-    if file_format(path) == "parquet" and keyable(path):
-        return extract(con, path, uids, out)
+    if file_format(path) == "parquet":
+        return extract(con, path, uids, out) if keyable(path) else None
     try:
         return extract_text(con, path, uids, out)
     except InputError:
