@@ -23,6 +23,7 @@ import os
 import re
 import shutil
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 TEMP_SUFFIXES = (".tmp", ".partial", ".unsorted")
@@ -43,15 +44,17 @@ def entry_name(kind: str, source: str, version: str, suffix: str = "") -> str:
     return f"{kind}-{source}-{version}{suffix}"
 
 
-def supersede(kept: Path, kind: str, source: str, suffix: str = "") -> int:
+def supersede(kept: Path, kind: str, source: str, suffix: str = "",
+              busy: Callable[[Path], bool] | None = None) -> int:
     """Removes the other versions of `kept` (same kind and source) beside it, with their
-    DuckDB write-ahead logs, and old leftovers of killed builds. Returns how many
-    entries went."""
+    DuckDB write-ahead logs, and old leftovers of killed builds; not an entry `busy`
+    says a running process still reads. Returns how many entries went."""
     pattern = re.compile(re.escape(f"{kind}-{source}-") + r"[0-9a-f]+"
                          + re.escape(suffix) + r"(\.wal)?")
     removed = 0
     for entry in _entries(kept.parent):
-        if entry.name not in (kept.name, f"{kept.name}.wal") and pattern.fullmatch(entry.name):
+        if entry.name not in (kept.name, f"{kept.name}.wal") and pattern.fullmatch(entry.name) \
+                and not (busy is not None and busy(entry)):
             removed += _remove(entry)
     return removed + sweep_leftovers(kept.parent)
 

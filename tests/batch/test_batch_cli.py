@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import fcntl
 import json
 import shutil
 from pathlib import Path
@@ -11,6 +10,12 @@ from pathlib import Path
 import pytest
 
 from batch.conftest import comparable, read_jsonl, run_cli
+
+try:
+    import fcntl
+except ImportError:  # Windows: runs cannot lock their folders there
+    fcntl = None  # type: ignore[assignment]
+needs_flock = pytest.mark.skipif(fcntl is None, reason="no flock on this system")
 
 
 def test_alert_queue_reports_carry_their_alert_ids(examples: Path, tmp_path: Path) -> None:
@@ -173,6 +178,7 @@ def _text_folder(examples: Path, folder: Path, fmt: str) -> tuple[Path, str, int
     return folder, rows[after - 1]["uid"], after + 2
 
 
+@needs_flock
 def test_each_run_pulls_its_rows_into_a_folder_of_its_own(
         examples: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Two runs on the same files without --out share `<cache>/batch/`: a running one's
@@ -206,6 +212,7 @@ def test_each_run_pulls_its_rows_into_a_folder_of_its_own(
         assert (rows / "run-live" / "logins.parquet").read_bytes() == b"theirs"
 
 
+@needs_flock
 def test_a_run_holds_its_rows_folder_locked_while_it_lasts(tmp_path: Path) -> None:
     from acctsec.batch.runner import release_run_folder, run_folder
 
@@ -341,9 +348,89 @@ def test_no_cache_leaves_no_working_files_and_cache_dir_holds_them(examples: Pat
     assert reports == [comparable(json.loads(line)) for line in kept.splitlines()]
 
 
-def test_no_cache_with_a_remote_dask_cluster_is_refused(examples: Path) -> None:
-    code, out, err = run_cli("batch", "--source", str(examples), "--all", "--no-cache",
+@pytest.mark.parametrize("how", ["flag", "environment"])
+def test_no_cache_with_a_remote_dask_cluster_is_refused(examples: Path, how: str,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    flags = ["--no-cache"] if how == "flag" else []
+    if how == "environment":
+        monkeypatch.setenv("ACCTSEC_NO_CACHE", "1")
+    code, out, err = run_cli("batch", "--source", str(examples), "--all", *flags,
                              "--dask", "tcp://127.0.0.1:1")
     assert code == 1 and out == ""
-    assert "--no-cache cannot be used with a remote --dask cluster" in err
+    assert "cannot be used with a remote --dask cluster" in err
     assert "Traceback" not in err
+
+
+@needs_flock
+def test_where_locks_fail_runs_keep_their_folders_and_leave_each_others(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """On a file system without locks (NFS mounted nolock: ENOLCK) a run still gets its
+    folder, and no run removes a folder it cannot prove finished."""
+    import errno
+
+    from acctsec.batch.runner import release_run_folder, run_folder
+
+    def no_locks(fh: object, operation: int) -> None:
+        raise OSError(errno.ENOLCK, "No locks available")
+
+    monkeypatch.setattr(fcntl, "flock", no_locks)
+    mine = run_folder(tmp_path)
+    other = run_folder(tmp_path)
+    assert mine.is_dir() and other.is_dir()
+    release_run_folder(mine)
+    release_run_folder(other)
+    assert list(tmp_path.iterdir()) == []
+
+
+@needs_flock
+def test_no_cache_works_in_a_private_folder_and_clears_a_killed_runs(
+        examples: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import tempfile
+
+    from acctsec.batch.runner import release_run_folder, run_folder
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    private = run_folder(tmp_path, "acctsec-batch-", private=True)
+    assert private.stat().st_mode & 0o777 == 0o700
+    release_run_folder(private)
+    killed, running = tmp_path / "acctsec-batch-killed", tmp_path / "acctsec-batch-running"
+    for folder in (killed, running):
+        folder.mkdir()
+        (folder / ".lock").touch()
+        (folder / "copy.parquet").write_bytes(b"data")
+    queue = tmp_path / "uids.txt"
+    queue.write_text("10007\n10008\n", encoding="utf-8")
+    with (running / ".lock").open("r") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        code, _, err = run_cli("batch", "--source", str(examples), "--uids", str(queue),
+                               "--out", str(tmp_path / "out" / "n.jsonl"), "--no-cache",
+                               "--chunk", "1")
+    assert code == 0, err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["acctsec-batch-running", "out",
+                                                          "uids.txt"]
+
+
+@needs_flock
+def test_a_running_runs_rows_outlive_a_change_of_the_files(examples: Path,
+                                                           tmp_path: Path) -> None:
+    """The files changed (or acctsec was upgraded) while a long run reads its rows chunk by
+    chunk: the next run removes the older versions' entries, but not rows still read."""
+    from acctsec.batch.queue import WorkQueue
+    from acctsec.batch.runner import BatchOptions, forget_older_versions, source_key
+    from acctsec.cachefiles import entry_name
+    from acctsec.config import Settings
+    from acctsec.sources.files import table_files
+
+    options = BatchOptions(examples, WorkQueue(()), Settings(cache_dir=tmp_path))
+    older = {v: tmp_path / "batch" / entry_name("rows", source_key(options), v)
+             for v in ("0000000000000001", "0000000000000002")}
+    for entry in older.values():
+        (entry / "run-a").mkdir(parents=True)
+        (entry / "run-a" / ".lock").touch()
+    with (older["0000000000000001"] / "run-a" / ".lock").open("r") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        forget_older_versions(options, table_files(examples))
+        assert (older["0000000000000001"] / "run-a").is_dir()
+        assert not older["0000000000000002"].exists()
+    forget_older_versions(options, table_files(examples))  # that run has ended
+    assert not older["0000000000000001"].exists()

@@ -19,7 +19,14 @@ from acctsec.batch.output import BatchFormat, JsonlSink, Sink, StreamSink, Table
 from acctsec.batch.population import PopulationIndex
 from acctsec.batch.queue import WorkQueue
 from acctsec.batch.summary import Tally
-from acctsec.cachefiles import entry_name, source_id, supersede, sweep_leftovers, used
+from acctsec.cachefiles import (
+    TEMP_AGE,
+    entry_name,
+    source_id,
+    supersede,
+    sweep_leftovers,
+    used,
+)
 from acctsec.config import Settings
 from acctsec.errors import AcctsecError, InputError
 from acctsec.link.sql import QUIET
@@ -123,7 +130,17 @@ def forget_older_versions(opts: BatchOptions, files: dict[str, Path]) -> None:
         if path.exists():
             used(path)
     for path, kind, suffix in current:
-        supersede(path, kind, source_key(opts), suffix)
+        supersede(path, kind, source_key(opts), suffix,
+                  busy=_rows_in_use if kind == "rows" else None)
+
+
+def _rows_in_use(entry: Path) -> bool:
+    """Whether a running run still reads its rows in this (older) rows entry: it reads
+    them chunk by chunk and removes them itself at its end. Finished runs' are removed."""
+    for run in entry.glob("run-*"):
+        if run.is_dir():
+            _remove_unless_locked(run)
+    return any(entry.glob("run-*"))
 
 
 def prepare(opts: BatchOptions, timings: dict[str, float], todo: Sequence[str] = (),
@@ -243,68 +260,91 @@ def _extract_rows(files: dict[str, Path], todo: Sequence[str], folder: Path,
     return extract_tables(files, todo, outs, limits, copies)
 
 
-# The open lock file of each run folder this process holds (see run_folder).
-_RUN_LOCKS: dict[Path, IO[str]] = {}
+# The open lock file (None where there is no flock) of each run folder this process holds.
+_RUN_LOCKS: dict[Path, IO[str] | None] = {}
 
 
-def run_folder(parent: Path) -> Path:
-    """A new folder of this run's own in `parent` (`run-*`), locked until release_run_folder.
+def run_folder(parent: Path, prefix: str = "run-", private: bool = False) -> Path:
+    """A new folder of this run's own in `parent` (`<prefix>*`), locked until
+    release_run_folder; `private`: readable by this user only (for a folder in TMPDIR).
 
     Two runs on the same files without --out share the work dir, and one must not touch
     the other's rows. The folders whose lock nobody holds (a killed run's) are removed
-    first. The lock (flock) ends with the process, however it ends, and tells runs on
-    other machines sharing the folder apart too, where a process id would not.
+    first. The lock (flock) ends with the process however it ends, and tells runs on other
+    machines sharing the folder apart too (NFS with locking on), where a process id would
+    not. Where the lock cannot be taken (no flock: Windows; a file system without locks),
+    a run's folder still works, and other runs leave it alone.
     """
-    import tempfile
+    import secrets
 
     parent.mkdir(parents=True, exist_ok=True)
-    for old in parent.glob("run-*"):
-        _remove_unless_locked(old)
-    sweep_leftovers(parent)  # `.new-*.tmp` of a run killed while it made its folder
-    new = Path(tempfile.mkdtemp(prefix=".new-", suffix=".tmp", dir=parent))
-    lock = (new / ".lock").open("w")
-    if not _lock(lock, wait=True):
-        lock.close()
-        raise AcctsecError(f"{new}: cannot lock the run's folder")
-    # Named run-* only once locked: another run never sees it unlocked.
-    folder = new.with_name("run-" + new.name.removeprefix(".new-").removesuffix(".tmp"))
+    for old in parent.glob(f"{prefix}*"):
+        if old.is_dir():
+            _remove_unless_locked(old)
+    for old in parent.glob(f".{prefix}*"):  # a run killed while it made its folder
+        if old.is_dir() and _age(old) > TEMP_AGE:
+            shutil.rmtree(old, ignore_errors=True)
+    token = secrets.token_hex(8)
+    new = parent / f".{prefix}{token}"
+    new.mkdir(mode=0o700 if private else 0o777)
+    lock = _locked(new / ".lock")
+    # Named <prefix>* only once locked: another run never sees it unlocked.
+    folder = parent / f"{prefix}{token}"
     new.rename(folder)
     _RUN_LOCKS[folder] = lock
     return folder
 
 
 def release_run_folder(folder: Path) -> None:
-    """Removes a folder run_folder made, then lets go of its lock."""
-    shutil.rmtree(folder, ignore_errors=True)
+    """Lets go of a folder run_folder made, and removes it."""
     lock = _RUN_LOCKS.pop(folder, None)
     if lock is not None:
         lock.close()
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def _locked(path: Path) -> IO[str] | None:
+    """`path` opened and locked (flock, exclusive); None where it cannot be locked. The
+    file stays either way: a folder with a lock file that cannot be tested is kept."""
+    try:
+        import fcntl
+    except ImportError:  # Windows: no lock file, which would also block the rename
+        return None
+    fh = path.open("w")
+    try:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+    except OSError:  # a file system without locks (NFS mounted nolock, some FUSE mounts)
+        fh.close()
+        return None
+    return fh
 
 
 def _remove_unless_locked(folder: Path) -> None:
-    try:
-        lock = (folder / ".lock").open("a")
-    except OSError:  # no lock file: not a run's folder any more
-        shutil.rmtree(folder, ignore_errors=True)
-        return
-    with lock:
-        if _lock(lock, wait=False):
-            shutil.rmtree(folder, ignore_errors=True)
-
-
-def _lock(fh: IO[str], wait: bool) -> bool:
-    """An exclusive flock on `fh`; False when another holds it (`wait` False). Where
-    there is no flock (Windows), never taken: other runs' folders are then left alone
-    (removed with the rest when the files change), and a run's own still works."""
+    """Removes another run's folder when its lock is free: that run has ended."""
     try:
         import fcntl
-    except ImportError:
-        return wait
+    except ImportError:  # no way to tell a running run's folder: left alone
+        return
     try:
-        fcntl.flock(fh, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
-    except BlockingIOError:
-        return False
-    return True
+        fh = (folder / ".lock").open("r")
+    except FileNotFoundError:  # no lock file: no run holds it (an older acctsec's)
+        shutil.rmtree(folder, ignore_errors=True)
+        return
+    except OSError:
+        return
+    with fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:  # held by a running run, or no locks here: left alone
+            return
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _age(path: Path) -> float:
+    try:
+        return time.time() - path.stat().st_mtime
+    except OSError:
+        return 0.0
 
 
 def extract_tables(files: dict[str, Path], uids: Sequence[str] | None, outs: dict[str, Path],
@@ -416,13 +456,18 @@ def chunk_size(opts: BatchOptions, todo: int) -> int:
 def run_batch(opts: BatchOptions, stdout: IO[str],
               progress_factory: Callable[[int], Progress]) -> BatchResult:
     if opts.settings.no_cache and opts.work is None:
-        # Nothing read from or left in a cache: the working files live in a temporary
-        # folder (under TMPDIR) for this run only. The output still resumes.
+        # Nothing read from or left in a cache: the working files live in a folder of
+        # this run's own under TMPDIR, removed at the end (a killed run's by the next
+        # --no-cache run). The output still resumes.
         import tempfile
 
-        with tempfile.TemporaryDirectory(prefix="acctsec-batch-") as tmp:
-            return run_batch(replace(opts, work=Path(tmp)), stdout, progress_factory)
+        folder = run_folder(Path(tempfile.gettempdir()), "acctsec-batch-", private=True)
+        try:
+            return run_batch(replace(opts, work=folder), stdout, progress_factory)
+        finally:
+            release_run_folder(folder)
     result = BatchResult()
+    held = set(_RUN_LOCKS)
     started = time.perf_counter()
     _check_manifest(opts)
     sink = open_sink(opts, stdout)
@@ -436,7 +481,7 @@ def run_batch(opts: BatchOptions, stdout: IO[str],
             plan = prepare(opts, result.timings, todo, chunked=len(work) > 1)
             _decide(opts, plan, work, sink, result, progress_factory(len(todo)), alerts)
         finally:
-            for folder in list(_RUN_LOCKS):  # this run's rows only
+            for folder in set(_RUN_LOCKS) - held:  # this run's rows
                 release_run_folder(folder)
     sink.finish()
     result.seconds = time.perf_counter() - started

@@ -73,10 +73,6 @@ def batch_command(
               if on]
     if len(chosen) != 1:
         raise InputError("name the queue with exactly one of --alerts FILE, --uids FILE, --all")
-    if no_cache and dask is not None and not dask.startswith("local:"):
-        raise InputError("--no-cache cannot be used with a remote --dask cluster: its workers "
-                         "read the run's working files, which --no-cache keeps in a local "
-                         "temporary folder")
     since_at, until_at = parse_when(since, "--since"), parse_when(until, "--until")
     if since_at and until_at and since_at > until_at:
         raise InputError(f"--since {since} is after --until {until}")
@@ -84,6 +80,10 @@ def batch_command(
 
     settings = settings_with(source=source, offline=True, cache_dir=cache_dir,
                              no_cache=True if no_cache else None)
+    if settings.no_cache and dask is not None and not dask.startswith("local"):
+        raise InputError("--no-cache (or no_cache in the config or environment) cannot be "
+                         "used with a remote --dask cluster: its workers read the run's "
+                         "working files, which are then kept in a local temporary folder")
     given = source or settings.source
     if not given:
         raise InputError("no source given: pass --source DIR or URL, or set `source` in the "

@@ -197,7 +197,6 @@ class SqliteDatabase(Database):
         return "rowid" if kinds and kinds[0][0] == "table" else None
 
 
-
 def _sqlite_text(raw: bytes) -> str:
     """SQLite stores whatever bytes it was given: a cell that is not UTF-8 is read with
     U+FFFD in place of the bad bytes, by the account's queries and the link tables' copy
