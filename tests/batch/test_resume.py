@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 import time
 from pathlib import Path
+
+import pytest
 
 from acctsec.batch.output import AppendLog, recover_lines
 from batch.conftest import comparable, read_jsonl, run_cli, spawn
@@ -107,3 +110,47 @@ def test_a_restart_with_other_arguments_is_refused(examples: Path, tmp_path: Pat
     assert code == 1 and "other arguments" in err and err.count("\n") == 1
     manifest = json.loads((tmp_path / "r.jsonl.batch.json").read_text("utf-8"))
     assert manifest["format"] == "jsonl"
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux's /proc")
+def test_workers_end_when_the_driver_is_killed(examples: Path, tmp_path: Path) -> None:
+    """SIGKILL (or SIGTERM) of the driver left its worker processes waiting for work
+    forever, ~0.5 GB each on large data; now they end within seconds."""
+    out = tmp_path / "w.jsonl"
+    proc = spawn("batch", "--source", str(examples), "--all", "--out", str(out),
+                 "--chunk", "2", "--jobs", "2", cwd=tmp_path)
+    deadline = time.monotonic() + 120
+    while not (out.exists() and out.read_bytes().count(b"\n") >= 4):
+        assert proc.poll() is None and time.monotonic() < deadline, proc.stderr.read()
+        time.sleep(0.05)
+    workers = _children(proc.pid)
+    assert len(workers) >= 2  # the pool's two workers (and multiprocessing's tracker)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    deadline = time.monotonic() + 15
+    while any(_alive(w) for w in workers) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    left = [w for w in workers if _alive(w)]
+    for pid in left:  # not to leave them behind when the test fails
+        os.kill(pid, signal.SIGKILL)
+    assert not left

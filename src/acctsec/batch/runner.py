@@ -525,7 +525,18 @@ _PLAN: list[Plan] = []
 
 
 def _init_worker(plan: Plan) -> None:
+    import threading
+
     _PLAN[:] = [plan]
+    threading.Thread(target=_exit_with, args=(os.getppid(),), daemon=True).start()
+
+
+def _exit_with(driver: int) -> None:
+    """Ends this worker once the driver is gone (SIGKILL, SIGTERM, a crash): it would
+    otherwise wait for work forever, holding its memory (~0.5 GB on 10 M sign-ins)."""
+    while os.getppid() == driver:
+        time.sleep(1.0)
+    os._exit(1)
 
 
 def _pool_chunk(uids: list[str]) -> list[Outcome]:
