@@ -154,3 +154,34 @@ def test_workers_end_when_the_driver_is_killed(examples: Path, tmp_path: Path) -
     for pid in left:  # not to leave them behind when the test fails
         os.kill(pid, signal.SIGKILL)
     assert not left
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux's /proc")
+def test_sigterm_stops_the_run_as_ctrl_c_does(examples: Path, tmp_path: Path) -> None:
+    """A scheduler's stop (systemd, Kubernetes) sends SIGTERM: what is done is kept, the
+    workers and the run's rows folder go, and the same command finishes the queue."""
+    out = tmp_path / "t.jsonl"
+    args = ("batch", "--source", str(examples), "--all", "--out", str(out), "--chunk", "2",
+            "--jobs", "2")
+    proc = spawn(*args, cwd=tmp_path)
+    deadline = time.monotonic() + 120
+    while not (out.exists() and out.read_bytes().count(b"\n") >= 4):
+        assert proc.poll() is None and time.monotonic() < deadline, proc.stderr.read()
+        time.sleep(0.05)
+    workers = _children(proc.pid)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "interrupted;" in err and "run the same command again" in err
+    assert "Traceback" not in err
+    assert "leaked" not in err  # DuckDB's bindings, when a worker ends with a thread running
+    deadline = time.monotonic() + 15
+    while any(_alive(w) for w in workers) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not [w for w in workers if _alive(w)]
+    assert not list((tmp_path / "t.jsonl.work").glob("rows-*/run-*"))
+    kept = len(read_jsonl(out))
+    code, _, err = run_cli(*args)
+    assert code == 0, err
+    assert f"{kept} skipped as done by an earlier run" in err
+    assert len({r["uid"] for r in read_jsonl(out)}) == len(read_jsonl(out)) == 300

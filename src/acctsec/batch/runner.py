@@ -7,6 +7,7 @@ import json
 import os
 import pickle
 import shutil
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
@@ -525,18 +526,28 @@ _PLAN: list[Plan] = []
 
 
 def _init_worker(plan: Plan) -> None:
-    import threading
+    import atexit
 
     _PLAN[:] = [plan]
-    threading.Thread(target=_exit_with, args=(os.getppid(),), daemon=True).start()
+    stop = threading.Event()
+    watch = threading.Thread(target=_exit_with, args=(os.getppid(), stop), daemon=True)
+    watch.start()
+    # Ended before the interpreter's own teardown: a thread still running then kept
+    # DuckDB's objects alive, and its bindings printed "leaked instances" on stderr.
+    atexit.register(_end_watch, stop, watch)
 
 
-def _exit_with(driver: int) -> None:
+def _end_watch(stop: threading.Event, watch: threading.Thread) -> None:
+    stop.set()
+    watch.join()
+
+
+def _exit_with(driver: int, stop: threading.Event) -> None:
     """Ends this worker once the driver is gone (SIGKILL, SIGTERM, a crash): it would
     otherwise wait for work forever, holding its memory (~0.5 GB on 10 M sign-ins)."""
-    while os.getppid() == driver:
-        time.sleep(1.0)
-    os._exit(1)
+    while not stop.wait(1.0):
+        if os.getppid() != driver:
+            os._exit(1)
 
 
 def _pool_chunk(uids: list[str]) -> list[Outcome]:

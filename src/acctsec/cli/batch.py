@@ -1,7 +1,10 @@
 """`acctsec batch`: the verdicts of a whole alert queue (or list, or population) in one run."""
 
+import contextlib
 import os
+import signal
 import sys
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -12,6 +15,8 @@ from acctsec.cli.options import parse_when, settings_with
 from acctsec.errors import InputError
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from acctsec.batch.queue import WorkQueue
     from acctsec.sources.interface import LogSource
 
@@ -93,13 +98,32 @@ def batch_command(
     queue = _queue(alerts, uids, service.open_source(settings, url or folder))
     opts = BatchOptions(folder, queue, settings, out, BatchFormat(fmt), jobs, since_at, until_at,
                         chunk, dask, url)
-    result = run_batch(opts, sys.stdout, lambda total: progress_for(total, err_console))
+    with _sigterm_as_ctrl_c():
+        result = run_batch(opts, sys.stdout, lambda total: progress_for(total, err_console))
     result.tally.top = top
     for line in result.tally.lines(result.resumed, len(queue.problems), result.seconds,
                                   result.timings):
         say(line)
     if queue.problems:
         say(f"queue: first skipped row: {queue.problems[0]}")
+
+
+@contextlib.contextmanager
+def _sigterm_as_ctrl_c() -> "Iterator[None]":
+    """A scheduler's stop (SIGTERM: systemd, Kubernetes, `kill`) ends the run as Ctrl-C
+    does: what is finished is kept, the working folders are removed, exit 130."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _queue(alerts: Path | None, uids: Path | None, source: "LogSource") -> "WorkQueue":
