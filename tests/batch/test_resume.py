@@ -185,3 +185,27 @@ def test_sigterm_stops_the_run_as_ctrl_c_does(examples: Path, tmp_path: Path) ->
     assert code == 0, err
     assert f"{kept} skipped as done by an earlier run" in err
     assert len({r["uid"] for r in read_jsonl(out)}) == len(read_jsonl(out)) == 300
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux's /proc")
+def test_a_worker_killed_mid_run_stops_it_with_a_message_not_a_traceback(
+        examples: Path, tmp_path: Path) -> None:
+    """The out-of-memory killer takes a worker: was "internal error: BrokenProcessPool"."""
+    out = tmp_path / "k.jsonl"
+    args = ("batch", "--source", str(examples), "--all", "--out", str(out), "--chunk", "2",
+            "--jobs", "2")
+    proc = spawn(*args, cwd=tmp_path)
+    deadline = time.monotonic() + 120
+    while not (out.exists() and out.read_bytes().count(b"\n") >= 4):
+        assert proc.poll() is None and time.monotonic() < deadline, proc.stderr.read()
+        time.sleep(0.05)
+    workers = [w for w in _children(proc.pid)
+               if "spawn_main" in Path(f"/proc/{w}/cmdline").read_bytes().decode()]
+    os.kill(workers[0], signal.SIGKILL)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "a worker process ended abruptly" in err and "run the same command again" in err
+    assert "Traceback" not in err and "internal error" not in err
+    code, _, err = run_cli(*args)
+    assert code == 0, err
+    assert len({r["uid"] for r in read_jsonl(out)}) == len(read_jsonl(out)) == 300

@@ -10,6 +10,7 @@ import shutil
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
@@ -500,11 +501,13 @@ def _decide(opts: BatchOptions, plan: Plan, work: list[list[str]], sink: Sink,
                 result.tally.add(outcome)
             sink.commit()
             progress.advance(len(outcomes))
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, BrokenProcessPool) as exc:
         sink.commit()
         progress.close()
+        why = "interrupted" if isinstance(exc, KeyboardInterrupt) else \
+            "stopped: a worker process ended abruptly (killed, or out of memory)"
         raise BatchInterrupted(
-            f"interrupted; {result.tally.decided + result.tally.failed} accounts kept, "
+            f"{why}; {result.tally.decided + result.tally.failed} accounts kept, "
             "run the same command again to continue") from None
     progress.close()
     result.timings["decide"] = time.perf_counter() - mark
