@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import subprocess
 import time
 from pathlib import Path
 
@@ -132,42 +133,52 @@ def _alive(pid: int) -> bool:
     return state != "Z"
 
 
-@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux's /proc")
-def test_workers_end_when_the_driver_is_killed(examples: Path, tmp_path: Path) -> None:
-    """SIGKILL (or SIGTERM) of the driver left its worker processes waiting for work
-    forever, ~0.5 GB each on large data; now they end within seconds."""
-    out = tmp_path / "w.jsonl"
-    proc = spawn("batch", "--source", str(examples), "--all", "--out", str(out),
-                 "--chunk", "2", "--jobs", "2", cwd=tmp_path)
+def _jobs_run(examples: Path, out: Path) -> tuple[tuple[str, ...], subprocess.Popen[str]]:
+    """A `--jobs 2` run of every example account in chunks of 2 as its own process, once
+    it has written 4 reports: (its arguments, the process)."""
+    args = ("batch", "--source", str(examples), "--all", "--out", str(out), "--chunk", "2",
+            "--jobs", "2")
+    proc = spawn(*args, cwd=out.parent)
     deadline = time.monotonic() + 120
     while not (out.exists() and out.read_bytes().count(b"\n") >= 4):
         assert proc.poll() is None and time.monotonic() < deadline, proc.stderr.read()
         time.sleep(0.05)
+    return args, proc
+
+
+def _ended(pids: list[int]) -> bool:
+    """Whether all `pids` end within 15 s; those left are killed (not to outlive a test)."""
+    deadline = time.monotonic() + 15
+    while any(_alive(p) for p in pids) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    left = [p for p in pids if _alive(p)]
+    for pid in left:
+        os.kill(pid, signal.SIGKILL)
+    return not left
+
+
+needs_proc = pytest.mark.skipif(not Path("/proc/self/stat").exists(),
+                                reason="needs Linux's /proc")
+
+
+@needs_proc
+def test_workers_end_when_the_driver_is_killed(examples: Path, tmp_path: Path) -> None:
+    """SIGKILL of the driver left its worker processes waiting for work forever, ~0.5 GB
+    each on large data; now they end within seconds."""
+    _, proc = _jobs_run(examples, tmp_path / "w.jsonl")
     workers = _children(proc.pid)
     assert len(workers) >= 2  # the pool's two workers (and multiprocessing's tracker)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
-    deadline = time.monotonic() + 15
-    while any(_alive(w) for w in workers) and time.monotonic() < deadline:
-        time.sleep(0.2)
-    left = [w for w in workers if _alive(w)]
-    for pid in left:  # not to leave them behind when the test fails
-        os.kill(pid, signal.SIGKILL)
-    assert not left
+    assert _ended(workers)
 
 
-@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux's /proc")
+@needs_proc
 def test_sigterm_stops_the_run_as_ctrl_c_does(examples: Path, tmp_path: Path) -> None:
     """A scheduler's stop (systemd, Kubernetes) sends SIGTERM: what is done is kept, the
     workers and the run's rows folder go, and the same command finishes the queue."""
     out = tmp_path / "t.jsonl"
-    args = ("batch", "--source", str(examples), "--all", "--out", str(out), "--chunk", "2",
-            "--jobs", "2")
-    proc = spawn(*args, cwd=tmp_path)
-    deadline = time.monotonic() + 120
-    while not (out.exists() and out.read_bytes().count(b"\n") >= 4):
-        assert proc.poll() is None and time.monotonic() < deadline, proc.stderr.read()
-        time.sleep(0.05)
+    args, proc = _jobs_run(examples, out)
     workers = _children(proc.pid)
     proc.send_signal(signal.SIGTERM)
     _, err = proc.communicate(timeout=60)
@@ -175,10 +186,7 @@ def test_sigterm_stops_the_run_as_ctrl_c_does(examples: Path, tmp_path: Path) ->
     assert "interrupted;" in err and "run the same command again" in err
     assert "Traceback" not in err
     assert "leaked" not in err  # DuckDB's bindings, when a worker ends with a thread running
-    deadline = time.monotonic() + 15
-    while any(_alive(w) for w in workers) and time.monotonic() < deadline:
-        time.sleep(0.2)
-    assert not [w for w in workers if _alive(w)]
+    assert _ended(workers)
     assert not list((tmp_path / "t.jsonl.work").glob("rows-*/run-*"))
     kept = len(read_jsonl(out))
     code, _, err = run_cli(*args)
@@ -187,18 +195,12 @@ def test_sigterm_stops_the_run_as_ctrl_c_does(examples: Path, tmp_path: Path) ->
     assert len({r["uid"] for r in read_jsonl(out)}) == len(read_jsonl(out)) == 300
 
 
-@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux's /proc")
+@needs_proc
 def test_a_worker_killed_mid_run_stops_it_with_a_message_not_a_traceback(
         examples: Path, tmp_path: Path) -> None:
     """The out-of-memory killer takes a worker: was "internal error: BrokenProcessPool"."""
     out = tmp_path / "k.jsonl"
-    args = ("batch", "--source", str(examples), "--all", "--out", str(out), "--chunk", "2",
-            "--jobs", "2")
-    proc = spawn(*args, cwd=tmp_path)
-    deadline = time.monotonic() + 120
-    while not (out.exists() and out.read_bytes().count(b"\n") >= 4):
-        assert proc.poll() is None and time.monotonic() < deadline, proc.stderr.read()
-        time.sleep(0.05)
+    args, proc = _jobs_run(examples, out)
     workers = [w for w in _children(proc.pid)
                if "spawn_main" in Path(f"/proc/{w}/cmdline").read_bytes().decode()]
     os.kill(workers[0], signal.SIGKILL)
