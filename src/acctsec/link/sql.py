@@ -205,17 +205,10 @@ def _columns(con: duckdb.DuckDBPyConnection, path: Path
 
 
 def _csv_names(path: Path) -> list[str] | None:
-    import csv
-    import zlib
+    from acctsec.sources.folder import read_header
 
-    from acctsec.sources.folder import header_names, open_text
-
-    try:
-        with open_text(path) as fh:
-            cells = next(csv.reader(fh), None)
-        return None if cells is None else header_names(path, cells)
-    except (OSError, EOFError, zlib.error, UnicodeDecodeError, csv.Error, InputError):
-        return None  # the file is reported where it is read
+    header = read_header(path)  # None: the file is reported where it is read
+    return None if header is None else header[0]
 
 
 def _ident(name: str) -> str:

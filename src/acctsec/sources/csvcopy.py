@@ -34,7 +34,6 @@ gives a copy with the folder reader's cells, or none (tests/sources/test_csvcopy
 
 from __future__ import annotations
 
-import csv
 import gzip
 import os
 import re
@@ -44,7 +43,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO, cast
 
-from acctsec.errors import InputError
 from acctsec.sources.files import file_format, sql_path
 from acctsec.sources.sql_db import quote as quote_name
 
@@ -125,20 +123,18 @@ def _broken(scan: Future[_Bytes]) -> bool:
 def _header(path: Path) -> tuple[list[str], int] | None:
     """The folder reader's column names and the header line's length in bytes; None when
     the header is not one plain line of distinct names with a uid among them."""
-    from acctsec.sources.folder import header_names, open_text
+    from acctsec.sources.folder import read_header
 
+    header = read_header(path)
+    if header is None or header[1] != 1:
+        return None
+    names = header[0]
     try:
-        with open_text(path) as fh:
-            reader = csv.reader(fh)
-            cells = next(reader, None)
-            if cells is None or reader.line_num != 1:
-                return None
-            names = header_names(path, cells)
         with _open_bytes(path) as raw:
             line = raw.readline()
-        if b"\r" in line.removesuffix(b"\r\n"):  # a lone \r ends the csv module's line
-            return None
-    except (OSError, EOFError, zlib.error, UnicodeDecodeError, csv.Error, InputError):
+    except (OSError, EOFError, zlib.error):
+        return None
+    if b"\r" in line.removesuffix(b"\r\n"):  # a lone \r ends the csv module's line
         return None
     if "uid" not in names or "" in names or any(n in RESERVED_NAMES for n in names):
         return None

@@ -88,6 +88,21 @@ def header_names(path: Path, cells: list[str]) -> list[str]:
     return header
 
 
+def read_header(path: Path) -> tuple[list[str], int] | None:
+    """A CSV file's column names as the reader names them, and the line its header ends
+    on (1 unless a quoted name holds a line break); None when the header cannot be read
+    (the reader says why where it reads the rows)."""
+    import zlib
+
+    try:
+        with open_text(path) as fh:
+            reader = csv.reader(fh)
+            cells = next(reader, None)
+            return None if cells is None else (header_names(path, cells), reader.line_num)
+    except (OSError, EOFError, zlib.error, UnicodeDecodeError, csv.Error, InputError):
+        return None
+
+
 def _csv_rows(path: Path, keep: Keep) -> RawRows:
     for line, header, cells in _csv_cells(path, keep):
         yield line, _row_of(header, cells)
