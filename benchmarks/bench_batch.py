@@ -4,10 +4,13 @@
     .venv/bin/python benchmarks/bench_batch.py --data /tmp/big/data --all --jobs 2
     .venv/bin/python benchmarks/bench_batch.py --data /tmp/big/data --singles 2
     .venv/bin/python benchmarks/bench_batch.py --data /tmp/bigcsv/data --format csv [--warm]
+    .venv/bin/python benchmarks/bench_batch.py --data /tmp/big/data --database /tmp/big.duckdb
 
 The data is generated on demand (never committed) with
     .venv/bin/python -m acctsec.synth --out DIR --accounts 100000 --events 10000000 \
         --format parquet   (or csv)
+and with --database loaded into that DuckDB file (`acctsec load DIR FILE`) when missing;
+the run then reads `duckdb:///FILE` with the same alert queue.
 Wall time and peak memory are of the whole process tree (workers included), sampled
 from /proc every 0.1 s.
 """
@@ -77,11 +80,15 @@ def batch(args: argparse.Namespace, warm: bool = False) -> float:
     in it (CSV copies, population figures, link store): a second run on the same files."""
     out = args.work / "batch.jsonl"
     for leftover in args.work.glob("batch.jsonl*"):
-        if warm and leftover.name == "batch.jsonl.work":
+        if warm and leftover.name in ("batch.jsonl.work", "batch.jsonl.cache"):
             continue
         shutil.rmtree(leftover) if leftover.is_dir() else leftover.unlink()
     queue = ["--all"] if args.all else ["--alerts", str(args.data / f"alerts.{args.format}")]
-    cmd = [sys.executable, "-m", "acctsec", "batch", "--source", str(args.data), *queue,
+    source = str(args.data)
+    if args.database:  # the link tables copied from it are kept in a cache dir of its own
+        source = f"duckdb:///{args.database.resolve()}"
+        queue += ["--cache-dir", str(args.work / "batch.jsonl.cache")]
+    cmd = [sys.executable, "-m", "acctsec", "batch", "--source", source, *queue,
            "--out", str(out), "--jobs", str(args.jobs)]
     seconds, peak, err = measure(cmd)
     accounts = sum(1 for _ in out.open(encoding="utf-8"))
@@ -143,12 +150,17 @@ def main() -> None:
     parser.add_argument("--singles", type=int, default=0,
                         help="also time this many accounts through the single-account path")
     parser.add_argument("--skip-batch", action="store_true")
+    parser.add_argument("--database", type=Path, default=None,
+                        help="read the data from this DuckDB file (loaded from --data if missing)")
     parser.add_argument("--warm", action="store_true",
                         help="then run the batch again on what the first run cached")
     args = parser.parse_args()
     args.work = args.work or args.data.parent / (args.data.name + "-out")
     args.work.mkdir(parents=True, exist_ok=True)
     generate(args.data, args.accounts, args.events, args.format)
+    if args.database and not args.database.exists():
+        subprocess.run([sys.executable, "-m", "acctsec", "load", str(args.data),
+                        str(args.database)], check=True)
     seconds = None if args.skip_batch else batch(args)
     if args.warm:
         batch(args, warm=True)

@@ -182,3 +182,48 @@ def test_sqlite_text_that_is_not_utf8_is_read_with_a_replacement_character(
                                  intel=OfflineIpIntel(settings))
     assert report.verdict.label == "takeover"
     assert not any(n.check == "linking" for n in report.not_checked)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_chunks_figures_equal_each_accounts_own(kind: str, loaded: dict[str, str],
+                                                  folder: FolderSource) -> None:
+    """populations() (a batch chunk) gives what population() gives account by account;
+    300 accounts are more than one query's 250 owners."""
+    sql = SqlSource(loaded[kind])
+    queries = [population_query(sql.account(uid)) for uid in folder.uids()]
+    assert len(queries) == 300
+    alone = [sql.population(q) for q in queries]
+    assert sql.populations(queries) == alone
+    assert any(s.accounts > 1 for stats in alone for s in stats.ips.values())
+    assert any(s.accounts > 10 for stats in alone for s in stats.user_agents.values())
+
+
+def test_a_chunks_figures_keep_uids_as_stored(tmp_path: Path) -> None:
+    """A padded uid is counted as another account, as population() counts it, and an
+    owner among a value's first uids or past them leaves the sample 25 long."""
+    import sqlite3
+
+    path = tmp_path / "raw.db"
+    con = sqlite3.connect(path)
+    con.execute("CREATE TABLE accounts (uid TEXT)")
+    con.execute("CREATE TABLE logins (ts TEXT, uid TEXT, event TEXT, ip TEXT, device_id TEXT, "
+                "session_id TEXT, user_agent TEXT)")
+    uids = [f"{n:02d}" for n in range(40)]
+    con.executemany("INSERT INTO accounts VALUES (?)", [(u,) for u in uids])
+    rows = [("2026-10-01T10:00:00Z", u, "login_success", f"10.0.0.{n % 3}", f"d{n}", f"s{n}",
+             "shared-agent") for n, u in enumerate(uids)]
+    rows += [("2026-10-01T11:00:00Z", " 01", " LOGIN_FAILURE", "10.0.0.1", "d1", "s1", "x"),
+             ("2026-10-01T12:00:00Z", "02", "mfa_failure", "10.0.0.2", "d2", "s99", "x"),
+             ("2026-10-01T12:00:00Z", "03", "logout", "10.0.0.0", "d3", "s3", "x")]
+    con.executemany("INSERT INTO logins VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+    con.commit()
+    con.close()
+    sql = SqlSource(f"sqlite:///{path}")
+    queries = [population_query(sql.account(uid)) for uid in ("01", "02", "03", "30", "39")]
+    together = sql.populations(queries)
+    assert together == [sql.population(q) for q in queries]
+    first = together[0]
+    assert first.ips["10.0.0.1"].failures == 1  # the padded uid's row is another account's
+    assert len(first.user_agents["shared-agent"].sample_uids) == 25
+    assert "01" in first.user_agents["shared-agent"].sample_uids
+    assert together[4].user_agents["shared-agent"].sample_uids == tuple(uids[:25])

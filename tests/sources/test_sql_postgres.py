@@ -63,6 +63,9 @@ def test_loaded_examples_equal_the_folder(schema_url: str, examples_dir: Path) -
         query = population_query(mine)
         assert sql.population(query) == folder.population(query), uid
     assert list(sql.uids()) == list(folder.uids())
+    # a batch chunk's figures, asked at once, are each account's own
+    queries = [population_query(sql.account(uid)) for uid in sql.uids()]
+    assert sql.populations(queries) == [sql.population(q) for q in queries]
 
 
 def test_investigate_and_load_from_the_command_line(schema_url: str, examples_dir: Path,

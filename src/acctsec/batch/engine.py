@@ -80,6 +80,7 @@ class Worker:
             from acctsec.sources.sql import SqlSource
 
             self.sql = SqlSource(plan.url)
+            self.sql.db.bound(plan.memory_limit)
         if plan.link_store is not None:
             from acctsec.batch.linking import Linker
 
@@ -90,9 +91,7 @@ class Worker:
         if self.linker is not None:
             self.linker.prepare(wanted)
         if self.sql is not None:
-            # The SQL source reads one account's rows and its population figures with
-            # queries the database answers from its indexes (acctsec load makes them).
-            return [self._outcome(uid, partial(self._sql_report, uid)) for uid in wanted]
+            return self._sql_outcomes(wanted)
         return [self._outcome(uid, partial(self._report, uid, rows))
                 for uid, rows in self._grouped(wanted)]
 
@@ -117,6 +116,29 @@ class Worker:
         population = self.plan.population.stats_for(records, own_logins(rows.get("logins", [])))
         return self._investigate(records, population)
 
+    def _sql_outcomes(self, uids: list[str]) -> list[Outcome]:
+        """Each account's rows read with the queries `investigate` makes (answered from
+        the indexes acctsec load makes), and the population figures of all of them at
+        once: a scan per kind of value costs as much for 200 accounts as for one."""
+        from acctsec.core.investigation import in_window
+        from acctsec.service import population_query
+
+        assert self.sql is not None
+        read: dict[str, AccountRecords] = {}
+        failed: dict[str, Outcome] = {}
+        for uid in uids:
+            try:
+                read[uid] = in_window(self.sql.account(uid), self.plan.until)
+            except Exception as exc:  # noqa: BLE001 - one account's failure is recorded
+                failed[uid] = Outcome(uid, error=_failure(exc))
+        try:
+            figures = self.sql.populations([population_query(r) for r in read.values()])
+        except Exception as exc:  # noqa: BLE001 - the chunk's accounts fail, not the run
+            return [failed.get(uid) or Outcome(uid, error=_failure(exc)) for uid in uids]
+        population = dict(zip(read, figures, strict=True))
+        return [failed.get(uid) or self._outcome(uid, partial(
+            self._investigate, read[uid], population[uid])) for uid in uids]
+
     def _sql_report(self, uid: str) -> Report:
         """What `investigate` does with a SQL source, with the links from the run's store."""
         from acctsec.core.investigation import in_window
@@ -131,10 +153,8 @@ class Worker:
 
         try:
             report = decide()
-        except AcctsecError as exc:
-            return Outcome(uid, error=str(exc))
         except Exception as exc:  # noqa: BLE001 - one account's failure is recorded, not fatal
-            return Outcome(uid, error=f"internal error: {type(exc).__name__}: {exc}")
+            return Outcome(uid, error=_failure(exc))
         return Outcome(uid, report=to_dict(report))
 
     def _investigate(self, records: AccountRecords, population: PopulationStats) -> Report:
@@ -153,6 +173,13 @@ class Worker:
             self.sql.close()
         if self.linker is not None:
             self.linker.close()
+
+
+def _failure(exc: Exception) -> str:
+    """Why an account could not be decided, as its outcome records it."""
+    if isinstance(exc, AcctsecError):
+        return str(exc)
+    return f"internal error: {type(exc).__name__}: {exc}"
 
 
 class _Peek:

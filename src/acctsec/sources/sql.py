@@ -33,6 +33,7 @@ ROW_COLUMN = "_row"
 KEY_COLUMNS = (("ips", "ip"), ("devices", "device_id"), ("sessions", "session_id"),
                ("user_agents", "user_agent"))
 CHUNK = 500  # values per IN (...) list
+OWNERS = 250  # accounts per populations() query (Database.values_per_query)
 _EVENTS_SQL = ", ".join(f"'{e}'" for e in sorted(LOGIN_EVENTS))
 _FAILURES_SQL = "'login_failure', 'mfa_failure'"
 
@@ -205,20 +206,73 @@ class SqlSource:
                                devices=keys["devices"], sessions=keys["sessions"],
                                user_agents=keys["user_agents"])
 
+    def populations(self, queries: Sequence[PopulationQuery]) -> list[PopulationStats]:
+        """population() of each query (a batch chunk's accounts), reading the database
+        once per kind of value for all of them instead of once per account."""
+        table = self.tables.get("logins")
+        if table is None or any(q.since or q.until for q in queries):
+            return [self.population(q) for q in queries]
+        if len(queries) > OWNERS:  # each query binds owners + CHUNK values
+            return [stats for start in range(0, len(queries), OWNERS)
+                    for stats in self.populations(queries[start:start + OWNERS])]
+        owners = sorted({q.own_uid for q in queries if q.own_uid is not None})
+        shared: dict[str, dict[str, _Shared]] = {}
+        for kind, column in KEY_COLUMNS:
+            values = sorted(set().union(*(getattr(q, kind) for q in queries)))
+            shared[kind] = self._shared(table, column, values, owners) \
+                if column in table.columns and values else {}
+        mine = self._rows_of(table, owners)
+        return [self._population_of(q, shared, 0 if q.own_uid is None else mine.get(q.own_uid, 0))
+                for q in queries]
+
+    def _population_of(self, query: PopulationQuery, shared: dict[str, dict[str, _Shared]],
+                       mine: int) -> PopulationStats:
+        own = _Tallies()
+        for login in query.own_logins:
+            own.add_login(login, query)
+        keys: dict[str, dict[str, KeyStats]] = {}
+        for kind, _ in KEY_COLUMNS:
+            others = {}
+            for value in sorted(getattr(query, kind)):
+                found = shared[kind].get(value)
+                stats = found.without(query.own_uid) if found is not None else None
+                if stats is not None:
+                    others[value] = stats
+            keys[kind] = _merge(others, own.stats(kind))
+        rows, accounts = self._totals_without(self.tables["logins"], query, mine)
+        return PopulationStats(total_logins=rows, total_accounts=accounts, ips=keys["ips"],
+                               devices=keys["devices"], sessions=keys["sessions"],
+                               user_agents=keys["user_agents"])
+
     def _population_totals(self, table: Table, query: PopulationQuery) -> tuple[int, int]:
         """Logins and accounts: the others' rows in the table plus the account's own logins."""
+        mine = 0
+        if query.own_uid is not None:
+            mine = self._rows_of(table, [query.own_uid]).get(query.own_uid, 0)
+        return self._totals_without(table, query, mine)
+
+    def _totals_without(self, table: Table, query: PopulationQuery, mine: int) -> tuple[int, int]:
+        """The table's rows and accounts less the `mine` rows of the account's uid as stored,
+        plus its own logins."""
         if self._totals is None:
             ((rows, accounts),) = self.db.query(
                 f"SELECT COUNT(*), COUNT(DISTINCT {self._uid_sql(table)}) FROM {quote(table.name)}")
             self._totals = (int(rows), int(accounts))
         rows, accounts = self._totals
-        if query.own_uid is not None:
-            ((mine,),) = self.db.query(f"SELECT COUNT(*) FROM {quote(table.name)} WHERE "
-                                       f"{self._uid_sql(table)} = {self.db.param}",
-                                       (query.own_uid,))
-            rows -= int(mine)
-            accounts -= 1 if mine else 0
+        rows -= mine
+        accounts -= 1 if mine else 0
         return rows + len(query.own_logins), accounts + (1 if query.own_logins else 0)
+
+    def _rows_of(self, table: Table, uids: Sequence[str]) -> dict[str, int]:
+        """Rows per uid, compared as stored (a padded uid is another account's)."""
+        uid = self._uid_sql(table)
+        found: dict[str, int] = {}
+        for start in range(0, len(uids), CHUNK):
+            chunk = uids[start:start + CHUNK]
+            sql = (f"SELECT {uid}, COUNT(*) FROM {quote(table.name)} WHERE {uid} IN "
+                   f"({', '.join([self.db.param] * len(chunk))}) GROUP BY {uid}")
+            found.update((str(u), int(n)) for u, n in self.db.query(sql, chunk))
+        return found
 
     def _key_stats(self, table: Table, column: str, wanted: Sequence[str],
                    query: PopulationQuery) -> dict[str, KeyStats]:
@@ -274,6 +328,40 @@ class SqlSource:
                 samples.setdefault(key, []).append(str(uid))
         return {key: _key_stats(numbers, samples.get(key, [])) for key, numbers in counts.items()}
 
+    def _shared(self, table: Table, column: str, values: Sequence[str],
+                owners: Sequence[str]) -> dict[str, _Shared]:
+        """Per value, everyone's counts, its first uids in order and the owners' own counts:
+        enough to give each owner the figures _key_stats_counted gives it."""
+        u = self.db.sort_text("u")
+        found: dict[str, _Shared] = {}
+        size = self.db.values_per_query
+        for start in range(0, len(values), size):
+            matching, params = self._matching(table, column, values[start:start + size], None)
+            owned = f"u IN ({', '.join([self.db.param] * len(owners))})" if owners else "1 = 0"
+            sql = (
+                f"WITH m AS ({matching}), k AS (SELECT * FROM m WHERE e IN ({_EVENTS_SQL})), "
+                "g AS (SELECT v, u, COUNT(*) AS n, "
+                "SUM(CASE WHEN e = 'login_success' THEN 1 ELSE 0 END) AS s, "
+                f"SUM(CASE WHEN e IN ({_FAILURES_SQL}) THEN 1 ELSE 0 END) AS f "
+                "FROM k GROUP BY v, u), "
+                f"r AS (SELECT *, ROW_NUMBER() OVER (PARTITION BY v ORDER BY {u}) AS r FROM g) "
+                "SELECT 't', v, NULL, SUM(n), COUNT(*), SUM(s), "
+                "SUM(CASE WHEN s > 0 THEN 1 ELSE 0 END), SUM(f), "
+                "SUM(CASE WHEN f > 0 THEN 1 ELSE 0 END), 0 FROM g GROUP BY v "
+                "UNION ALL SELECT 'u', v, u, n, 0, s, 0, f, 0, r FROM r "
+                f"WHERE r <= {SAMPLE + 1} OR {owned}")
+            for part, value, uid, *numbers, rank in self.db.query(sql, [*params, *owners]):
+                key = text(value)
+                if key is None:
+                    continue
+                entry = found.setdefault(key, _Shared())
+                if part == "t":
+                    entry.totals = [int(n or 0) for n in numbers]
+                else:
+                    entry.add(str(uid), int(numbers[0]), int(numbers[2]), int(numbers[4]),
+                              int(rank))
+        return found
+
     def _key_stats_in_window(self, table: Table, column: str, values: Sequence[str],
                              query: PopulationQuery) -> dict[str, KeyStats]:
         """With --since/--until every row's time is read as the folder source reads it."""
@@ -301,6 +389,32 @@ def _key_stats(numbers: list[int], sample: list[str]) -> KeyStats:
     events, accounts, successes, success_accounts, failures, failure_accounts = numbers
     return KeyStats(events, accounts, successes, success_accounts, failures, failure_accounts,
                     tuple(sorted(sample)))
+
+
+class _Shared:
+    """One value's figures over every account (a chunk's `_shared` query), from which
+    each account's figures without its own rows are taken."""
+
+    def __init__(self) -> None:
+        self.totals = [0] * 6
+        self.first: list[tuple[int, str]] = []  # (rank, uid) of the first SAMPLE + 1 uids
+        self.counts: dict[str, tuple[int, int, int]] = {}  # uid -> events, successes, failures
+
+    def add(self, uid: str, events: int, successes: int, failures: int, rank: int) -> None:
+        self.counts[uid] = (events, successes, failures)
+        if rank <= SAMPLE + 1:
+            self.first.append((rank, uid))
+
+    def without(self, uid: str | None) -> KeyStats | None:
+        """The figures of the other accounts; None when no other account used the value."""
+        events, accounts, successes, success_accounts, failures, failure_accounts = self.totals
+        n, s, f = self.counts.get(uid, (0, 0, 0)) if uid is not None else (0, 0, 0)
+        if events - n <= 0:
+            return None
+        sample = [u for _, u in sorted(self.first) if u != uid][:SAMPLE]
+        return _key_stats([events - n, accounts - (n > 0), successes - s,
+                           success_accounts - (s > 0), failures - f, failure_accounts - (f > 0)],
+                          sample)
 
 
 class _Tallies:
