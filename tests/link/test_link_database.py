@@ -135,3 +135,32 @@ def test_a_struct_detail_in_duckdb_is_read_as_json(tmp_path: Path) -> None:
     store.close()
     source.close()
     assert values == {"old@example.com", "new@example.com"}
+
+
+def test_a_duckdb_source_copied_by_duckdb_equals_a_copy_row_by_row(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A DuckDB file is attached and copied by DuckDB itself; its tables equal those read
+    row by row through Python, even where the source's session shows times in another
+    zone (its sign-in times are TIMESTAMP WITH TIME ZONE)."""
+    import duckdb
+
+    import acctsec.link.database as database
+
+    load(EXAMPLES, str(tmp_path / "ex.duckdb"))
+    url = f"duckdb:///{tmp_path / 'ex.duckdb'}"
+    attached = SqlSource(url, cache_dir=tmp_path / "attached").link_store()
+    monkeypatch.setattr(database, "_attached", lambda con, db: None)
+    source = SqlSource(url, cache_dir=tmp_path / "rows")
+    source.db.connection.execute("SET TimeZone = 'Asia/Kolkata'")
+    by_rows = source.link_store()
+    source.close()
+    contents = []
+    for store in (attached, by_rows):
+        con = duckdb.connect(str(store), read_only=True)
+        names = sorted(r[0] for r in con.execute("SHOW TABLES").fetchall())
+        contents.append({n: sorted(con.execute(f'SELECT * FROM "{n}"').fetchall(), key=repr)
+                         for n in names})
+        con.close()
+    assert set(contents[0]) >= {"usage_agg", "value_counts", "emails", "transactions"}
+    assert all(contents[0][n] for n in ("usage_agg", "emails", "transactions"))
+    assert contents[0] == contents[1]

@@ -31,6 +31,7 @@ from acctsec.link.sql import (
     create_usage,
     empty,
 )
+from acctsec.sources.files import sql_path
 from acctsec.sources.sql_db import Database, Table, quote
 
 if TYPE_CHECKING:
@@ -88,9 +89,10 @@ def build(db: Database, tables: dict[str, Table], path: Path,
     try:
         con.execute("SET TimeZone = 'UTC'")
         con.execute(QUIET)
+        attached = _attached(con, db)
         for name in COLUMNS:
             try:
-                _copy(con, db, name, tables.get(name))
+                _copy(con, db, name, tables.get(name), attached)
             except InputError as exc:
                 raise InputError(f"table {name}: {exc}") from None
         create_usage(con, "VIEW")
@@ -112,10 +114,19 @@ def build(db: Database, tables: dict[str, Table], path: Path,
     return path
 
 
-def _copy(con: duckdb.DuckDBPyConnection, db: Database, name: str, table: Table | None) -> None:
-    """One contract table: its columns read as text, then typed as a CSV folder's are."""
-    import pyarrow as pa
+def _attached(con: duckdb.DuckDBPyConnection, db: Database) -> str | None:
+    """A DuckDB source attached to the store's connection, so DuckDB copies its tables
+    itself (10 M sign-ins: ~2 s, against ~30 s row by row through Python)."""
+    path = db.file()
+    if db.kind != "duckdb" or path is None:
+        return None
+    con.execute(f"ATTACH {sql_path(path)} AS source (READ_ONLY)")
+    return "source"
 
+
+def _copy(con: duckdb.DuckDBPyConnection, db: Database, name: str, table: Table | None,
+          attached: str | None = None) -> None:
+    """One contract table: its columns read as text, then typed as a CSV folder's are."""
     wanted = COLUMNS[name]
     if table is None:
         con.execute(f"CREATE TABLE {name} AS {empty(name)}")
@@ -124,17 +135,28 @@ def _copy(con: duckdb.DuckDBPyConnection, db: Database, name: str, table: Table 
     raw = f"raw_{name}"
     con.execute(f"CREATE TEMP TABLE {raw} ({', '.join(f'{quote(c)} VARCHAR' for c in present)})")
     select = ", ".join(db.as_text(table.columns[c]) for c in present)
+    if attached is not None:
+        con.execute(f"INSERT INTO {raw} SELECT {select} FROM {attached}.{quote(table.name)}")
+    else:
+        _stream(con, db, f"SELECT {select} FROM {quote(table.name)}", raw, present)
+    exprs = [f"{column_expr(kind, quote(c) if c in present else None, 'VARCHAR')} AS {c}"
+             for c, kind in wanted.items()]
+    con.execute(f"CREATE TABLE {name} AS SELECT {', '.join(exprs)} FROM {raw}")
+    con.execute(f"DROP TABLE {raw}")
+
+
+def _stream(con: duckdb.DuckDBPyConnection, db: Database, select: str, raw: str,
+            present: list[str]) -> None:
+    """The rows of `select` on the source into the store's table `raw`, as text."""
+    import pyarrow as pa
+
     schema = pa.schema([(c, pa.string()) for c in present])
-    for rows in db.stream(f"SELECT {select} FROM {quote(table.name)}", STREAM_ROWS):
+    for rows in db.stream(select, STREAM_ROWS):
         batch = pa.Table.from_arrays([pa.array([_text(r[i]) for r in rows], pa.string())
                                       for i in range(len(present))], schema=schema)
         con.register("batch_rows", batch)
         con.execute(f"INSERT INTO {raw} SELECT * FROM batch_rows")
         con.unregister("batch_rows")
-    exprs = [f"{column_expr(kind, quote(c) if c in present else None, 'VARCHAR')} AS {c}"
-             for c, kind in wanted.items()]
-    con.execute(f"CREATE TABLE {name} AS SELECT {', '.join(exprs)} FROM {raw}")
-    con.execute(f"DROP TABLE {raw}")
 
 
 def _text(value: object) -> str | None:
