@@ -185,6 +185,32 @@ def test_sqlite_text_that_is_not_utf8_is_read_with_a_replacement_character(
 
 
 @pytest.mark.parametrize("kind", KINDS)
+def test_a_chunks_records_equal_each_accounts_own(kind: str, loaded: dict[str, str],
+                                                  folder: FolderSource) -> None:
+    """accounts() (a batch chunk: more uids than one IN list holds) reads what account()
+    reads for each uid, and says why for a uid it has no account of."""
+    sql = SqlSource(loaded[kind])
+    uids = list(folder.uids())
+    uids += [f"{uid}-gone" for uid in uids] + [" 10007 "]
+    found = sql.accounts(uids)
+    assert len(found) == 600  # " 10007 " is 10007
+    for uid in folder.uids():
+        assert found[uid] == sql.account(uid)
+    assert found["10007"].logins and found["10007"].transactions
+    missing = found["10007-gone"]
+    assert isinstance(missing, InputError) and "unknown uid '10007-gone'" in str(missing)
+
+
+def test_a_chunks_records_keep_each_accounts_problems(tmp_path: Path) -> None:
+    data = broken_folder(tmp_path)
+    sql = SqlSource(f"sqlite:///{raw_sqlite(data, tmp_path / 'raw.db')}")
+    found = sql.accounts(["1", "2", "3"])
+    assert found["1"] == sql.account("1") and found["2"] == sql.account("2")
+    assert found["1"].problems and found["2"].problems
+    assert "its row was skipped" in str(found["3"])
+
+
+@pytest.mark.parametrize("kind", KINDS)
 def test_a_chunks_figures_equal_each_accounts_own(kind: str, loaded: dict[str, str],
                                                   folder: FolderSource) -> None:
     """populations() (a batch chunk) gives what population() gives account by account;

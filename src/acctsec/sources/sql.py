@@ -133,45 +133,62 @@ class SqlSource:
             return quote(table.columns[ROW_COLUMN].name)
         return self.db.row_key(table.name.lower()) or "NULL"
 
-    def _rows(self, table: Table, uid: str) -> Iterator[tuple[int, dict[str, Any]]]:
-        """(row number, raw row) of one uid's rows, in the table's order."""
+    def _rows(self, table: Table, uids: Sequence[str]) -> Iterator[tuple[str, int, dict[str, Any]]]:
+        """(uid, row number, raw row) of the uids' rows, each uid's in the table's order."""
         names = [n for n in table.columns if n != ROW_COLUMN]
         values = ", ".join(self.db.value(table.columns[n]) for n in names)
-        key = self._key_sql(table)
+        key, uid = self._key_sql(table), self._uid_sql(table)
         order = f" ORDER BY {key}" if key != "NULL" else ""
-        sql = (f"SELECT {values}, {key} FROM {quote(table.name)} "
-               f"WHERE {self._uid_sql(table)} = {self.db.param}{order}")
-        for number, row in enumerate(self.db.query(sql, (uid,)), start=1):
-            line = row[-1] if isinstance(row[-1], int) else number
-            yield line, dict(zip(names, row[:-1], strict=True))
+        for start in range(0, len(uids), CHUNK):
+            chunk = uids[start:start + CHUNK]
+            sql = (f"SELECT {values}, {key}, {uid} FROM {quote(table.name)} "
+                   f"WHERE {uid} IN ({', '.join([self.db.param] * len(chunk))}){order}")
+            numbers: dict[str, int] = {}
+            for row in self.db.query(sql, chunk):
+                who = str(row[-1])
+                numbers[who] = number = numbers.get(who, 0) + 1
+                line = row[-2] if isinstance(row[-2], int) else number
+                yield who, line, dict(zip(names, row[:-2], strict=True))
 
-    def _collect(self, table_name: str, uid: str) -> _Collected:
-        out = _Collected()
+    def _collect(self, table_name: str, uids: Sequence[str]) -> dict[str, _Collected]:
+        out: dict[str, _Collected] = {}
         table = self.tables.get(table_name)
         if table is None:
             return out
         build = BUILDERS[table_name]
-        for line, row in self._rows(table, uid):
+        for uid, line, row in self._rows(table, uids):
+            collected = out.setdefault(uid, _Collected())
             try:
-                out.records.append(build(row, RowRef(table_name, line)))
+                collected.records.append(build(row, RowRef(table_name, line)))
             except RowError as exc:
                 if self.strict:
                     raise InputError(f"{self.name} {table_name}:{line}: {exc}") from None
-                out.problems.append(RowProblem(table_name, line, str(exc)))
+                collected.problems.append(RowProblem(table_name, line, str(exc)))
         return out
 
     def account(self, uid: str) -> AccountRecords:
-        wanted = uid.strip()
-        accounts = self._collect("accounts", wanted)
+        found = self.accounts([uid])[uid.strip()]
+        if isinstance(found, InputError):
+            raise found
+        return found
+
+    def accounts(self, uids: Sequence[str]) -> dict[str, AccountRecords | InputError]:
+        """account() of each uid (stripped), or why it has none; each table read once for
+        all of them (a batch chunk)."""
+        wanted = sorted({u.strip() for u in uids})
+        read = {t: self._collect(t, wanted) for t in
+                ("accounts", "logins", "security_events", "transactions", "alerts")}
+        return {uid: self._assembled(uid, {t: r.get(uid, _Collected()) for t, r in read.items()})
+                for uid in wanted}
+
+    def _assembled(self, uid: str, parts: dict[str, _Collected]) -> AccountRecords | InputError:
+        accounts = parts.pop("accounts")
         if not accounts.records:
             reason = "; ".join(str(p) for p in accounts.problems)
             detail = f" (its row was skipped: {reason})" if reason else ""
-            raise InputError(f"unknown uid {wanted!r}: not in table accounts of {self.name}"
-                             f"{detail}")
-        parts = {t: self._collect(t, wanted) for t in
-                 ("logins", "security_events", "transactions", "alerts")}
+            return InputError(f"unknown uid {uid!r}: not in table accounts of {self.name}"
+                              f"{detail}")
         problems = [p for c in (accounts, *parts.values()) for p in c.problems]
-
         account: Account = accounts.records[0]
         return assemble(account, {t: c.records for t, c in parts.items()}, problems)
 
