@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from acctsec.link.context import ContextBuilder
 from acctsec.link.model import LinkContext
+from acctsec.link.query import hub_case
 from acctsec.link.sql import (
     CREATE_USAGE_AGG,
     CREATE_VALUE_COUNTS,
@@ -19,7 +20,7 @@ from acctsec.link.sql import (
     device_ok_sql,
     open_source,
 )
-from acctsec.link.weights import HUB_LIMIT, IpClassifier
+from acctsec.link.weights import IpClassifier
 
 if TYPE_CHECKING:
     import duckdb
@@ -108,11 +109,6 @@ def build_link_graph(source_dir: Path, ip_classifier: IpClassifier | None = None
     return LinkGraph(con, _stats(con, seconds), ip_classifier)
 
 
-def _limit_case() -> str:
-    cases = " ".join(f"WHEN '{family}' THEN {limit}" for family, limit in HUB_LIMIT.items())
-    return f"CASE family {cases} ELSE 50 END"
-
-
 def _pairs(con: duckdb.DuckDBPyConnection) -> None:
     families = ", ".join(f"'{f}'" for f in CLUSTER_FAMILIES)
     con.execute(CREATE_VALUE_COUNTS)
@@ -121,7 +117,7 @@ def _pairs(con: duckdb.DuckDBPyConnection) -> None:
     WITH g AS (
         SELECT DISTINCT u.family, u.value, u.uid FROM usage_agg u
         JOIN value_counts c USING (family, value)
-        WHERE u.family IN ({families}) AND c.accounts BETWEEN 2 AND {_limit_case()}
+        WHERE u.family IN ({families}) AND c.accounts BETWEEN 2 AND {hub_case()}
           AND (u.family <> 'address' OR u.via = 'withdrawal_address')
           AND (u.family <> 'device_id' OR {device_ok_sql('u.value')}))
     SELECT DISTINCT g1.uid AS a, g2.uid AS b, g1.family, g1.value
@@ -138,8 +134,8 @@ def _stats(con: duckdb.DuckDBPyConnection, seconds: dict[str, float]) -> GraphSt
         accounts=one("SELECT count(*) FROM accounts"),
         uses=one("SELECT count(*) FROM usage_agg"),
         shared_values=one(f"SELECT count(*) FROM value_counts WHERE accounts BETWEEN 2 AND "
-                          f"{_limit_case()}"),
-        hubs=one(f"SELECT count(*) FROM value_counts WHERE accounts > {_limit_case()}"),
+                          f"{hub_case()}"),
+        hubs=one(f"SELECT count(*) FROM value_counts WHERE accounts > {hub_case()}"),
         pairs=one("SELECT count(*) FROM pairs"),
         seconds={k: round(v, 2) for k, v in seconds.items()},
     )
