@@ -253,3 +253,17 @@ def test_a_chunks_figures_keep_uids_as_stored(tmp_path: Path) -> None:
     assert len(first.user_agents["shared-agent"].sample_uids) == 25
     assert "01" in first.user_agents["shared-agent"].sample_uids
     assert together[4].user_agents["shared-agent"].sample_uids == tuple(uids[:25])
+
+
+def test_a_bounded_duckdb_source_keeps_to_its_memory_and_scans(loaded: dict[str, str]) -> None:
+    """A batch worker's DuckDB source: held to the run's memory, and no index scans
+    (a chunk's session ids loaded the whole session index, ~0.5 GB at 10 M sign-ins)."""
+    sql = SqlSource(loaded["duckdb"])
+    sql.db.bound("300MB")
+    settings = dict(sql.db.query(
+        "SELECT name, value FROM duckdb_settings() WHERE name IN "
+        "('memory_limit', 'index_scan_max_count', 'index_scan_percentage')"))
+    assert settings["index_scan_max_count"] == "0"
+    assert float(settings["index_scan_percentage"]) == 0
+    assert settings["memory_limit"].startswith(("286", "300"))
+    assert sql.account("10007").logins  # still reads
