@@ -152,7 +152,6 @@ def prepare(opts: BatchOptions, timings: dict[str, float], todo: Sequence[str] =
     A SQL source needs only the link store: each worker asks the database the rest."""
     from acctsec.sources.files import file_format, table_files
 
-    workers = max(1, opts.jobs)
     work = work_dir(opts)
     work.mkdir(parents=True, exist_ok=True)
     limits = driver_limits(work)
@@ -185,10 +184,15 @@ def prepare(opts: BatchOptions, timings: dict[str, float], todo: Sequence[str] =
         extracted = _extract_rows(files, todo, rows, limits, copies)
         timings["rows"] = time.perf_counter() - start
     return Plan(opts.source, files, population, store, opts.settings, opts.since, opts.until,
-                key=f"{key}-{os.getpid()}-{time.time_ns()}",
-                threads=1 if workers > 1 or opts.dask else 2,
-                memory_limit="512MB" if workers > 1 else "1GB", extracted=extracted,
-                copies=copies)
+                key=f"{key}-{os.getpid()}-{time.time_ns()}", extracted=extracted,
+                copies=copies, **_worker_limits(opts))
+
+
+def _worker_limits(opts: BatchOptions) -> dict[str, Any]:
+    """Each worker's DuckDB threads and memory: two workers and the driver under 2 GB."""
+    workers = max(1, opts.jobs)
+    return {"threads": 1 if workers > 1 or opts.dask else 2,
+            "memory_limit": "512MB" if workers > 1 else "1GB"}
 
 
 def csv_copies(opts: BatchOptions, files: dict[str, Path], limits: dict[str, str],
@@ -248,7 +252,7 @@ def _sql_plan(opts: BatchOptions, timings: dict[str, float], work: Path,
     timings["link_graph"] = time.perf_counter() - start
     return Plan(opts.source, {}, PopulationIndex(), store, opts.settings, opts.since,
                 opts.until, key=f"sql-{os.getpid()}-{time.time_ns()}", url=opts.url,
-                link_problem=problem)
+                link_problem=problem, **_worker_limits(opts))
 
 
 def _extract_rows(files: dict[str, Path], todo: Sequence[str], folder: Path,
