@@ -116,7 +116,7 @@ def build(db: Database, tables: dict[str, Table], path: Path,
 
 def _attached(con: duckdb.DuckDBPyConnection, db: Database) -> str | None:
     """A DuckDB source attached to the store's connection, so DuckDB copies its tables
-    itself (10 M sign-ins: ~2 s, against ~30 s row by row through Python)."""
+    itself (the link tables of 10 M sign-ins in 18 s, 39 s row by row through Python)."""
     path = db.file()
     if db.kind != "duckdb" or path is None:
         return None
