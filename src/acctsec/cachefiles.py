@@ -72,7 +72,6 @@ def sweep_leftovers(folder: Path, older_than: float = TEMP_AGE) -> int:
     seconds ago without finishing, entries not used for UNUSED_DAYS, and entries named
     as older acctsec versions did."""
     removed = 0
-    now = time.time()
     for entry in _entries(folder):
         if LEGACY.fullmatch(entry.name):
             removed += _remove(entry)
@@ -83,13 +82,17 @@ def sweep_leftovers(folder: Path, older_than: float = TEMP_AGE) -> int:
             limit = UNUSED_DAYS * 24 * 3600.0
         else:
             continue
-        try:
-            stale = now - entry.stat().st_mtime > limit
-        except OSError:
-            continue
-        if stale:
+        if stale(entry, limit):
             removed += _remove(entry)
     return removed
+
+
+def stale(path: Path, seconds: float) -> bool:
+    """Whether `path` was last changed more than `seconds` ago (False when it is gone)."""
+    try:
+        return time.time() - path.stat().st_mtime > seconds
+    except OSError:
+        return False
 
 
 def _entries(folder: Path) -> list[Path]:

@@ -25,6 +25,7 @@ from acctsec.cachefiles import (
     TEMP_AGE,
     entry_name,
     source_id,
+    stale,
     supersede,
     sweep_leftovers,
     used,
@@ -288,7 +289,7 @@ def run_folder(parent: Path, prefix: str = "run-", private: bool = False) -> Pat
         if old.is_dir():
             _remove_unless_locked(old)
     for old in parent.glob(f".{prefix}*"):  # a run killed while it made its folder
-        if old.is_dir() and _age(old) > TEMP_AGE:
+        if old.is_dir() and stale(old, TEMP_AGE):
             shutil.rmtree(old, ignore_errors=True)
     token = secrets.token_hex(8)
     new = parent / f".{prefix}{token}"
@@ -344,13 +345,6 @@ def _remove_unless_locked(folder: Path) -> None:
         except OSError:  # held by a running run, or no locks here: left alone
             return
         shutil.rmtree(folder, ignore_errors=True)
-
-
-def _age(path: Path) -> float:
-    try:
-        return time.time() - path.stat().st_mtime
-    except OSError:
-        return 0.0
 
 
 def extract_tables(files: dict[str, Path], uids: Sequence[str] | None, outs: dict[str, Path],
