@@ -145,3 +145,45 @@ def test_accounts_are_linked_as_in_the_folder(schema_url: str, examples_dir: Pat
             break
         time.sleep(0.5)
     assert rebuilt != store
+
+
+def test_the_link_tables_read_by_copy_equal_those_read_row_by_row(
+        schema_url: str, examples_dir: Path, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The server writes the link tables' rows as CSV (COPY) and DuckDB reads it; the
+    tables equal those read row by row through Python, hostile text included: quotes,
+    commas, line breaks, an empty text beside a NULL, backslashes, COPY's own markers."""
+    import duckdb
+    import psycopg
+
+    from acctsec.sources.sql_db import PostgresDatabase
+
+    load(examples_dir, schema_url, "postgresql")
+    hostile = ['a"b,c\nd@example.com', "\r\n", "", "\\N", "\\.", " padded ", "x\\,y\x1b[31m",
+               "日本語 ,\"quoted\"", "=1+2"]
+    with psycopg.connect(schema_url, autocommit=True) as con:
+        for uid, text in zip(("10001", "10002", "10003", "10004", "10005", "10006", "10007",
+                              "10008", "10009"), hostile, strict=True):
+            con.execute("UPDATE accounts SET email = %s WHERE uid = %s", (text, uid))
+            con.execute("UPDATE logins SET user_agent = %s, device_id = %s WHERE uid = %s",
+                        (text, text, uid))
+        con.execute("UPDATE logins SET user_agent = NULL WHERE uid = '10010'")
+        # most line breaks of the CSV inside values
+        con.execute("UPDATE logins SET device_id = repeat(E'line\\n', 30) || uid "
+                    "WHERE uid BETWEEN '10100' AND '10199'")
+    by_copy = SqlSource(schema_url, cache_dir=tmp_path / "copy").link_store()
+    monkeypatch.setattr(PostgresDatabase, "reads_csv", lambda self: False)
+    by_rows = SqlSource(schema_url, cache_dir=tmp_path / "rows").link_store()
+    contents = []
+    for store in (by_copy, by_rows):
+        con = duckdb.connect(str(store), read_only=True)
+        names = sorted(r[0] for r in con.execute("SHOW TABLES").fetchall())
+        contents.append({n: sorted(con.execute(f'SELECT * FROM "{n}"').fetchall(), key=repr)
+                         for n in names})
+        con.close()
+    assert set(contents[0]) >= {"usage_agg", "value_counts", "emails", "transactions"}
+    assert all(contents[0][n] for n in ("usage_agg", "emails", "transactions", "accounts"))
+    emails = {r[1] for r in contents[0]["accounts"]}
+    # typed as a CSV folder's cells are: stripped, and empty as missing
+    assert {'a"b,c\nd@example.com', "padded", "\\N", "=1+2", None} <= emails
+    assert contents[0] == contents[1]

@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     import duckdb
 
 STREAM_ROWS = 50_000  # rows held in Python at a time while a table is copied
+CSV_LINE = 8 << 20  # bytes: the longest row a PostgreSQL table's CSV may have
 # Part of the fingerprint: a store made by an acctsec whose tables differ is not reused.
 STORE_VERSION = 3  # 2: text stripped as str.strip() strips; 3: value_counts
 
@@ -91,8 +92,9 @@ def build(db: Database, tables: dict[str, Table], path: Path,
         con.execute(QUIET)
         attached = _attached(con, db)
         for name in COLUMNS:
+            scratch = tmp.with_name(f"{path.name}.{os.getpid()}.{name}.csv.partial")
             try:
-                _copy(con, db, name, tables.get(name), attached)
+                _copy(con, db, name, tables.get(name), attached, scratch)
             except InputError as exc:
                 raise InputError(f"table {name}: {exc}") from None
         create_usage(con, "VIEW")
@@ -125,24 +127,34 @@ def _attached(con: duckdb.DuckDBPyConnection, db: Database) -> str | None:
 
 
 def _copy(con: duckdb.DuckDBPyConnection, db: Database, name: str, table: Table | None,
-          attached: str | None = None) -> None:
-    """One contract table: its columns read as text, then typed as a CSV folder's are."""
+          attached: str | None = None, scratch: Path | None = None) -> None:
+    """One contract table: its columns read as text, then typed as a CSV folder's are.
+    `scratch`: where a PostgreSQL table's CSV may be written while it is read."""
     wanted = COLUMNS[name]
     if table is None:
         con.execute(f"CREATE TABLE {name} AS {empty(name)}")
         return
     present = [c for c in wanted if c in table.columns]
-    raw = f"raw_{name}"
-    con.execute(f"CREATE TEMP TABLE {raw} ({', '.join(f'{quote(c)} VARCHAR' for c in present)})")
-    select = ", ".join(db.as_text(table.columns[c]) for c in present)
+    typed = ", ".join(f"{column_expr(kind, quote(c) if c in present else None, 'VARCHAR')} AS {c}"
+                      for c, kind in wanted.items())
+    texts = ", ".join(f"{db.as_text(table.columns[c])} AS {quote(c)}" for c in present)
     if attached is not None:
-        con.execute(f"INSERT INTO {raw} SELECT {select} FROM {attached}.{quote(table.name)}")
+        con.execute(f"CREATE TABLE {name} AS SELECT {typed} FROM "
+                    f"(SELECT {texts} FROM {attached}.{quote(table.name)})")
+    elif scratch is not None and db.reads_csv():
+        try:
+            _copy_csv(db, f"SELECT {texts} FROM {quote(table.name)}", scratch)
+            con.execute(f"CREATE TABLE {name} AS SELECT {typed} "
+                        f"FROM {_csv_reader(scratch, present)}")
+        finally:
+            scratch.unlink(missing_ok=True)
     else:
-        _stream(con, db, f"SELECT {select} FROM {quote(table.name)}", raw, present)
-    exprs = [f"{column_expr(kind, quote(c) if c in present else None, 'VARCHAR')} AS {c}"
-             for c, kind in wanted.items()]
-    con.execute(f"CREATE TABLE {name} AS SELECT {', '.join(exprs)} FROM {raw}")
-    con.execute(f"DROP TABLE {raw}")
+        raw = f"raw_{name}"
+        con.execute(f"CREATE TEMP TABLE {raw} "
+                    f"({', '.join(f'{quote(c)} VARCHAR' for c in present)})")
+        _stream(con, db, f"SELECT {texts} FROM {quote(table.name)}", raw, present)
+        con.execute(f"CREATE TABLE {name} AS SELECT {typed} FROM {raw}")
+        con.execute(f"DROP TABLE {raw}")
 
 
 def _stream(con: duckdb.DuckDBPyConnection, db: Database, select: str, raw: str,
@@ -157,6 +169,26 @@ def _stream(con: duckdb.DuckDBPyConnection, db: Database, select: str, raw: str,
         con.register("batch_rows", batch)
         con.execute(f"INSERT INTO {raw} SELECT * FROM batch_rows")
         con.unregister("batch_rows")
+
+
+def _copy_csv(db: Database, select: str, file: Path) -> None:
+    """The rows of `select` written to `file` as the server's CSV (PostgreSQL's COPY):
+    no cell becomes a Python object, and DuckDB reads the file on every thread."""
+    try:
+        with file.open("wb") as out:
+            for chunk in db.csv_rows(select):
+                out.write(chunk)
+    except OSError as exc:
+        raise InputError(f"cannot write {file}: {exc.strerror or exc}") from None
+
+
+def _csv_reader(file: Path, present: list[str]) -> str:
+    """DuckDB's reader of a file `_copy_csv` wrote: every value is quoted, so "" is an
+    empty text and nothing at all between two commas is NULL."""
+    columns = ", ".join(f"'{c}': 'VARCHAR'" for c in present)  # the contract's names
+    return (f"read_csv({sql_path(file)}, columns = {{{columns}}}, header = false, "
+            "auto_detect = false, delim = ',', quote = '\"', escape = '\"', "
+            f"allow_quoted_nulls = false, max_line_size = {CSV_LINE})")
 
 
 def _text(value: object) -> str | None:
