@@ -434,3 +434,21 @@ def test_a_running_runs_rows_outlive_a_change_of_the_files(examples: Path,
         assert not older["0000000000000002"].exists()
     forget_older_versions(options, table_files(examples))  # that run has ended
     assert not older["0000000000000001"].exists()
+
+
+def test_a_database_source_is_decided_in_chunks_of_one_population_query() -> None:
+    """A SQL source's chunk costs a scan of the sign-ins per kind of figure, whatever its
+    size: as many accounts as one populations() query asks, where a folder's chunks
+    spread a queue over the workers."""
+    from dataclasses import replace
+
+    from acctsec.batch.queue import WorkQueue
+    from acctsec.batch.runner import BatchOptions, chunk_size
+    from acctsec.config import Settings
+    from acctsec.sources.sql import OWNERS
+
+    folder = BatchOptions(Path("data"), WorkQueue(()), Settings(), jobs=2)
+    database = replace(folder, url="duckdb:///data.duckdb")
+    assert chunk_size(database, 212) == OWNERS == 250
+    assert chunk_size(folder, 212) == 53  # two chunks a worker
+    assert chunk_size(replace(database, chunk_size=7), 212) == 7
