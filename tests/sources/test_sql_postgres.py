@@ -171,7 +171,17 @@ def test_the_link_tables_read_by_copy_equal_those_read_row_by_row(
         # most line breaks of the CSV inside values
         con.execute("UPDATE logins SET device_id = repeat(E'line\\n', 30) || uid "
                     "WHERE uid BETWEEN '10100' AND '10199'")
+    copied: list[str] = []
+    real_rows = PostgresDatabase.csv_rows
+
+    def csv_rows(self: PostgresDatabase, sql: str) -> Iterator[bytes]:
+        copied.append(sql)
+        return real_rows(self, sql)
+
+    monkeypatch.setattr(PostgresDatabase, "csv_rows", csv_rows)
     by_copy = SqlSource(schema_url, cache_dir=tmp_path / "copy").link_store()
+    assert len(copied) == 5  # every table by COPY
+    assert not list((tmp_path / "copy" / "links").glob("*.csv.partial"))
     monkeypatch.setattr(PostgresDatabase, "reads_csv", lambda self: False)
     by_rows = SqlSource(schema_url, cache_dir=tmp_path / "rows").link_store()
     contents = []
@@ -187,3 +197,23 @@ def test_the_link_tables_read_by_copy_equal_those_read_row_by_row(
     # typed as a CSV folder's cells are: stripped, and empty as missing
     assert {'a"b,c\nd@example.com', "padded", "\\N", "=1+2", None} <= emails
     assert contents[0] == contents[1]
+
+
+def test_a_table_that_fails_while_copied_leaves_nothing_behind(schema_url: str,
+                                                               tmp_path: Path) -> None:
+    """The server stops the COPY part-way (a row it cannot compute): the error names the
+    table and the server's reason, and neither the CSV nor a half-made store is left."""
+    import psycopg
+
+    with psycopg.connect(schema_url, autocommit=True) as con:
+        con.execute("CREATE TABLE accounts (uid TEXT, email TEXT)")
+        con.execute("INSERT INTO accounts SELECT g::text, 'u' || g || '@example.com' "
+                    "FROM generate_series(1, 5000) AS g")
+        # rows 1-999 are written, then the first four-digit uid divides by zero
+        con.execute("CREATE VIEW logins AS SELECT uid, "
+                    "(1 / (length(uid) - 4))::text AS ip FROM accounts")
+    source = SqlSource(schema_url, cache_dir=tmp_path)
+    with pytest.raises(InputError, match="table logins: .*division by zero"):
+        source.link_store()
+    source.close()
+    assert not list((tmp_path / "links").glob("*")), "no CSV or half-made store is left"
