@@ -13,7 +13,7 @@ from acctsec.sources.folder import FolderSource
 from acctsec.sources.sql import SqlSource
 from acctsec.sources.sql_load import load
 from conftest import EXAMPLES
-from sources.test_sql_support import broken_folder, raw_sqlite
+from sources.test_sql_support import broken_folder, raw_sqlite, store_tables
 
 RING = ("10297", "10300")  # a fraud ring of the examples: shared device, payout, e-mails
 
@@ -142,8 +142,6 @@ def test_a_duckdb_source_copied_by_duckdb_equals_a_copy_row_by_row(
     """A DuckDB file is attached and copied by DuckDB itself; its tables equal those read
     row by row through Python, even where the source's session shows times in another
     zone (its sign-in times are TIMESTAMP WITH TIME ZONE)."""
-    import duckdb
-
     import acctsec.link.database as database
 
     load(EXAMPLES, str(tmp_path / "ex.duckdb"))
@@ -154,13 +152,7 @@ def test_a_duckdb_source_copied_by_duckdb_equals_a_copy_row_by_row(
     source.db.connection.execute("SET TimeZone = 'Asia/Kolkata'")
     by_rows = source.link_store()
     source.close()
-    contents = []
-    for store in (attached, by_rows):
-        con = duckdb.connect(str(store), read_only=True)
-        names = sorted(r[0] for r in con.execute("SHOW TABLES").fetchall())
-        contents.append({n: sorted(con.execute(f'SELECT * FROM "{n}"').fetchall(), key=repr)
-                         for n in names})
-        con.close()
+    contents = [store_tables(attached), store_tables(by_rows)]
     assert set(contents[0]) >= {"usage_agg", "value_counts", "emails", "transactions"}
     assert all(contents[0][n] for n in ("usage_agg", "emails", "transactions"))
     assert contents[0] == contents[1]

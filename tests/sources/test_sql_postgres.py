@@ -20,7 +20,7 @@ from acctsec.service import population_query
 from acctsec.sources.folder import FolderSource
 from acctsec.sources.sql import SqlSource
 from acctsec.sources.sql_load import load
-from sources.test_sql_support import SAMPLE_UIDS, broken_folder, comparable
+from sources.test_sql_support import SAMPLE_UIDS, broken_folder, comparable, store_tables
 
 
 @pytest.fixture(scope="module")
@@ -153,7 +153,6 @@ def test_the_link_tables_read_by_copy_equal_those_read_row_by_row(
     """The server writes the link tables' rows as CSV (COPY) and DuckDB reads it; the
     tables equal those read row by row through Python, hostile text included: quotes,
     commas, line breaks, an empty text beside a NULL, backslashes, COPY's own markers."""
-    import duckdb
     import psycopg
 
     from acctsec.sources.sql_db import PostgresDatabase
@@ -184,13 +183,7 @@ def test_the_link_tables_read_by_copy_equal_those_read_row_by_row(
     assert not list((tmp_path / "copy" / "links").glob("*.csv.partial"))
     monkeypatch.setattr(PostgresDatabase, "reads_csv", lambda self: False)
     by_rows = SqlSource(schema_url, cache_dir=tmp_path / "rows").link_store()
-    contents = []
-    for store in (by_copy, by_rows):
-        con = duckdb.connect(str(store), read_only=True)
-        names = sorted(r[0] for r in con.execute("SHOW TABLES").fetchall())
-        contents.append({n: sorted(con.execute(f'SELECT * FROM "{n}"').fetchall(), key=repr)
-                         for n in names})
-        con.close()
+    contents = [store_tables(by_copy), store_tables(by_rows)]
     assert set(contents[0]) >= {"usage_agg", "value_counts", "emails", "transactions"}
     assert all(contents[0][n] for n in ("usage_agg", "emails", "transactions", "accounts"))
     emails = {r[1] for r in contents[0]["accounts"]}

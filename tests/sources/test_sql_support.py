@@ -85,3 +85,16 @@ def comparable(records: AccountRecords, *, problems: bool = True) -> dict[str, A
     if problems:
         out["problems"] = tuple(normalised(p) for p in records.problems)
     return out
+
+
+def store_tables(store: Path) -> dict[str, list[tuple[Any, ...]]]:
+    """Every table of a link store with its rows in a fixed order, to compare two stores."""
+    import duckdb
+
+    con = duckdb.connect(str(store), read_only=True)
+    try:
+        names = sorted(r[0] for r in con.execute("SHOW TABLES").fetchall())
+        return {n: sorted(con.execute(f'SELECT * FROM "{n}"').fetchall(), key=repr)
+                for n in names}
+    finally:
+        con.close()
