@@ -56,7 +56,10 @@ def batch_command(
         None, "--until", help="Decide as of this time: the account's later records are ignored "
         "(population figures and linked accounts use all the data)."
     ),
-    chunk: int | None = typer.Option(None, "--chunk", min=1, help="Accounts per work unit."),
+    chunk: int | None = typer.Option(
+        None, "--chunk", min=1,
+        help="Accounts per work unit (default: two per worker, of 50-200 accounts each; "
+             "250 from a database)."),
     top: int = typer.Option(10, "--top", min=0, help="Riskiest accounts listed on stderr."),
     cache_dir: Path | None = typer.Option(
         None, "--cache-dir", help="Where the run's working files (population figures, link "
