@@ -152,7 +152,7 @@ def test_the_link_tables_read_by_copy_equal_those_read_row_by_row(
         monkeypatch: pytest.MonkeyPatch) -> None:
     """The server writes the link tables' rows as CSV (COPY) and DuckDB reads it; the
     tables equal those read row by row through Python, hostile text included: quotes,
-    commas, line breaks, an empty text beside a NULL, backslashes, COPY's own markers."""
+    commas, line breaks, backslashes, COPY's own markers."""
     import psycopg
 
     from acctsec.sources.sql_db import PostgresDatabase
@@ -208,5 +208,40 @@ def test_a_table_that_fails_while_copied_leaves_nothing_behind(schema_url: str,
     source = SqlSource(schema_url, cache_dir=tmp_path)
     with pytest.raises(InputError, match="table logins: .*division by zero"):
         source.link_store()
+    assert source.db.query("SELECT 1") == [(1,)], "the connection is still usable"
     source.close()
     assert not list((tmp_path / "links").glob("*")), "no CSV or half-made store is left"
+
+
+def test_a_line_break_in_the_first_row_is_read_and_a_huge_row_read_row_by_row(
+        schema_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """DuckDB is told COPY's line ending: left to guess, a \\r inside the quotes of the
+    CSV's first row made it fail. A row longer than its reader takes sends that table,
+    and only that one, to the row-by-row copy; both stores are the row-by-row one."""
+    import psycopg
+
+    import acctsec.link.database as database
+    from acctsec.sources.sql_db import PostgresDatabase
+
+    with psycopg.connect(schema_url, autocommit=True) as con:
+        con.execute("CREATE TABLE accounts (uid TEXT, email TEXT)")
+        con.execute("INSERT INTO accounts VALUES ('1', E'first\\r\\nline'), ('2', E'a\\rb'), "
+                    "('3', 'c@example.com')")
+        con.execute("CREATE TABLE logins (uid TEXT, device_id TEXT)")
+        con.execute("INSERT INTO logins VALUES ('1', 'short'), ('2', repeat('x', 5000))")
+    streamed: list[str] = []
+    real_stream = database._stream
+
+    def stream(con: object, db: object, select: str, raw: str, present: list[str]) -> None:
+        streamed.append(raw)
+        real_stream(con, db, select, raw, present)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(database, "_stream", stream)
+    monkeypatch.setattr(database, "CSV_LINE", 1024)
+    by_copy = store_tables(SqlSource(schema_url, cache_dir=tmp_path / "copy").link_store())
+    assert streamed == ["raw_logins"]
+    assert not list((tmp_path / "copy" / "links").glob("*.csv.partial"))
+    monkeypatch.setattr(PostgresDatabase, "reads_csv", lambda self: False)
+    by_rows = store_tables(SqlSource(schema_url, cache_dir=tmp_path / "rows").link_store())
+    assert {"first\r\nline", "a\rb"} <= {r[1] for r in by_copy["accounts"]}
+    assert by_copy == by_rows

@@ -38,7 +38,7 @@ if TYPE_CHECKING:
     import duckdb
 
 STREAM_ROWS = 50_000  # rows held in Python at a time while a table is copied
-CSV_LINE = 8 << 20  # bytes: the longest row a PostgreSQL table's CSV may have
+CSV_LINE = 8 << 20  # bytes: a longer row sends a PostgreSQL table to the row-by-row copy
 # Part of the fingerprint: a store made by an acctsec whose tables differ is not reused.
 STORE_VERSION = 3  # 2: text stripped as str.strip() strips; 3: value_counts
 
@@ -138,23 +138,28 @@ def _copy(con: duckdb.DuckDBPyConnection, db: Database, name: str, table: Table 
     typed = ", ".join(f"{column_expr(kind, quote(c) if c in present else None, 'VARCHAR')} AS {c}"
                       for c, kind in wanted.items())
     texts = ", ".join(f"{db.as_text(table.columns[c])} AS {quote(c)}" for c in present)
+    select = f"SELECT {texts} FROM {quote(table.name)}"
     if attached is not None:
         con.execute(f"CREATE TABLE {name} AS SELECT {typed} FROM "
                     f"(SELECT {texts} FROM {attached}.{quote(table.name)})")
-    elif scratch is not None and db.reads_csv():
+        return
+    if scratch is not None and db.reads_csv():
+        import duckdb
+
         try:
-            _copy_csv(db, f"SELECT {texts} FROM {quote(table.name)}", scratch)
+            _copy_csv(db, select, scratch)
             con.execute(f"CREATE TABLE {name} AS SELECT {typed} "
                         f"FROM {_csv_reader(scratch, present)}")
+            return
+        except duckdb.Error:
+            pass  # DuckDB refused the CSV (a row over CSV_LINE bytes): read row by row
         finally:
             scratch.unlink(missing_ok=True)
-    else:
-        raw = f"raw_{name}"
-        con.execute(f"CREATE TEMP TABLE {raw} "
-                    f"({', '.join(f'{quote(c)} VARCHAR' for c in present)})")
-        _stream(con, db, f"SELECT {texts} FROM {quote(table.name)}", raw, present)
-        con.execute(f"CREATE TABLE {name} AS SELECT {typed} FROM {raw}")
-        con.execute(f"DROP TABLE {raw}")
+    raw = f"raw_{name}"
+    con.execute(f"CREATE TEMP TABLE {raw} ({', '.join(f'{quote(c)} VARCHAR' for c in present)})")
+    _stream(con, db, select, raw, present)
+    con.execute(f"CREATE TABLE {name} AS SELECT {typed} FROM {raw}")
+    con.execute(f"DROP TABLE {raw}")
 
 
 def _stream(con: duckdb.DuckDBPyConnection, db: Database, select: str, raw: str,
@@ -184,11 +189,14 @@ def _copy_csv(db: Database, select: str, file: Path) -> None:
 
 def _csv_reader(file: Path, present: list[str]) -> str:
     """DuckDB's reader of a file `_copy_csv` wrote: every value is quoted, so "" is an
-    empty text and nothing at all between two commas is NULL."""
+    empty text and nothing at all between two commas is NULL. A row over CSV_LINE bytes
+    (a huge detail) fails the read, and the table is read row by row instead."""
     columns = ", ".join(f"'{c}': 'VARCHAR'" for c in present)  # the contract's names
     return (f"read_csv({sql_path(file)}, columns = {{{columns}}}, header = false, "
             "auto_detect = false, delim = ',', quote = '\"', escape = '\"', "
-            f"allow_quoted_nulls = false, max_line_size = {CSV_LINE})")
+            # COPY ends every row with \n; left to guess, DuckDB took a \r inside the
+            # first row's quotes for the line ending and failed
+            f"new_line = '\\n', allow_quoted_nulls = false, max_line_size = {CSV_LINE})")
 
 
 def _text(value: object) -> str | None:
