@@ -150,11 +150,13 @@ def test_accounts_are_linked_as_in_the_folder(schema_url: str, examples_dir: Pat
 def test_the_link_tables_read_by_copy_equal_those_read_row_by_row(
         schema_url: str, examples_dir: Path, tmp_path: Path,
         monkeypatch: pytest.MonkeyPatch) -> None:
-    """The server writes the link tables' rows as CSV (COPY) and DuckDB reads it; the
-    tables equal those read row by row through Python, hostile text included: quotes,
-    commas, line breaks, backslashes, COPY's own markers."""
+    """The server writes the link tables' rows as CSV (COPY), in files DuckDB reads one
+    by one while the next is written; the tables equal those read row by row through
+    Python, hostile text included: quotes, commas, line breaks, backslashes, COPY's own
+    markers."""
     import psycopg
 
+    import acctsec.link.database as database
     from acctsec.sources.sql_db import PostgresDatabase
 
     load(examples_dir, schema_url, "postgresql")
@@ -178,9 +180,10 @@ def test_the_link_tables_read_by_copy_equal_those_read_row_by_row(
         return real_rows(self, sql)
 
     monkeypatch.setattr(PostgresDatabase, "csv_rows", csv_rows)
+    monkeypatch.setattr(database, "CSV_PART", 4096)  # the sign-ins in dozens of files
     by_copy = SqlSource(schema_url, cache_dir=tmp_path / "copy").link_store()
     assert len(copied) == 5  # every table by COPY
-    assert not list((tmp_path / "copy" / "links").glob("*.csv.partial"))
+    assert not list((tmp_path / "copy" / "links").glob("*.partial"))
     monkeypatch.setattr(PostgresDatabase, "reads_csv", lambda self: False)
     by_rows = SqlSource(schema_url, cache_dir=tmp_path / "rows").link_store()
     contents = [store_tables(by_copy), store_tables(by_rows)]
@@ -240,7 +243,7 @@ def test_a_line_break_in_the_first_row_is_read_and_a_huge_row_read_row_by_row(
     monkeypatch.setattr(database, "CSV_LINE", 1024)
     by_copy = store_tables(SqlSource(schema_url, cache_dir=tmp_path / "copy").link_store())
     assert streamed == ["raw_logins"]
-    assert not list((tmp_path / "copy" / "links").glob("*.csv.partial"))
+    assert not list((tmp_path / "copy" / "links").glob("*.partial"))
     monkeypatch.setattr(PostgresDatabase, "reads_csv", lambda self: False)
     by_rows = store_tables(SqlSource(schema_url, cache_dir=tmp_path / "rows").link_store())
     assert {"first\r\nline", "a\rb"} <= {r[1] for r in by_copy["accounts"]}

@@ -39,6 +39,7 @@ if TYPE_CHECKING:
 
 STREAM_ROWS = 50_000  # rows held in Python at a time while a table is copied
 CSV_LINE = 8 << 20  # bytes: a longer row sends a PostgreSQL table to the row-by-row copy
+CSV_PART = 64 << 20  # bytes of a PostgreSQL table's CSV read by DuckDB at a time
 # Part of the fingerprint: a store made by an acctsec whose tables differ is not reused.
 STORE_VERSION = 3  # 2: text stripped as str.strip() strips; 3: value_counts
 
@@ -146,15 +147,15 @@ def _copy(con: duckdb.DuckDBPyConnection, db: Database, name: str, table: Table 
     if scratch is not None and db.reads_csv():
         import duckdb
 
+        nothing = ", ".join(f"CAST(NULL AS VARCHAR) AS {quote(c)}" for c in present)
+        con.execute(f"CREATE TABLE {name} AS SELECT {typed} FROM (SELECT {nothing}) WHERE false")
         try:
-            _copy_csv(db, select, scratch)
-            con.execute(f"CREATE TABLE {name} AS SELECT {typed} "
-                        f"FROM {_csv_reader(scratch, present)}")
+            _copy_csv(con, db, select, scratch,
+                      f"INSERT INTO {name} SELECT {typed} FROM {{reader}}", present)
             return
         except duckdb.Error:
-            pass  # DuckDB refused the CSV (a row over CSV_LINE bytes): read row by row
-        finally:
-            scratch.unlink(missing_ok=True)
+            # DuckDB refused the CSV (a row over CSV_LINE bytes): read row by row
+            con.execute(f"DROP TABLE {name}")
     raw = f"raw_{name}"
     con.execute(f"CREATE TEMP TABLE {raw} ({', '.join(f'{quote(c)} VARCHAR' for c in present)})")
     _stream(con, db, select, raw, present)
@@ -176,15 +177,62 @@ def _stream(con: duckdb.DuckDBPyConnection, db: Database, select: str, raw: str,
         con.unregister("batch_rows")
 
 
-def _copy_csv(db: Database, select: str, file: Path) -> None:
-    """The rows of `select` written to `file` as the server's CSV (PostgreSQL's COPY):
-    no cell becomes a Python object, and DuckDB reads the file on every thread."""
+def _copy_csv(con: duckdb.DuckDBPyConnection, db: Database, select: str, scratch: Path,
+              insert: str, present: list[str]) -> None:
+    """The rows of `select` as the server's CSV (PostgreSQL's COPY), written to files of
+    CSV_PART bytes beside `scratch`; each finished file is read by DuckDB with `insert`
+    (its `{reader}` the file's reader) on a thread of its own while the next is written.
+    No cell becomes a Python object. Raises the first error of either side."""
+    import queue
+    import threading
+
+    written: queue.Queue[Path | None] = queue.Queue(maxsize=2)
+    failed: list[BaseException] = []
+    loader = con.cursor()  # a connection of its own to the store, for the thread
+
+    def load() -> None:
+        while (part := written.get()) is not None:
+            try:
+                if not failed:
+                    loader.execute(insert.format(reader=_csv_reader(part, present)))
+            except BaseException as exc:  # noqa: BLE001 - raised again by the writer
+                failed.append(exc)
+            finally:
+                part.unlink(missing_ok=True)
+
+    thread = threading.Thread(target=load, name="acctsec-copy", daemon=True)
+    thread.start()
+    rows = db.csv_rows(select)
+    part, out, size, parts = scratch, None, 0, 0
     try:
-        with file.open("wb") as out:
-            for chunk in db.csv_rows(select):
-                out.write(chunk)
+        for chunk in rows:
+            if out is None:
+                part = scratch.with_suffix(f".{parts}.partial")  # NAME.csv.3.partial
+                out, size, parts = part.open("wb"), 0, parts + 1
+            out.write(chunk)
+            size += len(chunk)
+            if size >= CSV_PART:
+                out.close()
+                out = None
+                written.put(part)
+                if failed:
+                    break
+        if out is not None:
+            out.close()
+            out = None
+            written.put(part)
     except OSError as exc:
-        raise InputError(f"cannot write {file}: {exc.strerror or exc}") from None
+        raise InputError(f"cannot write {part}: {exc.strerror or exc}") from None
+    finally:
+        rows.close()
+        if out is not None:
+            out.close()
+            part.unlink(missing_ok=True)
+        written.put(None)
+        thread.join()
+        loader.close()
+    if failed:
+        raise failed[0]
 
 
 def _csv_reader(file: Path, present: list[str]) -> str:

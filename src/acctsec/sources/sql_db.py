@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import re
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Generator, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -136,7 +136,7 @@ class Database:
         """Whether `csv_rows` can give a query's rows (PostgreSQL's COPY)."""
         return False
 
-    def csv_rows(self, sql: str) -> Iterator[bytes]:
+    def csv_rows(self, sql: str) -> Generator[bytes, None, None]:
         """The rows of a query without parameters as UTF-8 CSV, every value quoted and
         NULL as nothing between the commas; only where `reads_csv()`."""
         raise NotImplementedError
@@ -297,7 +297,7 @@ class PostgresDatabase(Database):
         # COPY writes in the connection's encoding; DuckDB reads the CSV as UTF-8.
         return str(self.connection.info.encoding) == "utf-8"
 
-    def csv_rows(self, sql: str) -> Iterator[bytes]:
+    def csv_rows(self, sql: str) -> Generator[bytes, None, None]:
         # The server writes the CSV itself: no row becomes a Python object.
         try:
             with self.connection.cursor() as cursor, \
