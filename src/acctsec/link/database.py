@@ -150,8 +150,8 @@ def _copy(con: duckdb.DuckDBPyConnection, db: Database, name: str, table: Table 
         nothing = ", ".join(f"CAST(NULL AS VARCHAR) AS {quote(c)}" for c in present)
         con.execute(f"CREATE TABLE {name} AS SELECT {typed} FROM (SELECT {nothing}) WHERE false")
         try:
-            _copy_csv(con, db, select, scratch,
-                      f"INSERT INTO {name} SELECT {typed} FROM {{reader}}", present)
+            _copy_csv(con, db, select, scratch, f"INSERT INTO {name} SELECT {typed} FROM",
+                      present)
             return
         except duckdb.Error:
             # DuckDB refused the CSV (a row over CSV_LINE bytes): read row by row
@@ -180,8 +180,8 @@ def _stream(con: duckdb.DuckDBPyConnection, db: Database, select: str, raw: str,
 def _copy_csv(con: duckdb.DuckDBPyConnection, db: Database, select: str, scratch: Path,
               insert: str, present: list[str]) -> None:
     """The rows of `select` as the server's CSV (PostgreSQL's COPY), written to files of
-    CSV_PART bytes beside `scratch`; each finished file is read by DuckDB with `insert`
-    (its `{reader}` the file's reader) on a thread of its own while the next is written.
+    CSV_PART bytes beside `scratch`; each finished file is read by DuckDB, `insert`
+    followed by the file's reader, on a thread of its own while the next is written.
     No cell becomes a Python object. Raises the first error of either side."""
     import queue
     import threading
@@ -194,7 +194,7 @@ def _copy_csv(con: duckdb.DuckDBPyConnection, db: Database, select: str, scratch
         while (part := written.get()) is not None:
             try:
                 if not failed:
-                    loader.execute(insert.format(reader=_csv_reader(part, present)))
+                    loader.execute(f"{insert} {_csv_reader(part, present)}")
             except BaseException as exc:  # noqa: BLE001 - raised again by the writer
                 failed.append(exc)
             finally:
