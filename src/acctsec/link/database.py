@@ -147,8 +147,7 @@ def _copy(con: duckdb.DuckDBPyConnection, db: Database, name: str, table: Table 
     if scratch is not None and db.reads_csv():
         import duckdb
 
-        nothing = ", ".join(f"CAST(NULL AS VARCHAR) AS {quote(c)}" for c in present)
-        con.execute(f"CREATE TABLE {name} AS SELECT {typed} FROM (SELECT {nothing}) WHERE false")
+        con.execute(f"CREATE TABLE {name} AS {empty(name)}")  # the typed columns' types
         try:
             _copy_csv(con, db, select, scratch, f"INSERT INTO {name} SELECT {typed} FROM",
                       present)
