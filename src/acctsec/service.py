@@ -95,7 +95,7 @@ def investigate(settings: Settings, source: LogSource, uid: str, *,
 
         return investigate_prepared(settings, source.folder, uid, since=since, until=until,
                                     intel=intel)
-    with _collector_paused():
+    with collector_paused():
         records = in_window(source.account(uid), until)
         population = source.population(population_query(records))
         return investigate_records(settings, records, population, link_context(source, uid),
@@ -104,13 +104,14 @@ def investigate(settings: Settings, source: LogSource, uid: str, *,
 
 
 @contextmanager
-def _collector_paused() -> Iterator[None]:
+def collector_paused() -> Iterator[None]:
     """Python's cycle collector off while an account's records are read and judged.
 
     They are hundreds of thousands of objects that live until the report is done, so
     the collector, started by every 700 new objects, finds nothing to free yet keeps
-    walking them (0.3 s of a 2.5 s investigation of 100,000 sign-ins). Objects without
-    cycles are still freed at once; cycles wait until the collector is back on.
+    walking them (0.3 s of a 2.5 s investigation of 100,000 sign-ins; ~7% of deciding a
+    batch chunk). Objects without cycles are still freed at once; cycles wait until the
+    collector is back on.
     """
     was_enabled = gc.isenabled()
     gc.disable()

@@ -51,6 +51,12 @@ def test_questions_beyond_the_chunk_go_to_the_database(store: Path) -> None:
         assert asked.account_rows(inside) == plain.account_rows(inside)
         assert asked.sensitive_events(inside) == plain.sensitive_events(inside)
         assert asked.lookalike_emails(inside[:1]) == plain.lookalike_emails(inside[:1])
+        # The rows of every value, in the SQL's order (the chunk reads them in vid order).
+        assert asked.shared_values(uids[:10]) == plain.shared_values(uids[:10])
+        assert asked.shared_values(inside[:1]) == plain.shared_values(inside[:1])
+        values = linker.con.execute("SELECT family, value FROM value_counts ORDER BY vid")
+        numbered = values.fetchall()
+        assert numbered == sorted(numbered) and len(numbered) > 100
     finally:
         linker.close()
 

@@ -90,13 +90,16 @@ class Worker:
             self.linker = Linker(plan.link_store)
 
     def decide(self, uids: Sequence[str]) -> list[Outcome]:
+        from acctsec.service import collector_paused
+
         wanted = sorted(set(uids))
-        if self.linker is not None:
-            self.linker.prepare(wanted)
-        if self.sql is not None:
-            return self._sql_outcomes(wanted)
-        return [self._outcome(uid, partial(self._report, uid, rows))
-                for uid, rows in self._grouped(wanted)]
+        with collector_paused():  # as investigate does: the chunk's objects live until its end
+            if self.linker is not None:
+                self.linker.prepare(wanted)
+            if self.sql is not None:
+                return self._sql_outcomes(wanted)
+            return [self._outcome(uid, partial(self._report, uid, rows))
+                    for uid, rows in self._grouped(wanted)]
 
     def _grouped(self, uids: list[str]) -> Iterator[tuple[str, dict[str, list[RawRow]]]]:
         """Each wanted uid with its rows of every table, merging the uid-ordered streams."""

@@ -92,20 +92,17 @@ class ChunkQueries(Queries):
         chunk = sorted(set(uids))
         self.chunk = frozenset(chunk)
         # The hits of query.shared_values for every value of the chunk, with how many
-        # accounts use the value (counted once for the store: value_counts); of a hub
-        # value, only the chunk's own rows.
+        # accounts use the value (counted once for the store); of a hub value, only the
+        # chunk's own rows. usage_agg is grouped per (value, uid, via) already and sorted
+        # by value number (link.sql.create_usage_agg): vid order is (family, value) order.
         uses = con.execute(f"""
-            WITH mine AS (SELECT DISTINCT family, value FROM {usage} WHERE uid IN
-                          (SELECT unnest($uids::VARCHAR[]))
-                          AND (family <> 'device_id' OR {device_ok_sql('value')})),
-            wanted AS (SELECT family, value, c.accounts,
-                              c.accounts <= {query.hub_case()} AS whole
-                       FROM mine JOIN value_counts c USING (family, value))
-            SELECT u.family, u.via, u.value, u.uid, min(u.first_seen), max(u.last_seen),
-                   sum(u.n), max(u.org), w.accounts
-            FROM {usage} u JOIN wanted w USING (family, value)
-            WHERE w.whole OR u.uid IN (SELECT unnest($uids::VARCHAR[]))
-            GROUP BY ALL ORDER BY u.family, u.value, u.uid, u.via""", {"uids": chunk}).fetchall()
+            WITH wanted AS (SELECT DISTINCT vid FROM {usage} WHERE uid IN
+                            (SELECT unnest($uids::VARCHAR[]))
+                            AND (family <> 'device_id' OR {device_ok_sql('value')}))
+            SELECT family, via, value, uid, first_seen, last_seen, n, org, accounts
+            FROM {usage} SEMI JOIN wanted USING (vid)
+            WHERE accounts <= {query.hub_case()} OR uid IN (SELECT unnest($uids::VARCHAR[]))
+            ORDER BY vid, uid, via""", {"uids": chunk}).fetchall()
         # Each value's rows, in the order query.shared_values gives them, and the values
         # of each account.
         self._users_of: dict[tuple[str, str], list[Row]] = {}

@@ -74,7 +74,7 @@ class BatchResult:
 
 # Part of every cache entry's version: raised when what the entries hold changes meaning,
 # so that entries an older acctsec wrote are superseded, never read.
-CACHE_FORMAT = 3  # 3: the link store holds value_counts
+CACHE_FORMAT = 4  # 3: the link store holds value_counts; 4: usage_agg in vid order
 
 
 def files_fingerprint(files: dict[str, Path]) -> str:

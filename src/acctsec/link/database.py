@@ -23,12 +23,11 @@ from acctsec.cachefiles import entry_name, source_id, supersede
 from acctsec.errors import InputError
 from acctsec.link.sql import (
     COLUMNS,
-    CREATE_USAGE_AGG,
-    CREATE_VALUE_COUNTS,
     QUIET,
     column_expr,
     create_emails,
     create_usage,
+    create_usage_agg,
     empty,
 )
 from acctsec.sources.files import sql_path
@@ -41,7 +40,7 @@ STREAM_ROWS = 50_000  # rows held in Python at a time while a table is copied
 CSV_LINE = 8 << 20  # bytes: a longer row sends a PostgreSQL table to the row-by-row copy
 CSV_PART = 64 << 20  # bytes of a PostgreSQL table's CSV read by DuckDB at a time
 # Part of the fingerprint: a store made by an acctsec whose tables differ is not reused.
-STORE_VERSION = 3  # 2: text stripped as str.strip() strips; 3: value_counts
+STORE_VERSION = 4  # 2: text stripped as str.strip() strips; 3: value_counts; 4: vid
 
 
 def fingerprint(db: Database, tables: dict[str, Table]) -> str:
@@ -99,8 +98,7 @@ def build(db: Database, tables: dict[str, Table], path: Path,
             except InputError as exc:
                 raise InputError(f"table {name}: {exc}") from None
         create_usage(con, "VIEW")
-        con.execute(CREATE_USAGE_AGG)
-        con.execute(CREATE_VALUE_COUNTS)
+        create_usage_agg(con)
         con.execute("DROP VIEW usage")
         con.execute("DROP VIEW emails")
         create_emails(con, "TABLE")

@@ -14,9 +14,8 @@ from acctsec.link.context import ContextBuilder
 from acctsec.link.model import LinkContext
 from acctsec.link.query import hub_case
 from acctsec.link.sql import (
-    CREATE_USAGE_AGG,
-    CREATE_VALUE_COUNTS,
     create_emails,
+    create_usage_agg,
     device_ok_sql,
     open_source,
 )
@@ -100,7 +99,7 @@ def build_link_graph(source_dir: Path, ip_classifier: IpClassifier | None = None
     create_emails(con, "TABLE")
     seconds["load"] = time.perf_counter() - start
     mark = time.perf_counter()
-    con.execute(CREATE_USAGE_AGG)
+    create_usage_agg(con)
     seconds["group"] = time.perf_counter() - mark
     mark = time.perf_counter()
     _pairs(con)
@@ -111,7 +110,6 @@ def build_link_graph(source_dir: Path, ip_classifier: IpClassifier | None = None
 
 def _pairs(con: duckdb.DuckDBPyConnection) -> None:
     families = ", ".join(f"'{f}'" for f in CLUSTER_FAMILIES)
-    con.execute(CREATE_VALUE_COUNTS)
     con.execute(f"""
     CREATE TABLE pairs AS
     WITH g AS (

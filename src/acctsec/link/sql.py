@@ -366,17 +366,27 @@ USAGE_PARTS = (
 )
 
 
-# The uses grouped per (value, account): what the link store of a batch run holds.
-CREATE_USAGE_AGG = (
-    "CREATE TABLE usage_agg AS SELECT family, via, value, uid, min(first_seen) AS first_seen, "
-    "max(last_seen) AS last_seen, sum(n) AS n, max(org) AS org FROM usage GROUP BY ALL"
-)
-# How many accounts use each value: a batch run's link store holds it, so that a chunk's
-# link questions need not count the users of every value it touches (hubs included).
-CREATE_VALUE_COUNTS = (
-    "CREATE TABLE value_counts AS SELECT family, value, count(DISTINCT uid) AS accounts "
-    "FROM usage_agg GROUP BY ALL"
-)
+def create_usage_agg(con: duckdb.DuckDBPyConnection) -> None:
+    """`usage_agg` and `value_counts`, the tables a link store holds from `usage`.
+
+    usage_agg: the uses grouped per (value, account), each row with its value's number
+    (`vid`, the values numbered in (family, value) order) and how many accounts use the
+    value. value_counts: one row per value, with its vid and its accounts. usage_agg is
+    stored in (vid, uid, via) order, so a batch chunk finds the rows of the values its
+    accounts use by joining on one integer rather than on two strings (the 10 M-sign-in
+    data's 2.9 M rows: 0.59 s to 0.27 s per chunk of 250 accounts).
+    """
+    con.execute(
+        "CREATE TEMP TABLE usage_grouped AS SELECT family, via, value, uid, "
+        "min(first_seen) AS first_seen, max(last_seen) AS last_seen, sum(n) AS n, "
+        "max(org) AS org FROM usage GROUP BY ALL")
+    con.execute(
+        "CREATE TABLE value_counts AS SELECT row_number() OVER (ORDER BY family, value) AS vid, "
+        "family, value, count(DISTINCT uid) AS accounts FROM usage_grouped GROUP BY family, value")
+    con.execute(
+        "CREATE TABLE usage_agg AS SELECT u.*, c.vid, c.accounts FROM usage_grouped u "
+        "JOIN value_counts c USING (family, value) ORDER BY c.vid, u.uid, u.via")
+    con.execute("DROP TABLE usage_grouped")
 
 
 def create_usage(con: duckdb.DuckDBPyConnection, kind: str = "VIEW") -> None:
