@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -452,3 +455,43 @@ def test_a_database_source_is_decided_in_chunks_of_one_population_query() -> Non
     assert chunk_size(database, 212) == OWNERS == 250
     assert chunk_size(folder, 212) == 53  # two chunks a worker
     assert chunk_size(replace(database, chunk_size=7), 212) == 7
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="no pseudo-terminal on Windows")
+def test_a_run_by_hand_draws_its_bar_on_the_terminal(examples: Path, tmp_path: Path) -> None:
+    """stderr a real (pseudo-)terminal, as when an analyst runs batch by hand: the progress
+    bar is drawn and the run still writes every report (it once died entering the bar)."""
+    import pty
+
+    queue = tmp_path / "uids.txt"
+    queue.write_text("10005\n10007\n", "utf-8")
+    out = tmp_path / "t.jsonl"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ACCTSEC_")}
+    env.update(XDG_CONFIG_HOME=str(tmp_path), ACCTSEC_OFFLINE="1", TERM="xterm",
+               COLUMNS="120")
+    master, terminal = pty.openpty()
+    try:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "acctsec", "batch", "--source", str(examples), "--uids",
+             str(queue), "--out", str(out)],
+            cwd=tmp_path, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+            stderr=terminal)
+        os.close(terminal)
+        shown = b""
+        while True:
+            try:
+                data = os.read(master, 4096)
+            except OSError:  # EIO: the run has closed its end of the terminal
+                break
+            if not data:
+                break
+            shown += data
+        proc.wait(timeout=300)
+    finally:
+        os.close(master)
+    text = shown.decode("utf-8", "replace")
+    assert proc.returncode == 0, text
+    assert "Traceback" not in text and "error" not in text
+    assert "2/2" in text  # the bar's count
+    assert "2 accounts decided" in text
+    assert sorted(r["uid"] for r in read_jsonl(out)) == ["10005", "10007"]

@@ -35,12 +35,17 @@ class _StderrConsole:
     _console: Any = None
 
     def __getattr__(self, name: str) -> Any:
+        return getattr(self.real(), name)
+
+    def real(self) -> Any:
+        """The Console itself, for rich objects that need one (a progress bar enters it
+        with `with`, which a stand-in forwarding attributes cannot serve)."""
         if self._console is None:
             from rich.console import Console
 
             self._console = Console(stderr=True, highlight=False, markup=False, emoji=False,
                                     soft_wrap=True)
-        return getattr(self._console, name)
+        return self._console
 
 
 err_console: Any = _StderrConsole()

@@ -102,7 +102,7 @@ def batch_command(
     opts = BatchOptions(folder, queue, settings, out, BatchFormat(fmt), jobs, since_at, until_at,
                         chunk, dask, url)
     with _sigterm_as_ctrl_c():
-        result = run_batch(opts, sys.stdout, lambda total: progress_for(total, err_console))
+        result = run_batch(opts, sys.stdout, lambda total: progress_for(total, err_console.real()))
     result.tally.top = top
     for line in result.tally.lines(result.resumed, len(queue.problems), result.seconds,
                                   result.timings):
