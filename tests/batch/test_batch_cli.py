@@ -60,7 +60,8 @@ def test_out_in_a_folder_not_made_yet(examples: Path, tmp_path: Path) -> None:
     blocked.write_text("", "utf-8")
     code, _, err = run_cli("batch", "--source", str(examples), "--uids", str(queue),
                            "--out", str(blocked / "q.jsonl"))
-    assert code != 0 and "Traceback" not in err
+    assert code == 1 and "Traceback" not in err and "internal error" not in err
+    assert err.count("\n") == 1 and str(blocked) in err
     assert err.strip().count("\n") == 0 and "its folder cannot be made" in err
 
 
@@ -495,3 +496,73 @@ def test_a_run_by_hand_draws_its_bar_on_the_terminal(examples: Path, tmp_path: P
     assert "2/2" in text  # the bar's count
     assert "2 accounts decided" in text
     assert sorted(r["uid"] for r in read_jsonl(out)) == ["10005", "10007"]
+
+
+def test_top_limits_the_riskiest_accounts_listed(examples: Path, tmp_path: Path) -> None:
+    """--top was applied after the run had already kept the default ten."""
+    queue = tmp_path / "uids.txt"
+    queue.write_text("".join(f"{10001 + n}\n" for n in range(30)), "utf-8")
+    for top, shown in ((0, 0), (3, 3), (25, 25)):
+        out = tmp_path / f"top{top}.jsonl"
+        code, _, err = run_cli("batch", "--source", str(examples), "--uids", str(queue),
+                               "--out", str(out), "--top", str(top))
+        assert code == 0, err
+        lines = err.splitlines()
+        listed = lines[lines.index("riskiest:") + 1:] if "riskiest:" in lines else []
+        assert len([x for x in listed if x.startswith("  ")]) == shown, err
+
+
+def test_queue_files_as_editors_and_exports_leave_them(examples: Path, tmp_path: Path) -> None:
+    """A uids file saved with a byte-order mark (Notepad, Excel) works; an empty queue
+    file, or an alerts file with its header alone, is an error, not a run of nothing."""
+    queue = tmp_path / "bom.txt"
+    queue.write_bytes("\ufeff10007\r\n10008\r\n".encode())
+    out = tmp_path / "bom.jsonl"
+    code, _, err = run_cli("batch", "--source", str(examples), "--uids", str(queue),
+                           "--out", str(out))
+    assert code == 0 and "0 failed" in err, err
+    assert [r["uid"] for r in read_jsonl(out)] == ["10007", "10008"]
+    empty = tmp_path / "empty.txt"
+    empty.write_text("# nothing today\n\n", "utf-8")
+    header = tmp_path / "alerts.csv"
+    header.write_text("alert_id,uid,ts,source,kind\n", "utf-8")
+    blank = tmp_path / "blank.csv"
+    blank.write_text("", "utf-8")
+    for option, path in (("--uids", empty), ("--alerts", header), ("--alerts", blank)):
+        code, _, err = run_cli("batch", "--source", str(examples), option, str(path),
+                               "--out", str(tmp_path / "none.jsonl"))
+        assert code == 1 and err.count("\n") == 1 and str(path) in err, err
+        assert not (tmp_path / "none.jsonl").exists()
+
+
+def test_out_dash_is_stdout_and_out_exists_with_no_report(examples: Path,
+                                                          tmp_path: Path) -> None:
+    queue = tmp_path / "uids.txt"
+    queue.write_text("10007\n", "utf-8")
+    code, stdout, err = run_cli("batch", "--source", str(examples), "--uids", str(queue),
+                                "--out", "-")
+    assert code == 0, err
+    assert [json.loads(line)["uid"] for line in stdout.splitlines()] == ["10007"]
+    queue.write_text("no-such-account\n", "utf-8")
+    out = tmp_path / "f.jsonl"
+    code, _, err = run_cli("batch", "--source", str(examples), "--uids", str(queue),
+                           "--out", str(out))
+    assert code == 0 and "1 failed" in err, err
+    assert out.read_text("utf-8") == ""  # there, for a script that reads it, and empty
+    assert read_jsonl(tmp_path / "f.jsonl.errors.jsonl")[0]["uid"] == "no-such-account"
+
+
+def test_a_damaged_parquet_table_is_named_in_one_line(examples: Path, tmp_path: Path) -> None:
+    from acctsec.sources.sql_load import load
+
+    data = tmp_path / "pq"
+    load(examples, str(data))
+    whole = (data / "logins.parquet").read_bytes()
+    queue = tmp_path / "uids.txt"
+    queue.write_text("10007\n", "utf-8")
+    for damaged in (whole[: len(whole) // 2], b""):
+        (data / "logins.parquet").write_bytes(damaged)
+        code, _, err = run_cli("batch", "--source", str(data), "--uids", str(queue),
+                               "--out", str(tmp_path / "d.jsonl"))
+        assert code == 1, err
+        assert err.count("\n") == 1 and "logins.parquet: not a readable Parquet file" in err

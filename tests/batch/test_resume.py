@@ -211,3 +211,68 @@ def test_a_worker_killed_mid_run_stops_it_with_a_message_not_a_traceback(
     code, _, err = run_cli(*args)
     assert code == 0, err
     assert len({r["uid"] for r in read_jsonl(out)}) == len(read_jsonl(out)) == 300
+
+
+def test_ctrl_c_inside_a_duckdb_query_of_a_one_process_run_is_an_interruption(
+        examples: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With --jobs 1 the run's DuckDB queries run in the process Ctrl-C reaches; DuckDB
+    turns the KeyboardInterrupt into its own "Query interrupted" error, which ended the
+    run as an internal error (exit 70) instead of keeping what was done (exit 130)."""
+    import threading
+
+    import duckdb
+
+    from acctsec.batch import runner
+
+    real_prepare = runner.prepare
+
+    def slow_prepare(*args: object, **kwargs: object) -> object:
+        plan = real_prepare(*args, **kwargs)  # type: ignore[arg-type]
+        threading.Timer(0.3, os.kill, (os.getpid(), signal.SIGINT)).start()
+        # A query long enough for the signal to arrive inside it (it is never finished).
+        duckdb.connect().execute("SELECT count(*) FROM range(1000000000000) a")
+        return plan
+
+    monkeypatch.setattr(runner, "prepare", slow_prepare)
+    uids = tmp_path / "uids.txt"
+    uids.write_text("10007\n10008\n", "utf-8")
+    out = tmp_path / "i.jsonl"
+    args = ("batch", "--source", str(examples), "--uids", str(uids), "--out", str(out))
+    code, _, err = run_cli(*args)
+    assert code == 130, err
+    assert "interrupted; 0 accounts kept, run the same command again" in err
+    assert "internal error" not in err
+    monkeypatch.setattr(runner, "prepare", real_prepare)
+    code, _, err = run_cli(*args)
+    assert code == 0, err
+    assert sorted(r["uid"] for r in read_jsonl(out)) == ["10007", "10008"]
+
+
+def test_a_window_given_as_a_span_ago_resumes_with_the_first_starts_times(
+        examples: Path, tmp_path: Path) -> None:
+    """`--since 3650d` means a time that moves on while a run is stopped and started
+    again: the restart was refused as a run with other arguments. It now continues the
+    first start's window: the account decided after the restart has the same one."""
+    uids = tmp_path / "uids.txt"
+    uids.write_text("10007\n10008\n", "utf-8")
+    out = tmp_path / "s.jsonl"
+    args = ("batch", "--source", str(examples), "--uids", str(uids), "--out", str(out),
+            "--since", "3650d")
+    code, _, err = run_cli(*args)
+    assert code == 0, err
+    first = read_jsonl(out)
+    manifest = json.loads((tmp_path / "s.jsonl.batch.json").read_text("utf-8"))
+    assert manifest["since"] == "3650d" and manifest["spans_at"][0] is not None
+    # As if the run had been killed before it wrote the second account.
+    out.write_text(json.dumps(first[0]) + "\n", "utf-8")
+    time.sleep(0.01)
+    code, _, err = run_cli(*args)
+    assert code == 0, err
+    assert "1 skipped as done by an earlier run" in err
+    again = read_jsonl(out)
+    assert [r["uid"] for r in again] == [first[0]["uid"], first[1]["uid"]]
+    assert again[1]["window"] == first[1]["window"] and again[1]["window"]["since"]
+    assert comparable(again[1]) == comparable(first[1])
+    # Another span is another run.
+    code, _, err = run_cli(*args[:-1], "3000d")
+    assert code == 1 and "other arguments" in err

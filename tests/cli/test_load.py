@@ -139,3 +139,18 @@ def test_a_failed_load_leaves_no_output(tmp_path: Path, fmt: str,
 def test_unknown_format_is_bad_input(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="--format 'csv'"):
         sql_load.load(broken_folder(tmp_path), str(tmp_path / "x"), "csv")
+
+
+def test_load_makes_the_destinations_folders_or_says_why_not(tmp_path: Path) -> None:
+    """A DuckDB or SQLite file in folders not made yet (an internal error before), and a
+    place that cannot hold one: one line naming it, exit 1."""
+    data = broken_folder(tmp_path)
+    for name in ("new/a/x.duckdb", "new/b/x.db", "new/c/pq"):
+        done = run("load", str(data), name, cwd=tmp_path)
+        assert done.returncode == 0, done.stderr
+        assert (tmp_path / name).exists()
+    blocker = tmp_path / "file"
+    blocker.write_text("", "utf-8")
+    done = run("load", str(data), str(blocker / "x.duckdb"), cwd=tmp_path)
+    assert done.returncode == 1 and "internal error" not in done.stderr, done.stderr
+    assert done.stderr.count("\n") == 1 and str(blocker) in done.stderr

@@ -118,7 +118,12 @@ class Worker:
         return self._report(wanted, rows)
 
     def _report(self, uid: str, rows: dict[str, list[RawRow]]) -> Report:
-        records = build_records(uid, rows, self.names, str(self.plan.files["accounts"]))
+        from acctsec.core.investigation import in_window
+
+        # Up to --until before the population figures, as investigate reads them: the
+        # account's own later sign-ins are neither counted nor asked about.
+        records = in_window(build_records(uid, rows, self.names,
+                                          str(self.plan.files["accounts"])), self.plan.until)
         population = self.plan.population.stats_for(records, own_logins(rows.get("logins", [])))
         return self._investigate(records, population)
 

@@ -132,6 +132,9 @@ class JsonlSink:
     def finish(self) -> None:
         self.reports.close()
         self.errors.close()
+        # OUT exists at the end even when no account could be decided, as CSV and
+        # Parquet output does: a script reading it finds an empty file, not none.
+        self.reports.path.touch(exist_ok=True)
 
 
 class StreamSink:

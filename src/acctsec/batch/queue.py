@@ -59,19 +59,24 @@ def read_alerts(path: Path) -> WorkQueue:
             problems.append(RowProblem(path.name, line, str(exc)))
             continue
         pairs.append((alert.uid, alert.alert_id))
-    if not pairs and problems:
-        raise InputError(f"--alerts {path}: no usable alert rows (first problem: {problems[0]})")
+    if not pairs:
+        first = f" (first problem: {problems[0]})" if problems else ""
+        raise InputError(f"--alerts {path}: no usable alert rows{first}")
     return WorkQueue(_grouped(pairs), tuple(problems), "alerts")
 
 
 def read_uids(path: Path) -> WorkQueue:
-    """One uid a line; blank lines and lines starting with # are ignored."""
+    """One uid a line; blank lines and lines starting with # are ignored, and so is the
+    byte-order mark editors such as Notepad and Excel put at the start."""
     try:
-        raw = path.read_text(encoding="utf-8")
+        raw = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"--uids {path}: cannot be read ({exc})") from None
     uids = [line.strip() for line in raw.splitlines()]
-    return WorkQueue(_grouped((u, None) for u in uids if u and not u.startswith("#")))
+    entries = _grouped((u, None) for u in uids if u and not u.startswith("#"))
+    if not entries:
+        raise InputError(f"--uids {path}: no uids in it (one a line)")
+    return WorkQueue(entries)
 
 
 def every_account(uids: Iterable[str]) -> WorkQueue:

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from acctsec.batch.engine import Outcome, Plan, run_chunk
+from acctsec.batch.interrupt import StopRequest, stop_signals
 from acctsec.batch.output import BatchFormat, JsonlSink, Sink, StreamSink, TableSink
 from acctsec.batch.population import PopulationIndex
 from acctsec.batch.queue import WorkQueue
@@ -62,6 +63,10 @@ class BatchOptions:
     dask: str | None = None  # scheduler address, or "local:N" for a local cluster
     url: str | None = None  # a SQL source (sqlite:///, duckdb:///, postgresql://) instead
     work: Path | None = None  # the working files' folder, when not the usual (see work_dir)
+    top: int = 10  # riskiest accounts listed in the summary
+    # --since/--until as given when they were spans ago (30d): a restart keeps the first
+    # start's times, which its manifest records.
+    spans: tuple[str | None, str | None] = (None, None)
 
 
 @dataclass
@@ -152,6 +157,7 @@ def prepare(opts: BatchOptions, timings: dict[str, float], todo: Sequence[str] =
     unchanged; with `chunked`, the rows of the `todo` accounts pulled out in one pass.
     A SQL source needs only the link store: each worker asks the database the rest."""
     from acctsec.sources.files import file_format, table_files
+    from acctsec.sources.folder import open_parquet
 
     work = work_dir(opts)
     work.mkdir(parents=True, exist_ok=True)
@@ -160,6 +166,9 @@ def prepare(opts: BatchOptions, timings: dict[str, float], todo: Sequence[str] =
         return _sql_plan(opts, timings, work, limits)
 
     files = table_files(opts.source)
+    for path in files.values():
+        if file_format(path) == "parquet":
+            open_parquet(path)  # a damaged file named in one line, as investigate does
     key = files_fingerprint(files)
     forget_older_versions(opts, files)
     pickled, store = cached_paths(opts, files)
@@ -394,20 +403,26 @@ def _cached_population(path: Path, files: dict[str, Path],
     return index
 
 
-def _check_manifest(opts: BatchOptions) -> None:
-    """A restart must ask for the same run; anything else would mix two runs in one file."""
+def _check_manifest(opts: BatchOptions) -> BatchOptions:
+    """A restart must ask for the same run; anything else would mix two runs in one file.
+
+    A window given as a span ago (`--since 30d`) is recorded as the span, with the times
+    it meant when the run first started: a restart with the same span continues that
+    window, not one moved on by the time since.
+    """
     if opts.out is None:
-        return
+        return opts
     try:
         opts.out.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise InputError(f"{opts.out}: its folder cannot be made ({exc.strerror})") from None
-    wanted = {
+    times = (opts.since, opts.until)
+    wanted: dict[str, Any] = {
         "source": masked_url(opts.url) if opts.url else str(opts.source.resolve()),
         "format": opts.fmt.value,
         "queue": hashlib.sha256("\n".join(opts.queue.uids()).encode()).hexdigest(),
-        "since": opts.since.isoformat() if opts.since else None,
-        "until": opts.until.isoformat() if opts.until else None,
+        "since": opts.spans[0] or _iso(opts.since),
+        "until": opts.spans[1] or _iso(opts.until),
     }
     path = opts.out.with_name(opts.out.name + ".batch.json")
     if path.exists():
@@ -415,16 +430,34 @@ def _check_manifest(opts: BatchOptions) -> None:
             found = json.loads(path.read_text(encoding="utf-8"))
         except ValueError:
             found = None
+        meant = found.pop("spans_at", None) if isinstance(found, dict) else None
         if found != wanted:
             raise InputError(f"{opts.out} holds the results of a batch run with other arguments "
                              "(source, queue, format or window); choose another --out")
-        return
+        if isinstance(meant, list) and len(meant) == 2:
+            times = (_from_iso(meant[0]), _from_iso(meant[1]))
+        return replace(opts, since=times[0], until=times[1])
     if opts.out.exists() or (opts.out.with_name(opts.out.name + ".parts")).exists():
         raise InputError(f"{opts.out} exists and is not the output of a batch run; "
                          "choose another --out")
+    if any(opts.spans):
+        wanted["spans_at"] = [_iso(t) for t in times]
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(json.dumps(wanted, indent=1), encoding="utf-8")
     os.replace(tmp, path)
+    return opts
+
+
+def _iso(when: datetime | None) -> str | None:
+    return when.isoformat() if when else None
+
+
+def _from_iso(text: object) -> datetime | None:
+    try:
+        return datetime.fromisoformat(text) if isinstance(text, str) else None
+    except ValueError:
+        raise InputError(f"the batch manifest records {text!r} as a time; "
+                         "choose another --out") from None
 
 
 def open_sink(opts: BatchOptions, stdout: IO[str]) -> Sink:
@@ -474,10 +507,16 @@ def run_batch(opts: BatchOptions, stdout: IO[str],
             return run_batch(replace(opts, work=folder), stdout, progress_factory)
         finally:
             release_run_folder(folder)
-    result = BatchResult()
+    with stop_signals() as stop:
+        return _run(opts, stdout, progress_factory, stop)
+
+
+def _run(opts: BatchOptions, stdout: IO[str], progress_factory: Callable[[int], Progress],
+         stop: StopRequest) -> BatchResult:
+    result = BatchResult(Tally(top=opts.top))
     held = set(_RUN_LOCKS)
     started = time.perf_counter()
-    _check_manifest(opts)
+    opts = _check_manifest(opts)
     sink = open_sink(opts, stdout)
     done = sink.done()
     todo = [u for u in opts.queue.uids() if u not in done]
@@ -488,12 +527,31 @@ def run_batch(opts: BatchOptions, stdout: IO[str],
         try:
             plan = prepare(opts, result.timings, todo, chunked=len(work) > 1)
             _decide(opts, plan, work, sink, result, progress_factory(len(todo)), alerts)
+            if stop.asked:  # a Ctrl-C that some part swallowed: stop as asked, nothing lost
+                raise KeyboardInterrupt
+        except BaseException as exc:
+            why = _stopped(exc, stop)
+            if why is None:
+                raise
+            sink.commit()
+            raise BatchInterrupted(
+                f"{why}; {result.tally.decided + result.tally.failed} accounts kept, "
+                "run the same command again to continue") from None
         finally:
             for folder in set(_RUN_LOCKS) - held:  # this run's rows
                 release_run_folder(folder)
     sink.finish()
     result.seconds = time.perf_counter() - started
     return result
+
+
+def _stopped(exc: BaseException, stop: StopRequest) -> str | None:
+    """Why the run stopped early when it was asked to stop or lost a worker, else None."""
+    if isinstance(exc, BrokenProcessPool):
+        return "stopped: a worker process ended abruptly (killed, or out of memory)"
+    if isinstance(exc, KeyboardInterrupt) or (stop.asked and isinstance(exc, Exception)):
+        return "interrupted"
+    return None
 
 
 def _decide(opts: BatchOptions, plan: Plan, work: list[list[str]], sink: Sink,
@@ -507,15 +565,8 @@ def _decide(opts: BatchOptions, plan: Plan, work: list[list[str]], sink: Sink,
                 result.tally.add(outcome)
             sink.commit()
             progress.advance(len(outcomes))
-    except (KeyboardInterrupt, BrokenProcessPool) as exc:
-        sink.commit()
+    finally:
         progress.close()
-        why = "interrupted" if isinstance(exc, KeyboardInterrupt) else \
-            "stopped: a worker process ended abruptly (killed, or out of memory)"
-        raise BatchInterrupted(
-            f"{why}; {result.tally.decided + result.tally.failed} accounts kept, "
-            "run the same command again to continue") from None
-    progress.close()
     result.timings["decide"] = time.perf_counter() - mark
 
 

@@ -82,6 +82,12 @@ def run(application: typer.Typer) -> int:
             raise
         say(f"acctsec: error: {exc}")
         return exc.exit_code
+    except OSError as exc:  # the system refused: a read-only place, a full disk, no such folder
+        if _state["debug"]:
+            raise
+        where = f"{exc.filename}: " if exc.filename is not None else ""
+        say(f"acctsec: error: {where}{exc.strerror or exc}")
+        return 1
     except Exception as exc:  # noqa: BLE001 - the last line of defence before a traceback
         if _state["debug"]:
             raise

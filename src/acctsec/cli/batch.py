@@ -1,22 +1,17 @@
 """`acctsec batch`: the verdicts of a whole alert queue (or list, or population) in one run."""
 
-import contextlib
 import os
-import signal
 import sys
-import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
 
 from acctsec.cli._app import app, err_console, say
-from acctsec.cli.options import parse_when, settings_with
+from acctsec.cli.options import is_span, parse_when, settings_with
 from acctsec.errors import InputError
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
-
     from acctsec.batch.queue import WorkQueue
     from acctsec.sources.interface import LogSource
 
@@ -40,7 +35,7 @@ def batch_command(
     every: bool = typer.Option(False, "--all", help="Every account of the source."),
     out: Path | None = typer.Option(
         None, "--out", "-o", help="Output file; a restart with the same arguments continues it. "
-        "Without it, JSON lines go to stdout (not resumable).", dir_okay=False,
+        "Without it, or with -, JSON lines go to stdout (not resumable).", dir_okay=False,
     ),
     fmt: str = typer.Option("jsonl", "--format", "-f", callback=_format_callback,
                             help="jsonl (one report per line), csv or parquet (one row each)."),
@@ -77,6 +72,8 @@ def batch_command(
     from acctsec.batch.progress import progress_for
     from acctsec.batch.runner import BatchOptions, run_batch
 
+    if out is not None and str(out) == "-":
+        out = None  # stdout, as the usual `-` means
     chosen = [name for name, on in (("--alerts", alerts), ("--uids", uids), ("--all", every))
               if on]
     if len(chosen) != 1:
@@ -99,34 +96,15 @@ def batch_command(
     url = str(given) if is_database_url(str(given)) else None
     folder = Path(".") if url else Path(os.path.expanduser(str(given)))
     queue = _queue(alerts, uids, service.open_source(settings, url or folder))
+    spans = (since if is_span(since) else None, until if is_span(until) else None)
     opts = BatchOptions(folder, queue, settings, out, BatchFormat(fmt), jobs, since_at, until_at,
-                        chunk, dask, url)
-    with _sigterm_as_ctrl_c():
-        result = run_batch(opts, sys.stdout, lambda total: progress_for(total, err_console.real()))
-    result.tally.top = top
+                        chunk, dask, url, top=top, spans=spans)
+    result = run_batch(opts, sys.stdout, lambda total: progress_for(total, err_console.real()))
     for line in result.tally.lines(result.resumed, len(queue.problems), result.seconds,
                                   result.timings):
         say(line)
     if queue.problems:
         say(f"queue: first skipped row: {queue.problems[0]}")
-
-
-@contextlib.contextmanager
-def _sigterm_as_ctrl_c() -> "Iterator[None]":
-    """A scheduler's stop (SIGTERM: systemd, Kubernetes, `kill`) ends the run as Ctrl-C
-    does: what is finished is kept, the working folders are removed, exit 130."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def stop(signum: int, frame: object) -> None:
-        raise KeyboardInterrupt
-
-    previous = signal.signal(signal.SIGTERM, stop)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
 
 
 def _queue(alerts: Path | None, uids: Path | None, source: "LogSource") -> "WorkQueue":

@@ -35,6 +35,11 @@ def parse_when(value: str | None, option: str, now: datetime | None = None) -> d
     return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
+def is_span(value: str | None) -> bool:
+    """Whether a --since/--until value is a span ago (30d, 12h, 2w) rather than a time."""
+    return value is not None and _RELATIVE.match(value.strip().lower()) is not None
+
+
 def settings_with(**overrides: Any) -> Settings:
     """Settings from the config file and environment, with these flags on top."""
     return load_settings(config_path(), overrides=overrides)

@@ -154,13 +154,18 @@ class UidFilter:
 AnyOf = Mapping[str, frozenset[str]]
 
 
-def _parquet_rows(path: Path, keep: Keep, any_of: AnyOf | None = None) -> RawRows:
+def open_parquet(path: Path) -> Any:
+    """A pyarrow ParquetFile; InputError naming the file when it is not one."""
     import pyarrow.parquet as pq
 
     try:
-        parquet = pq.ParquetFile(path)
+        return pq.ParquetFile(path)
     except (OSError, ValueError) as exc:
         raise InputError(f"{path}: not a readable Parquet file ({exc})") from None
+
+
+def _parquet_rows(path: Path, keep: Keep, any_of: AnyOf | None = None) -> RawRows:
+    parquet = open_parquet(path)
     offset = 0
     for batch in parquet.iter_batches(batch_size=65536):
         names = batch.schema.names

@@ -181,6 +181,9 @@ def load(folder: Path, dest: str, fmt: str | None = None, *, replace: bool = Fal
         raise InputError("a PostgreSQL destination is a postgresql://user@host:port/db URL")
     if fmt != "postgresql":
         _check_free(destination_path(dest), replace)
+        # A destination in folders not made yet gets them, as batch's --out does; a place
+        # that cannot take them fails here, before the folder is read.
+        destination_path(dest).parent.mkdir(parents=True, exist_ok=True)
     problems: list[RowProblem] = []
     tables = read_folder(folder, problems, to_pg=fmt == "postgresql")
     if fmt == "postgresql":
