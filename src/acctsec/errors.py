@@ -15,6 +15,13 @@ class InputError(AcctsecError):
     exit_code = 1
 
 
+class UsageError(AcctsecError):
+    """Options that do not go together, or one missing that another needs. Exit 2, as
+    Click's own usage errors."""
+
+    exit_code = 2
+
+
 class ConfigError(InputError):
     """A bad field in the config file or an ACCTSEC_* variable, named in the message."""
 

@@ -70,16 +70,21 @@ def test_csv_output_is_flat_and_spreadsheet_safe(examples: Path, tmp_path: Path)
     shutil.copytree(examples, data)
     accounts = (data / "accounts.csv").read_text("utf-8")
     (data / "alerts.csv").write_text(
-        "alert_id,uid,source,note\n=HYPERLINK(\"x\"),10007,email,\"\x1b[31mred\"\n", "utf-8")
+        "alert_id,uid,source,note\n=HYPERLINK(\"x\"),10007,email,\"\x1b[31mred\"\n"
+        "'q,10008,sms,x\n", "utf-8")
     assert "10007" in accounts
     out = tmp_path / "o.csv"
     code, _, err = run_cli("batch", "--source", str(data), "--alerts", str(data / "alerts.csv"),
                            "--out", str(out), "--format", "csv")
     assert code == 0, err
     rows = list(csv.DictReader(out.open(encoding="utf-8", newline="")))
-    assert len(rows) == 1 and rows[0]["uid"] == "10007"
-    assert rows[0]["alert_ids"].startswith("'=HYPERLINK")
+    assert [r["uid"] for r in rows] == ["10007", "10008"]
+    assert rows[0]["alert_ids"] == "'=HYPERLINK(\"x\")"  # prefixed once, not per pass
+    assert rows[1]["alert_ids"] == "''q"  # a spreadsheet shows 'q
     assert rows[0]["label"] == "takeover" and rows[0]["top_signals"]
+    for row in rows:
+        ids = row["top_signals"].split(";")
+        assert len(ids) == len(set(ids)) <= 5
     assert "\x1b" not in out.read_text("utf-8")
 
 
@@ -103,15 +108,16 @@ def test_bad_alerts_file_is_a_one_line_error(examples: Path, tmp_path: Path) -> 
 
 
 def test_exactly_one_queue_is_required(examples: Path) -> None:
+    """Wrong usage: exit 2, as the docs and Click's own usage errors say."""
     code, _, err = run_cli("batch", "--source", str(examples))
-    assert code == 1 and "exactly one of" in err
+    assert code == 2 and "exactly one of" in err
     code, _, err = run_cli("batch", "--source", str(examples), "--all", "--uids", "x")
-    assert code == 1 and "exactly one of" in err
+    assert code == 2 and "exactly one of" in err
 
 
 def test_parquet_needs_an_out_file(examples: Path) -> None:
     code, _, err = run_cli("batch", "--source", str(examples), "--all", "--format", "parquet")
-    assert code == 1 and "needs --out" in err
+    assert code == 2 and "needs --out" in err
 
 
 def test_line_progress_when_not_a_terminal() -> None:

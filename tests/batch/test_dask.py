@@ -32,3 +32,20 @@ def test_unreachable_scheduler_is_a_dependency_error(examples: Path, tmp_path: P
                            "--out", str(tmp_path / "x.jsonl"), "--dask", "tcp://127.0.0.1:9")
     assert code == 3, err
     assert "cannot reach the scheduler" in err
+
+
+def test_a_bad_dask_address_is_named_before_the_run_starts(examples: Path,
+                                                           tmp_path: Path) -> None:
+    """`bogus` and `local:0` were internal errors once the run had prepared everything."""
+    from acctsec.batch.distributed import local_workers
+
+    assert local_workers("local") == 2 and local_workers("local:3") == 3
+    assert local_workers("tcp://10.0.0.5:8786") is None
+    assert local_workers("localhost:8786") is None  # a host, not a local cluster of 8786
+    queue = tmp_path / "uids.txt"
+    queue.write_text("10007\n", "utf-8")
+    for address in ("bogus", "local:0", "local:x", "tcp://host", "localhost"):
+        code, _, err = run_cli("batch", "--source", str(examples), "--uids", str(queue),
+                               "--out", str(tmp_path / "x.jsonl"), "--dask", address)
+        assert code == 1 and "expected local:N" in err and err.count("\n") == 1, err
+        assert not (tmp_path / "x.jsonl.work").exists()

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from acctsec.errors import InputError
+from acctsec.errors import UsageError
 from acctsec.sources import sql_load
 from acctsec.sources.folder import FolderSource
 from sources.test_sql_support import broken_folder, comparable
@@ -136,8 +136,8 @@ def test_a_failed_load_leaves_no_output(tmp_path: Path, fmt: str,
     assert dest.is_dir() if fmt == "parquet" else dest.read_text(encoding="utf-8") == "old"
 
 
-def test_unknown_format_is_bad_input(tmp_path: Path) -> None:
-    with pytest.raises(InputError, match="--format 'csv'"):
+def test_unknown_format_is_wrong_usage(tmp_path: Path) -> None:
+    with pytest.raises(UsageError, match="--format 'csv'"):
         sql_load.load(broken_folder(tmp_path), str(tmp_path / "x"), "csv")
 
 

@@ -12,17 +12,32 @@ from acctsec.errors import DependencyError, InputError
 IN_FLIGHT_PER_WORKER = 2
 
 
+def local_workers(address: str) -> int | None:
+    """The N of `local` (2) or `local:N`; None for a scheduler's address. InputError when
+    `address` is neither, before the run has prepared anything."""
+    expected = (f"--dask {address!r}: expected local:N (N at least 1) or a scheduler's "
+                "address such as tcp://host:8786")
+    if address == "local" or address.startswith("local:"):
+        count = address[len("local:"):]
+        try:
+            workers = int(count or "2")
+        except ValueError:
+            raise InputError(expected) from None
+        if workers < 1:
+            raise InputError(expected)
+        return workers
+    host, colon, port = address.rpartition(":")
+    if not colon or not port.isdigit() or not host.split("://")[-1]:
+        raise InputError(expected)
+    return None
+
+
 def _client(address: str, stack: ExitStack) -> Any:
     """A client of the scheduler at `address`, or of a local cluster for `local:N`."""
     from distributed import Client, LocalCluster
 
-    if address.startswith("local"):
-        _, _, count = address.partition(":")
-        try:
-            workers = int(count or "2")
-        except ValueError:
-            raise InputError(f"--dask {address!r}: expected local:N or a scheduler "
-                             "address") from None
+    workers = local_workers(address)
+    if workers is not None:
         cluster = stack.enter_context(LocalCluster(
             n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None))
         return stack.enter_context(Client(cluster))

@@ -177,7 +177,7 @@ def flat_row(outcome: Outcome, alert_ids: Sequence[str]) -> dict[str, Any]:
         "uid": outcome.uid, "alert_ids": ";".join(alert_ids), "label": v["label"],
         "risk": v["risk"], "confidence": v["confidence"], "attack": v.get("attack"),
         "summary": v["summary"],
-        "top_signals": ";".join(s["id"] for s in r["signals"][:TOP_SIGNALS]),
+        "top_signals": ";".join(list(dict.fromkeys(s["id"] for s in r["signals"]))[:TOP_SIGNALS]),
         "actions": ";".join(a["action"] for a in r["actions"]),
         "signals": len(r["signals"]), "skipped_rows": len(r["skipped_rows"]), "error": None,
     }
@@ -231,7 +231,7 @@ class TableSink:
                     seen.add(row["uid"])
                     rows.append(row)
         tmp = self.path.with_name(self.path.name + ".tmp")
-        write_table(tmp, self.fmt, rows)
+        write_table(tmp, self.fmt, rows, written=True)
         os.replace(tmp, self.path)
         _fsync_dir(self.path.parent)
         for part in self._part_files():
@@ -245,7 +245,10 @@ def _records(table: dict[str, list[Any]]) -> Iterable[dict[str, Any]]:
         yield {c: table[c][i] for c in FLAT_COLUMNS}
 
 
-def write_table(path: Path, fmt: BatchFormat, rows: Sequence[dict[str, Any]]) -> None:
+def write_table(path: Path, fmt: BatchFormat, rows: Sequence[dict[str, Any]],
+                written: bool = False) -> None:
+    """`rows` to a part or output file; `written`: rows read back from such files, whose
+    CSV cells are made spreadsheet-safe already (a second pass would prefix them again)."""
     if fmt is BatchFormat.parquet:
         import pyarrow as pa
         import pyarrow.parquet as pq
@@ -254,22 +257,23 @@ def write_table(path: Path, fmt: BatchFormat, rows: Sequence[dict[str, Any]]) ->
                              else pa.string()) for c in FLAT_COLUMNS])
         pq.write_table(pa.Table.from_pylist(list(rows), schema=schema), path)
     else:
-        _write_csv(path, rows)
+        _write_csv(path, rows, written)
     with path.open("rb+") as fh:
         os.fsync(fh.fileno())
 
 
-def _write_csv(path: Path, rows: Sequence[dict[str, Any]]) -> None:
+def _write_csv(path: Path, rows: Sequence[dict[str, Any]], written: bool) -> None:
     import csv
 
     from acctsec.render.safe import csv_cell
 
+    cell = str if written else csv_cell
     with path.open("w", encoding="utf-8", newline="") as fh:
         writer = csv.writer(fh)
         writer.writerow(FLAT_COLUMNS)
         for row in rows:
             writer.writerow(["" if row[c] is None else
-                             (row[c] if isinstance(row[c], int) else csv_cell(row[c]))
+                             (row[c] if isinstance(row[c], int) else cell(row[c]))
                              for c in FLAT_COLUMNS])
 
 

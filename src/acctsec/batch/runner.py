@@ -32,7 +32,7 @@ from acctsec.cachefiles import (
     used,
 )
 from acctsec.config import Settings
-from acctsec.errors import AcctsecError, InputError
+from acctsec.errors import AcctsecError, InputError, UsageError
 from acctsec.link.sql import QUIET
 from acctsec.sources.sql_db import masked_url
 
@@ -463,7 +463,7 @@ def _from_iso(text: object) -> datetime | None:
 def open_sink(opts: BatchOptions, stdout: IO[str]) -> Sink:
     if opts.out is None:
         if opts.fmt is not BatchFormat.jsonl:
-            raise InputError(f"--format {opts.fmt.value} needs --out FILE")
+            raise UsageError(f"--format {opts.fmt.value} needs --out FILE")
         return StreamSink(stdout)
     if opts.fmt is BatchFormat.jsonl:
         return JsonlSink(opts.out)

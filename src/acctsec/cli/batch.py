@@ -9,7 +9,7 @@ import typer
 
 from acctsec.cli._app import app, err_console, say
 from acctsec.cli.options import is_span, parse_when, settings_with
-from acctsec.errors import InputError
+from acctsec.errors import InputError, UsageError
 
 if TYPE_CHECKING:
     from acctsec.batch.queue import WorkQueue
@@ -77,12 +77,16 @@ def batch_command(
     chosen = [name for name, on in (("--alerts", alerts), ("--uids", uids), ("--all", every))
               if on]
     if len(chosen) != 1:
-        raise InputError("name the queue with exactly one of --alerts FILE, --uids FILE, --all")
+        raise UsageError("name the queue with exactly one of --alerts FILE, --uids FILE, --all")
     since_at, until_at = parse_when(since, "--since"), parse_when(until, "--until")
     if since_at and until_at and since_at > until_at:
         raise InputError(f"--since {since} is after --until {until}")
     from acctsec.sources.sql_db import is_database_url
 
+    if dask is not None:
+        from acctsec.batch.distributed import local_workers
+
+        local_workers(dask)  # a bad address named now, not after the run's preparation
     settings = settings_with(source=source, offline=True, cache_dir=cache_dir,
                              no_cache=True if no_cache else None)
     if settings.no_cache and dask is not None and not dask.startswith("local"):

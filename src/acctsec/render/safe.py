@@ -36,10 +36,11 @@ def literal(text: object, *, single_line: bool = True) -> str:
 
 
 def csv_cell(text: object) -> str:
-    """A value for a spreadsheet cell: literal, and never read as a formula."""
+    """A value for a spreadsheet cell: literal, and never read as a formula. A leading
+    apostrophe gets one more, which a spreadsheet would otherwise swallow."""
     raw = str(text)
     value = literal(raw)
-    if raw[:1] in ("=", "+", "-", "@", "\t", "\r"):
+    if raw[:1] in ("=", "+", "-", "@", "\t", "\r", "'"):
         value = "'" + value
     return value
 

@@ -16,7 +16,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from acctsec.errors import InputError
+from acctsec.errors import InputError, UsageError
 from acctsec.model import TABLES, RowProblem, RowRef
 from acctsec.sources.files import table_files
 from acctsec.sources.parse import BUILDERS, KNOWN_COLUMNS, RowError
@@ -176,7 +176,7 @@ def load(folder: Path, dest: str, fmt: str | None = None, *, replace: bool = Fal
     """Writes the folder's tables to `dest`; rows breaking the contract are not loaded."""
     fmt = fmt or guess_format(dest)
     if fmt not in FORMATS:
-        raise InputError(f"--format {fmt!r} is not one of {', '.join(FORMATS)}")
+        raise UsageError(f"--format {fmt!r} is not one of {', '.join(FORMATS)}")
     if fmt == "postgresql" and not dest.lower().startswith(("postgresql://", "postgres://")):
         raise InputError("a PostgreSQL destination is a postgresql://user@host:port/db URL")
     if fmt != "postgresql":
