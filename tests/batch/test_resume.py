@@ -276,3 +276,25 @@ def test_a_window_given_as_a_span_ago_resumes_with_the_first_starts_times(
     # Another span is another run.
     code, _, err = run_cli(*args[:-1], "3000d")
     assert code == 1 and "other arguments" in err
+
+
+def test_a_restart_after_the_source_changed_is_refused(examples: Path, tmp_path: Path) -> None:
+    """Continuing a run over files that changed meanwhile would mix reports of two versions
+    of the data in one file: the restart says so instead."""
+    import shutil
+
+    data = tmp_path / "data"
+    shutil.copytree(examples, data)
+    uids = tmp_path / "uids.txt"
+    uids.write_text("10007\n10008\n", "utf-8")
+    out = tmp_path / "c.jsonl"
+    args = ("batch", "--source", str(data), "--uids", str(uids), "--out", str(out))
+    code, _, err = run_cli(*args)
+    assert code == 0, err
+    code, _, err = run_cli(*args)  # unchanged: nothing left to do
+    assert code == 0 and "2 skipped as done" in err, err
+    with (data / "logins.csv").open("a", encoding="utf-8") as fh:
+        fh.write("2026-10-01T00:00:00Z,10007,login_success,198.51.100.1,,dev-x,,,,\n")
+    code, _, err = run_cli(*args)
+    assert code == 1 and "source's files changed" in err and err.count("\n") == 1, err
+    assert len(read_jsonl(out)) == 2

@@ -82,8 +82,9 @@ class BatchResult:
 CACHE_FORMAT = 4  # 3: the link store holds value_counts; 4: usage_agg in vid order
 
 
-def files_fingerprint(files: dict[str, Path]) -> str:
-    parts = [f"format:{CACHE_FORMAT}"]
+def files_fingerprint(files: dict[str, Path], version: bool = True) -> str:
+    """The files' names, sizes and times; with `version`, the cache format too."""
+    parts = [f"format:{CACHE_FORMAT}"] if version else []
     for table, path in sorted(files.items()):
         st = path.stat()
         parts.append(f"{table}:{path.resolve()}:{st.st_size}:{st.st_mtime_ns}")
@@ -431,9 +432,14 @@ def _check_manifest(opts: BatchOptions) -> BatchOptions:
         except ValueError:
             found = None
         meant = found.pop("spans_at", None) if isinstance(found, dict) else None
+        files = found.pop("files", None) if isinstance(found, dict) else None
         if found != wanted:
             raise InputError(f"{opts.out} holds the results of a batch run with other arguments "
                              "(source, queue, format or window); choose another --out")
+        if files is not None and files != _source_files(opts):
+            raise InputError(f"the source's files changed since {opts.out} was started: its "
+                             "reports would mix two versions of the data; choose another "
+                             f"--out, or remove {opts.out} and {path.name} to start again")
         if isinstance(meant, list) and len(meant) == 2:
             times = (_from_iso(meant[0]), _from_iso(meant[1]))
         return replace(opts, since=times[0], until=times[1])
@@ -442,10 +448,19 @@ def _check_manifest(opts: BatchOptions) -> BatchOptions:
                          "choose another --out")
     if any(opts.spans):
         wanted["spans_at"] = [_iso(t) for t in times]
+    if opts.url is None:
+        wanted["files"] = _source_files(opts)
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(json.dumps(wanted, indent=1), encoding="utf-8")
     os.replace(tmp, path)
     return opts
+
+
+def _source_files(opts: BatchOptions) -> str:
+    """A folder source's files as they are now (a database is not checked)."""
+    from acctsec.sources.files import table_files
+
+    return files_fingerprint(table_files(opts.source), version=False)
 
 
 def _iso(when: datetime | None) -> str | None:
