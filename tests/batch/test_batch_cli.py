@@ -572,3 +572,10 @@ def test_a_damaged_parquet_table_is_named_in_one_line(examples: Path, tmp_path: 
                                "--out", str(tmp_path / "d.jsonl"))
         assert code == 1, err
         assert err.count("\n") == 1 and "logins.parquet: not a readable Parquet file" in err
+    # Mended, the same command runs: the failed starts had kept nothing, so the changed
+    # files are no reason to refuse it.
+    (data / "logins.parquet").write_bytes(whole)
+    code, _, err = run_cli("batch", "--source", str(data), "--uids", str(queue),
+                           "--out", str(tmp_path / "d.jsonl"))
+    assert code == 0, err
+    assert [r["uid"] for r in read_jsonl(tmp_path / "d.jsonl")] == ["10007"]

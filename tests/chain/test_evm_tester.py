@@ -84,7 +84,11 @@ def test_hop_limit_and_minimum_amount_stop_the_trace(chain, lookup) -> None:
     }
     big = trace(client, chain.txs["eth_seed"],
                 TraceOptions(taint=TaintModel.HAIRCUT, min_amount=Decimal(3)), lookup)
-    assert {e.address for e in big.endpoints} == {chain.names["exchange"]}
+    # b passes 2.5 of the 10 to c, under the minimum: not followed, and said so at b.
+    assert {(e.address, e.reason, e.amount) for e in big.endpoints} == {
+        (chain.names["exchange"], StopReason.ATTRIBUTED, Decimal("7.5")),
+        (chain.names["b"], StopReason.BELOW_MIN, Decimal("2.5")),
+    }
 
 
 def test_backward_finds_where_the_deposit_came_from(chain, lookup) -> None:

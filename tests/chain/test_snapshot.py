@@ -46,11 +46,12 @@ def test_eth_and_tokens_traced_offline(tmp_path: Path) -> None:
     _write(tmp_path / "snap")
     client = SnapshotClient(tmp_path / "snap", network("ETH"))
     eth = trace(client, "0x" + "1" * 64, TraceOptions(taint=TaintModel.HAIRCUT), lookup)
-    assert [(e.address, e.hops, e.amount) for e in eth.endpoints] == [(X, 3, Decimal("1.5"))]
-    assert eth.endpoints[0].first_ts is not None
+    # B kept 0.5 of the 2 ETH: it is still there, and the endpoints say so.
+    assert [(e.address, e.hops, e.amount, e.reason.value) for e in eth.endpoints] == [
+        (B, 1, Decimal("0.5"), "unspent"), (X, 3, Decimal("1.5"), "attributed")]
+    assert eth.endpoints[1].first_ts is not None
     usdt = trace(client, "0x" + "4" * 64, TraceOptions(), lookup)
     assert [(e.symbol, e.hops, e.amount) for e in usdt.endpoints] == [("USDT", 2, Decimal(5))]
-    # B kept 0.5 ETH: the haircut leaves it there, a second endpoint says so.
     late = trace(client, "0x" + "1" * 64,
                  TraceOptions(window=Window(until=eth.seeds[0].transfer.ts)), lookup)
     assert {e.reason.value for e in late.endpoints} == {"unspent"}
@@ -85,3 +86,53 @@ def test_real_ethereum_etl_exports(tmp_path: Path) -> None:
     [tok] = client.transfers_in_tx(
         "0xcea6f89720cc1d2f46cc7a935463ae0b99dd5fad9c91bb7357de5421511cee49")
     assert (tok.index, tok.amount, tok.block) == ("log:1", Decimal(200000), 483920)
+
+
+def _eth_rows(folder: Path, rows: list[tuple[int, str, str, int]]) -> SnapshotClient:
+    """A snapshot of plain ETH payments (hash number, from, to, whole ETH), one a block."""
+    folder.mkdir()
+    lines = ["hash,nonce,block_hash,block_number,transaction_index,from_address,to_address,"
+             "value,gas,gas_price,input,block_timestamp"]
+    for n, (tx, sender, receiver, eth) in enumerate(rows):
+        lines.append(f"0x{tx:064x},0,0x0,{100 + n},0,{sender},{receiver},{eth * 10**18},"
+                     f"21000,1,0x,{1700000000 + 12 * n}")
+    (folder / "transactions.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return SnapshotClient(folder, network("ETH"))
+
+
+D, Y = ("0x" + c * 40 for c in "e1")
+
+
+@pytest.mark.parametrize("taint", [TaintModel.HAIRCUT, TaintModel.FIFO])
+def test_every_part_of_the_money_ends_somewhere(tmp_path: Path, taint: TaintModel) -> None:
+    """B holds 5 ETH of its own, receives the traced 10 and pays 4 and 6 on: what stays at
+    B, at C and D (which pays 1 on) is listed, and the endpoints add up to the 10 traced
+    (the part that stayed at an address was left out)."""
+    client = _eth_rows(tmp_path / "snap", [(1, X, B, 5), (2, A, B, 10), (3, B, C, 4),
+                                           (4, B, D, 6), (5, D, Y, 1)])
+    result = trace(client, f"0x{2:064x}", TraceOptions(taint=taint), lambda _: None)
+    total = sum((e.amount for e in result.endpoints), Decimal(0))
+    assert abs(total - 10) < Decimal("1e-12"), result.endpoints
+    assert all(e.reason.value == "unspent" for e in result.endpoints)
+    assert B in {e.address for e in result.endpoints}  # B still holds part of it
+
+
+def test_money_that_comes_back_to_an_address_is_followed_again(tmp_path: Path) -> None:
+    """A to B to C, back to B, then to D: the second visit to B was dropped, and the trace
+    ended with no endpoint at all."""
+    client = _eth_rows(tmp_path / "snap", [(2, A, B, 10), (3, B, C, 10), (4, C, B, 10),
+                                           (5, B, D, 10)])
+    for taint in TaintModel:
+        result = trace(client, f"0x{2:064x}", TraceOptions(taint=taint), lambda _: None)
+        assert [(e.address, e.amount, e.reason.value) for e in result.endpoints] == [
+            (D, Decimal(10), "unspent")], taint
+
+
+def test_flows_under_min_amount_are_named_as_such(tmp_path: Path) -> None:
+    """B pays the traced 10 ETH on in two flows of 4 and 6: with --min-amount 7 neither is
+    followed, and B is not 'unspent': the money left it in small flows."""
+    client = _eth_rows(tmp_path / "snap", [(2, A, B, 10), (3, B, C, 4), (4, B, D, 6)])
+    result = trace(client, f"0x{2:064x}", TraceOptions(min_amount=Decimal(7)), lambda _: None)
+    assert [(e.address, e.amount, e.reason.value) for e in result.endpoints] == [
+        (B, Decimal(10), "below_min_amount")]
+    assert "2 flow(s) under --min-amount 7" in (result.endpoints[0].note or "")

@@ -154,3 +154,15 @@ def test_load_makes_the_destinations_folders_or_says_why_not(tmp_path: Path) -> 
     done = run("load", str(data), str(blocker / "x.duckdb"), cwd=tmp_path)
     assert done.returncode == 1 and "internal error" not in done.stderr, done.stderr
     assert done.stderr.count("\n") == 1 and str(blocker) in done.stderr
+
+
+@pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs Linux's /proc")
+def test_load_to_a_place_a_database_cannot_be_written(tmp_path: Path) -> None:
+    """A folder that is there but takes no new file (/proc here, a read-only mount for a
+    user): DuckDB and SQLite refuse to open it, one line, exit 1 (was an internal error,
+    exit 70). Root ignores permission bits, so a read-only folder would not do."""
+    data = broken_folder(tmp_path)
+    for name in ("x.duckdb", "x.db"):
+        done = run("load", str(data), f"/proc/{name}", cwd=tmp_path)
+        assert done.returncode == 1 and "internal error" not in done.stderr, done.stderr
+        assert done.stderr.count("\n") == 1 and "/proc" in done.stderr

@@ -68,3 +68,29 @@ def test_an_html_error_page_is_not_taken_for_a_list(server, tmp_path: Path) -> N
     with httpx.Client(transport=httpx.MockTransport(handler)) as client:
         with pytest.raises(DependencyError):
             update(tmp_path, client, {}, sleep=lambda s: None)
+
+
+def test_a_failed_download_keeps_the_lists_the_current_snapshot_had(server,
+                                                                   tmp_path: Path) -> None:
+    """The OFAC files missing for a day (404): the new snapshot keeps yesterday's copies,
+    and an OFAC-listed address is still named as sanctioned. It was dropped."""
+    days = iter([datetime(2026, 1, 1, tzinfo=UTC), datetime(2026, 1, 2, tzinfo=UTC)])
+    with httpx.Client() as client:
+        first = update(tmp_path, client, _urls(server), now=lambda: next(days))
+    ofac = sorted(rel for rel in first.files if rel.startswith("ofac/"))
+    assert ofac
+    urls = {**_urls(server), "ofac": f"{server}/no-such-folder/"}
+    with httpx.Client() as client:
+        second = update(tmp_path, client, urls, now=lambda: next(days), sleep=lambda s: None)
+    assert sorted(second.failed) == ofac
+    assert second.carried == {rel: first.snapshot.name for rel in ofac}
+    assert current_snapshot(tmp_path) == second.snapshot
+    for rel in ofac:
+        assert (second.snapshot / rel).read_bytes() == (first.snapshot / rel).read_bytes()
+    import json
+
+    manifest = json.loads((second.snapshot / "manifest.json").read_text("utf-8"))
+    assert all(manifest["files"][rel]["carried_from"] == first.snapshot.name for rel in ofac)
+    listed = (SHARED_DATA / "ofac" / "sanctioned_addresses_ETH.txt").read_text().split()[0]
+    hit = attribute_address(Settings(data_dir=tmp_path), listed, "ETH")
+    assert hit is not None and "ofac" in hit.source.lower() and str(second.snapshot) in hit.source

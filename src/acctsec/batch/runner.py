@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import IO, Any
 
 from acctsec.batch.engine import Outcome, Plan, run_chunk
-from acctsec.batch.interrupt import StopRequest, stop_signals
 from acctsec.batch.output import BatchFormat, JsonlSink, Sink, StreamSink, TableSink
 from acctsec.batch.population import PopulationIndex
 from acctsec.batch.queue import WorkQueue
@@ -33,6 +32,7 @@ from acctsec.cachefiles import (
 )
 from acctsec.config import Settings
 from acctsec.errors import AcctsecError, InputError, UsageError
+from acctsec.interrupt import StopRequest, stop_signals
 from acctsec.link.sql import QUIET
 from acctsec.sources.sql_db import masked_url
 
@@ -436,10 +436,17 @@ def _check_manifest(opts: BatchOptions) -> BatchOptions:
         if found != wanted:
             raise InputError(f"{opts.out} holds the results of a batch run with other arguments "
                              "(source, queue, format or window); choose another --out")
-        if files is not None and files != _source_files(opts):
-            raise InputError(f"the source's files changed since {opts.out} was started: its "
-                             "reports would mix two versions of the data; choose another "
-                             f"--out, or remove {opts.out} and {path.name} to start again")
+        now = _source_files(opts)
+        if files is not None and files != now:
+            if not _kept_nothing(opts.out):
+                raise InputError(
+                    f"the source's files changed since {opts.out} was started: its reports "
+                    "would mix two versions of the data; choose another --out, or remove "
+                    f"{opts.out} and {path.name} to start again")
+            # Nothing decided yet (the first start failed early, a file was mended): the
+            # run starts over on the files as they are now.
+            _write_manifest(path, {**found, "files": now} if meant is None
+                            else {**found, "spans_at": meant, "files": now})
         if isinstance(meant, list) and len(meant) == 2:
             times = (_from_iso(meant[0]), _from_iso(meant[1]))
         return replace(opts, since=times[0], until=times[1])
@@ -450,10 +457,24 @@ def _check_manifest(opts: BatchOptions) -> BatchOptions:
         wanted["spans_at"] = [_iso(t) for t in times]
     if opts.url is None:
         wanted["files"] = _source_files(opts)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(wanted, indent=1), encoding="utf-8")
-    os.replace(tmp, path)
+    _write_manifest(path, wanted)
     return opts
+
+
+def _write_manifest(path: Path, manifest: dict[str, Any]) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(manifest, indent=1), encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def _kept_nothing(out: Path) -> bool:
+    """Whether a run writing to `out` has kept no result yet (no report, failure or part)."""
+    from acctsec.batch.output import errors_path
+
+    parts = out.with_name(out.name + ".parts")
+    files = [p for p in (out, errors_path(out)) if p.exists()]
+    return all(p.stat().st_size == 0 for p in files) and not (
+        parts.is_dir() and any(parts.iterdir()))
 
 
 def _source_files(opts: BatchOptions) -> str:

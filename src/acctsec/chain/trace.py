@@ -37,6 +37,7 @@ class StopReason(StrEnum):
     MINT = "mint"  # tokens created here (backward)
     NOT_CHECKED = "not_checked"  # its history could not be read
     FEE = "fee"  # paid to miners (UTXO chains): leaves every address
+    BELOW_MIN = "below_min_amount"  # moved on in flows smaller than --min-amount
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,6 +138,11 @@ class _Arrivals:
         return sum(self.amounts.values(), Decimal(0))
 
 
+# A remainder under a millionth of the arrivals is rounding dust (the haircut rounds
+# each flow to the asset's smallest unit), not money left behind worth an endpoint.
+_NEGLIGIBLE = Decimal("1e-6")
+
+
 def trace(client: ChainClient, txhash: str, options: TraceOptions, lookup: Lookup) -> TraceResult:
     """Follows the transaction's transfers until known entities, services or the hop limit."""
     seeds = _seed_transfers(client, txhash, options)
@@ -212,19 +218,16 @@ def _step(
     result: TraceResult,
 ) -> dict[tuple[str, str], _Arrivals]:
     to_expand: dict[tuple[str, str], _Arrivals] = {}
-    scoped = _follows_outputs(client)
     for (address, asset), arrivals in frontier.items():
         stop = _stop_before_history(address, arrivals, options, lookup)
         if stop is not None:
             result.endpoints.append(_endpoint(client, address, asset, arrivals, *stop))
-        elif scoped:
-            fresh = _unseen(arrivals, seen)
-            if fresh is not None:
-                to_expand[(address, asset)] = fresh
-        elif (address, asset) not in seen:
-            to_expand[(address, asset)] = arrivals
+            continue
+        fresh = _unseen(arrivals, seen)
+        if fresh is not None:
+            to_expand[(address, asset)] = fresh
     to_expand = _limit(to_expand, options, result)
-    _mark_seen(seen, to_expand, scoped)
+    _mark_seen(seen, to_expand)
     histories = _histories(client, to_expand, options, result)
     following: dict[tuple[str, str], _Arrivals] = {}
     for (address, asset), arrivals in to_expand.items():
@@ -238,14 +241,13 @@ def _step(
     return following
 
 
-def _follows_outputs(client: ChainClient) -> bool:
-    """UTXO backends answer for the followed outputs themselves (`followed_history`)."""
-    return callable(getattr(client, "followed_history", None))
-
-
 def _unseen(arrivals: _Arrivals, seen: set[tuple[str, str]]) -> _Arrivals | None:
-    # An output is spent once, so a UTXO trace cannot loop: an address is expanded
-    # again for new outputs (change comes back), never twice for the same one.
+    """The arrivals not followed before. An address is expanded again when followed money
+    comes back to it by another transfer (change on a UTXO chain, a round trip A to B to
+    C to B on an account chain), never twice for the same transfer: the taint models
+    split each transfer's money over the outflows on their own (the haircut is linear,
+    FIFO spends each coin once), so expanding per arrival counts nothing twice. The hop
+    limit ends every loop."""
     fresh = _Arrivals(arrivals.hop)
     for transfer in {t.key: t for t in arrivals.transfers}.values():
         if transfer.key not in seen:
@@ -253,12 +255,7 @@ def _unseen(arrivals: _Arrivals, seen: set[tuple[str, str]]) -> _Arrivals | None
     return fresh if fresh.transfers else None
 
 
-def _mark_seen(
-    seen: set[tuple[str, str]], to_expand: dict[tuple[str, str], _Arrivals], scoped: bool
-) -> None:
-    if not scoped:
-        seen.update(to_expand)
-        return
+def _mark_seen(seen: set[tuple[str, str]], to_expand: dict[tuple[str, str], _Arrivals]) -> None:
     for arrivals in to_expand.values():
         seen.update(arrivals.amounts)
 
@@ -342,17 +339,25 @@ def _follow(
     else:
         moved = funding_inflows(options.taint, history, asset, amounts)
     by_key = {t.key: t for t in legs}
-    next_hops = [
-        Hop(arrivals.hop + 1, by_key[k], amount)
-        for k, amount in moved.items()
-        if k in by_key and amount >= options.min_amount and amount > 0
-    ]
-    if not next_hops:
+    flows = {k: amount for k, amount in moved.items() if k in by_key and amount > 0}
+    next_hops = [Hop(arrivals.hop + 1, by_key[k], amount) for k, amount in flows.items()
+                 if amount >= options.min_amount]
+    small = sum((a for a in flows.values() if a < options.min_amount), Decimal(0))
+    if small > 0:
+        count = sum(1 for a in flows.values() if a < options.min_amount)
+        result.endpoints.append(_endpoint(
+            client, address, asset, arrivals, StopReason.BELOW_MIN, None,
+            f"{count} flow(s) under --min-amount {options.min_amount} not followed",
+            amount=small))
+    # What the followed money did not leave by: still here (forward), or with no
+    # earlier source the backend shows (backward). Said also when part of it moved on.
+    left = arrivals.total - sum(flows.values(), Decimal(0))
+    if left > arrivals.total * _NEGLIGIBLE or not flows:
         reason = StopReason.UNSPENT if forward else StopReason.ORIGIN
         address_note = getattr(client, "address_note", None)
         why: str | None = address_note(address) if callable(address_note) else None
-        result.endpoints.append(_endpoint(client, address, asset, arrivals, reason, None, why))
-        return
+        result.endpoints.append(_endpoint(client, address, asset, arrivals, reason, None, why,
+                                          amount=max(left, Decimal(0)) if flows else None))
     for hop in next_hops:
         result.hops.append(hop)
         _arrive(following, hop.transfer, hop.amount, hop.hop, options.direction)
@@ -402,12 +407,15 @@ def _endpoint(
     reason: StopReason,
     attribution: Attribution | None,
     note: str | None = None,
+    amount: Decimal | None = None,
 ) -> Endpoint:
+    """Where (part of) the arrivals stop; `amount`: the part, when not all of them."""
     times = [t.ts for t in arrivals.transfers if t.ts is not None]
     symbols = [t.symbol for t in arrivals.transfers if t.symbol]
     return Endpoint(
         address=address, network=client.network.code, asset=asset,
-        symbol=symbols[0] if symbols else None, hops=arrivals.hop, amount=arrivals.total,
+        symbol=symbols[0] if symbols else None, hops=arrivals.hop,
+        amount=arrivals.total if amount is None else amount,
         reason=reason, first_ts=min(times) if times else None,
         last_ts=max(times) if times else None, attribution=attribution, note=note,
     )

@@ -2,11 +2,14 @@
 
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from acctsec.errors import AcctsecError
+
+if TYPE_CHECKING:
+    from acctsec.interrupt import StopRequest
 
 app = typer.Typer(
     name="acctsec",
@@ -71,8 +74,17 @@ def config_path() -> Path | None:
 def run(application: typer.Typer) -> int:
     """Runs the app; AcctsecError becomes one line on stderr and its exit code.
 
-    Typer's standalone mode already maps usage errors to exit 2 and Ctrl-C to 1.
+    Typer's standalone mode already maps usage errors to exit 2. Ctrl-C (or SIGTERM)
+    that a part turned into an error of its own (DuckDB's "Query interrupted") is an
+    interruption, exit 130, not an internal error.
     """
+    from acctsec.interrupt import stop_signals
+
+    with stop_signals() as stop:
+        return _run(application, stop)
+
+
+def _run(application: typer.Typer, stop: "StopRequest") -> int:
     try:
         application(standalone_mode=True)
     except SystemExit as exc:
@@ -91,6 +103,9 @@ def run(application: typer.Typer) -> int:
     except Exception as exc:  # noqa: BLE001 - the last line of defence before a traceback
         if _state["debug"]:
             raise
+        if stop.asked:
+            say("acctsec: interrupted")
+            return 130
         say(f"acctsec: internal error: {type(exc).__name__}: {exc} (run with --debug for details)")
         return 70
     return 0

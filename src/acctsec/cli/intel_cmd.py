@@ -26,5 +26,7 @@ def update_command(
     with httpx.Client(timeout=settings.http_timeout_s, follow_redirects=True) as client:
         result = update(data_dir, client, settings.intel_urls, keep=keep)
     for rel, why in sorted(result.failed.items()):
-        err_console.print(f"acctsec: not updated: {rel}: {why}")
+        kept = (f" (kept from snapshot {result.carried[rel]})" if rel in result.carried
+                else "")
+        err_console.print(f"acctsec: not updated: {rel}: {why}{kept}")
     typer.echo(f"{result.snapshot}\t{len(result.files)} files\t{len(result.failed)} failed")

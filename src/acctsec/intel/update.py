@@ -50,6 +50,8 @@ class UpdateResult:
     snapshot: Path
     files: dict[str, int] = field(default_factory=dict)  # relative path -> bytes
     failed: dict[str, str] = field(default_factory=dict)  # relative path -> why
+    # relative path -> the earlier snapshot a failed file was kept from
+    carried: dict[str, str] = field(default_factory=dict)
 
 
 def intel_root(data_dir: Path) -> Path:
@@ -93,10 +95,13 @@ def update(
 ) -> UpdateResult:
     """Downloads every source into a new dated snapshot and makes it current.
 
-    A source that fails is listed in `failed`; when all fail, nothing changes and
+    A source that fails is listed in `failed`, and the current snapshot's copy of it, if
+    any, is kept in the new one (`carried`): a download that fails today must not drop
+    yesterday's sanctions list from the attribution. When all fail, nothing changes and
     DependencyError is raised.
     """
     root = intel_root(data_dir)
+    previous = current_snapshot(data_dir)
     started = now()
     name = started.strftime("%Y%m%dT%H%M%SZ")
     staging = root / "snapshots" / f".{name}.partial"
@@ -109,6 +114,14 @@ def update(
             _validate(rel, body)
         except (DependencyError, InputError) as exc:
             result.failed[rel] = str(exc)
+            kept = previous / rel if previous is not None else None
+            if kept is not None and kept.is_file():
+                target = staging / rel
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(kept, target)
+                result.carried[rel] = previous.name if previous is not None else ""
+                manifest[rel] = {"url": url, "carried_from": result.carried[rel],
+                                 "failed": str(exc)}
             continue
         target = staging / rel
         target.parent.mkdir(parents=True, exist_ok=True)

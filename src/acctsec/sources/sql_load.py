@@ -265,8 +265,13 @@ _DUCK_TYPES = {"text": "VARCHAR", "time": "TIMESTAMPTZ", "int": "BIGINT", "float
 def _duckdb(path: Path, spill: Path) -> Any:
     import duckdb
 
-    con = duckdb.connect(str(path), config={"memory_limit": "1GB",
-                                            "temp_directory": str(spill)})
+    try:
+        con = duckdb.connect(str(path), config={"memory_limit": "1GB",
+                                                "temp_directory": str(spill)})
+    except duckdb.IOException as exc:  # a read-only place, no such folder
+        first = (str(exc).splitlines() or ["?"])[0]
+        raise InputError(f"{path.parent}: a DuckDB file cannot be written there "
+                         f"({first})") from None
     con.execute("SET enable_progress_bar = false")
     con.execute("SET TimeZone = 'UTC'")
     return con
@@ -328,7 +333,11 @@ def write_sqlite(path: Path, tables: list[LoadedTable], replace: bool) -> None:
     import sqlite3
 
     with _staged(path, replace) as temp:
-        con = sqlite3.connect(temp)
+        try:
+            con = sqlite3.connect(temp)
+        except sqlite3.OperationalError as exc:  # a read-only place, no such folder
+            raise InputError(f"{path.parent}: an SQLite file cannot be written there "
+                             f"({exc})") from None
         try:
             for table in tables:
                 _sqlite_table(con, table)

@@ -1,4 +1,4 @@
-"""Ctrl-C and a scheduler's stop during a batch run, told apart from other failures."""
+"""Ctrl-C and a scheduler's stop while a command runs, told apart from other failures."""
 
 from __future__ import annotations
 
