@@ -213,3 +213,21 @@ def test_the_memo_keeps_the_newest_answers_only(offline_settings: Settings,
         intel.lookup(f"1.1.1.{n}")
     assert len(intel._results) == 3 and "8.8.8.8" not in intel._results
     assert intel.lookup("8.8.8.8") == first  # asked again, the same answer
+
+
+def test_a_tor_list_with_a_bom_matches_and_one_with_no_address_is_refused(
+        tmp_path: Path, offline_settings: Settings) -> None:
+    """A byte-order mark hid the first address; an empty file or a saved HTML error page
+    matched nothing and the report then read as checked: not Tor."""
+    from acctsec.errors import InputError
+    from acctsec.intel.tor import TorExitList
+
+    bom = tmp_path / "bom.txt"
+    bom.write_bytes("\ufeff185.220.101.2\r\n185.220.101.3\r\n".encode())
+    assert "185.220.101.2" in TorExitList(bom) and len(TorExitList(bom)) == 2
+    for name, body in (("empty.txt", ""), ("page.html", "<html><body>Too many requests"
+                                                       "</body></html>\n")):
+        path = tmp_path / name
+        path.write_text(body, encoding="utf-8")
+        with pytest.raises(InputError, match="no IP address in it"):
+            TorExitList(path)

@@ -23,8 +23,10 @@ class TorExitList:
 
 
 def _read(path: Path) -> frozenset[str]:
+    """The file's addresses; InputError when it holds none (empty, or an HTML error page
+    saved in its place): a list that matches nothing would read as 'checked, not Tor'."""
     try:
-        text = path.read_text(encoding="utf-8", errors="replace")
+        text = path.read_text(encoding="utf-8-sig", errors="replace")  # BOM: Windows editors
     except OSError as exc:
         raise InputError(f"Tor exit list {path}: cannot read: {exc.strerror}") from None
     exits: set[str] = set()
@@ -32,6 +34,9 @@ def _read(path: Path) -> frozenset[str]:
         address = _address_of(line)
         if address is not None:
             exits.add(address)
+    if not exits:
+        raise InputError(f"Tor exit list {path}: no IP address in it (one a line, or Tor's "
+                         "exit-addresses format)")
     return frozenset(exits)
 
 
