@@ -136,3 +136,43 @@ def test_flows_under_min_amount_are_named_as_such(tmp_path: Path) -> None:
     assert [(e.address, e.amount, e.reason.value) for e in result.endpoints] == [
         (B, Decimal(10), "below_min_amount")]
     assert "2 flow(s) under --min-amount 7" in (result.endpoints[0].note or "")
+
+
+def test_a_read_only_export_gets_its_index_in_the_cache_dir(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A snapshot on a read-only mount: the index could not be written beside it and the
+    trace failed. (os.access stands in for the mount: root writes through permission bits.)"""
+    import os
+
+    import httpx
+
+    from acctsec.chain.clients import make_client
+    from acctsec.config import Settings
+
+    _write(tmp_path / "snap")
+    snap = tmp_path / "snap"
+    real_access = os.access
+    monkeypatch.setattr(os, "access", lambda p, mode: False if Path(p) == snap
+                        else real_access(p, mode))
+    with httpx.Client() as http:
+        client = make_client(Settings(cache_dir=tmp_path / "cache"), "ETH", http, snapshot=snap)
+    result = trace(client, "0x" + "1" * 64, TraceOptions(), lookup)
+    assert result.endpoints
+    assert not (snap / ".acctsec").exists()
+    assert list((tmp_path / "cache" / "snapshot-index").glob("*/index.duckdb"))
+
+
+def test_dot_labels_break_lines_and_one_node_per_address(tmp_path: Path) -> None:
+    """Endpoint labels were joined with an escaped backslash, so Graphviz showed a literal
+    \\n; B, where money both stays and leaves, is one node saying both."""
+    from acctsec.chain.render import render_dot
+
+    client = _eth_rows(tmp_path / "snap", [(2, A, B, 10), (3, B, C, 3), (4, B, D, 6)])
+    result = trace(client, f"0x{2:064x}", TraceOptions(min_amount=Decimal(5)), lambda _: None)
+    dot = render_dot(result)
+    nodes = [line for line in dot.splitlines() if "[label=" in line and "->" not in line]
+    b_nodes = [line for line in nodes if line.strip().startswith(f'"{B}"')]
+    assert len(b_nodes) == 1
+    assert f'"{B}\\nbelow_min_amount (-)\\n3 ETH at hop 1\\nunspent (-)\\n1 ETH at hop 1"' \
+        in b_nodes[0]
+    assert "\\\\n" not in dot  # no escaped backslash before an n anywhere

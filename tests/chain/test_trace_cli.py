@@ -25,7 +25,9 @@ def test_malformed_hash_unknown_chain_offline(monkeypatch, tmp_path, capsys) -> 
     assert "unknown network 'DOGE'" in capsys.readouterr().err
     assert _run(["trace", GOOD], monkeypatch, tmp_path) == 3
     assert "offline" in capsys.readouterr().err
-    assert _run(["trace", GOOD, "--taint", "magic"], monkeypatch, tmp_path) == 1
+    # An unknown choice is wrong usage (exit 2), as for --hops or --fan-out out of range.
+    assert _run(["trace", GOOD, "--taint", "magic"], monkeypatch, tmp_path) == 2
+    assert "'magic' is not one of poison, haircut, fifo" in capsys.readouterr().err
 
 
 def test_unreachable_endpoint_is_exit_3_without_the_key(monkeypatch, tmp_path, capsys) -> None:

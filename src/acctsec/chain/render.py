@@ -62,19 +62,34 @@ def render_json(result: TraceResult) -> str:
     return json.dumps(to_dict(result), indent=2, ensure_ascii=False)
 
 
+def _dot_escaped(text: str) -> str:
+    return literal(text).replace("\\", "\\\\").replace('"', '\\"')
+
+
 def _dot_id(text: str) -> str:
-    return '"' + literal(text).replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return '"' + _dot_escaped(text) + '"'
+
+
+def _dot_label(lines: list[str]) -> str:
+    """Lines of text as one DOT label: each escaped, joined by DOT's own line break."""
+    return '"' + "\\n".join(_dot_escaped(line) for line in lines) + '"'
 
 
 def render_dot(result: TraceResult) -> str:
-    """The flow graph: addresses as nodes, followed amounts on the edges, endpoints filled."""
+    """The flow graph: addresses as nodes, followed amounts on the edges, endpoints filled
+    (an address where money both stayed and left in small flows gets one node, both said)."""
     lines = ["digraph trace {", "  rankdir=LR;", '  node [shape=box, fontname="monospace"];']
+    at: dict[str, list[Any]] = {}
     for e in result.endpoints:
-        label = f"{e.address}\\n{e.entity or e.reason.value} ({e.category or '-'})"
-        label += f"\\n{format_amount(e.amount)} {e.symbol or e.asset} at hop {e.hops}"
-        fill = "tomato" if e.category in ("sanctioned", "hack", "scam", "mixer") else "palegreen"
-        lines.append(f"  {_dot_id(e.address)} [label={_dot_id(label)}, style=filled, "
-                     f"fillcolor={fill}];")
+        at.setdefault(e.address, []).append(e)
+    for address, ends in at.items():
+        label = [address]
+        for e in ends:
+            label += [f"{e.entity or e.reason.value} ({e.category or '-'})",
+                      f"{format_amount(e.amount)} {e.symbol or e.asset} at hop {e.hops}"]
+        bad = any(e.category in ("sanctioned", "hack", "scam", "mixer") for e in ends)
+        lines.append(f"  {_dot_id(address)} [label={_dot_label(label)}, style=filled, "
+                     f"fillcolor={'tomato' if bad else 'palegreen'}];")
     for hop in [*result.seeds, *result.hops]:
         t = hop.transfer
         edge = f"{format_amount(hop.amount)} {t.asset_label}"

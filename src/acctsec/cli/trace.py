@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from pathlib import Path
@@ -11,8 +10,9 @@ from typing import TYPE_CHECKING, TypeVar
 import typer
 
 from acctsec.cli._app import app, config_path, err_console
+from acctsec.cli.options import parse_when
 from acctsec.config import load_settings
-from acctsec.errors import InputError
+from acctsec.errors import InputError, UsageError
 
 if TYPE_CHECKING:
     import httpx
@@ -29,16 +29,6 @@ def make_client(settings: Settings, code: str, http: httpx.Client,
     from acctsec.chain.clients import make_client as build
 
     return build(settings, code, http, snapshot=snapshot)
-
-
-def _when(value: str | None, name: str) -> datetime | None:
-    if not value:
-        return None
-    try:
-        ts = datetime.fromisoformat(value)
-    except ValueError:
-        raise InputError(f"{name}: not an ISO 8601 time: {value!r}") from None
-    return ts if ts.tzinfo else ts.replace(tzinfo=UTC)
 
 
 def _amount(value: str) -> Decimal:
@@ -59,8 +49,10 @@ def trace_command(
                                   help="forward (where it went) or backward (where it came from)."),
     hops: int = typer.Option(5, "--hops", min=1, max=50, help="Hop limit."),
     min_amount: str = typer.Option("0", "--min-amount", help="Ignore smaller flows."),
-    since: str | None = typer.Option(None, "--since", help="Only transfers from (ISO 8601)."),
-    until: str | None = typer.Option(None, "--until", help="Only transfers up to (ISO 8601)."),
+    since: str | None = typer.Option(
+        None, "--since", help="Only transfers from (ISO 8601, or a span ago: 30d, 12h)."),
+    until: str | None = typer.Option(
+        None, "--until", help="Only transfers up to (ISO 8601, or a span ago)."),
     taint: str = typer.Option("haircut", "--taint", help="Taint model: poison, haircut or fifo."),
     asset: str | None = typer.Option(None, "--asset", help="Only this asset (symbol, contract)."),
     fmt: str = typer.Option("table", "--format", "-f",
@@ -90,7 +82,7 @@ def trace_command(
     options = TraceOptions(
         direction=_choice(Direction, direction, "--direction"), hops=hops,
         min_amount=_amount(min_amount),
-        window=Window(_when(since, "--since"), _when(until, "--until")),
+        window=Window(parse_when(since, "--since"), parse_when(until, "--until")),
         taint=_choice(TaintModel, taint, "--taint"), fan_out_limit=fan_out, asset=asset,
     )
     out_format = _choice(TraceFormat, fmt, "--format")
@@ -123,7 +115,7 @@ def _choice(kind: type[E], value: str, name: str) -> E:
         return kind(value.lower())
     except ValueError:
         choices = ", ".join(m.value for m in kind)
-        raise InputError(f"{name}: {value!r} is not one of {choices}") from None
+        raise UsageError(f"{name}: {value!r} is not one of {choices}") from None
 
 
 def _draw(svg: str, picture: Path) -> None:
