@@ -61,6 +61,7 @@ def test_table_report_shows_hostile_text_literally(source: Path) -> None:
         (["investigate", "99"], 1, "unknown uid '99'"),
         (["investigate", "1", "--since", "last tuesday"], 1, "--since 'last tuesday'"),
         (["investigate", "1", "--format", "xml"], 2, "xml"),
+        (["investigate", "1", "--width", "0"], 2, "--width"),  # printed nothing, exit 0
         (["investigate", "1", "--strict"], 1, "logins.csv:3"),
     ],
 )

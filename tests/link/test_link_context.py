@@ -100,3 +100,17 @@ def test_placeholder_device_never_links(tmp_path: Path) -> None:
         "2026-01-01T00:00:00Z,2,login_success,unknown\n"
     )
     assert not build_link_context(folder, "1").edges
+
+
+def test_a_look_alike_pair_is_one_edge_at_depth_two() -> None:
+    """At depth 2 both accounts of a look-alike pair ask for their look-alikes, and the
+    pair came back twice ("a ~ b" and "b ~ a"). Example account 10012 has such a pair."""
+    from conftest import EXAMPLES
+
+    ctx = build_link_context(EXAMPLES, "10012", depth=2)
+    pairs = [tuple(sorted((e.a, e.b))) for e in ctx.edges if e.via == "email_lookalike"]
+    assert pairs and len(pairs) == len(set(pairs))
+    # Depth 1 reads the pair from the account's side, as before.
+    near = build_link_context(EXAMPLES, "10012", depth=1)
+    mine = [e for e in near.edges if e.via == "email_lookalike"]
+    assert mine and all(e.a == "10012" for e in mine)

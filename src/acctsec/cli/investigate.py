@@ -34,7 +34,8 @@ def investigate_command(
     online: bool = typer.Option(
         False, "--online", help="Allow network look-ups (RDAP) besides the offline data."
     ),
-    width: int | None = typer.Option(None, "--width", help="Terminal width for the table."),
+    width: int | None = typer.Option(None, "--width", min=40,
+                                     help="Terminal width for the table (40 or more)."),
     cache_dir: Path | None = typer.Option(
         None, "--cache-dir", help="Where look-ups are cached (default: the user cache dir)."
     ),

@@ -303,7 +303,8 @@ def _new_destination(tx: Transaction, actor: Actor, history: list[Transaction]) 
             else "")
     habit = "" if paid_before else "; the account had no earlier payments to compare with"
     return _sig("withdrawal_to_new_address", weight, f"{tx.kind} of {tx.amount} {tx.asset} to "
-                f"{_dest(tx)}, never paid before and not an established whitelist entry"
+                f"{_dest(tx)}, never paid before this device/network appeared and not an "
+                "established whitelist entry"
                 + (f", {when}" if when else "") + habit, tx.ts, actor, transaction=_tx_ev(tx))
 
 

@@ -200,7 +200,10 @@ class _Found:
         a, b = edge.a, edge.b
         if b < a and edge.via not in _DIRECTED:
             a, b = b, a
-        key = (a, b, edge.via, edge.value)
+        value = edge.value
+        if edge.via == "email_lookalike":  # one pair of e-mails, from whichever side asked
+            value = " ~ ".join(sorted(edge.detail.get("emails", ()))) or value
+        key = (a, b, edge.via, value)
         known = self.edges.get(key)
         if known is None or edge.weight > known.weight:
             self.edges[key] = edge

@@ -98,7 +98,7 @@ class TerminalFormatter:
         if report.linked_accounts:
             console.print(_bullets("Linked accounts", [
                 _t(f"{x.get('uid')} via {', '.join(map(str, x.get('via', [])))}"
-                   f" ({x.get('label', '?')})") for x in report.linked_accounts]))
+                   f" ({x.get('label') or 'not investigated'})") for x in report.linked_accounts]))
         if report.funds:
             console.print(_bullets("Funds", [
                 _t(f"{f.get('amount')} {f.get('asset')} {f.get('txhash')}: "
