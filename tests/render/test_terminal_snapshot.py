@@ -42,3 +42,17 @@ def test_terminal_view_matches_the_snapshot() -> None:
     if os.environ.get("ACCTSEC_UPDATE_SNAPSHOTS") == "1" or not SNAPSHOT.exists():
         SNAPSHOT.write_text(text, encoding="utf-8")
     assert text == SNAPSHOT.read_text(encoding="utf-8")
+
+
+def test_linked_accounts_not_investigated_say_so_in_every_view() -> None:
+    """The terminal printed "(None)" for a linked account with no verdict of its own,
+    where Markdown says "(not investigated)"."""
+    from dataclasses import replace
+
+    report = replace(phishing_report(), linked_accounts=(
+        {"uid": "4712", "via": ["device_id"], "label": None},))
+    for fmt in (ReportFormat.table, ReportFormat.markdown):
+        out = io.StringIO()
+        formatter_for(fmt, width=100).write(report, out)
+        assert "4712" in out.getvalue() and "(not investigated)" in out.getvalue(), fmt
+        assert "(None)" not in out.getvalue()
