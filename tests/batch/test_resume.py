@@ -213,6 +213,13 @@ def test_a_worker_killed_mid_run_stops_it_with_a_message_not_a_traceback(
     assert len({r["uid"] for r in read_jsonl(out)}) == len(read_jsonl(out)) == 300
 
 
+def _two_accounts(source: Path, tmp_path: Path, out: Path, *extra: str) -> tuple[str, ...]:
+    """The arguments of a batch run of accounts 10007 and 10008 into `out`."""
+    uids = tmp_path / "uids.txt"
+    uids.write_text("10007\n10008\n", "utf-8")
+    return ("batch", "--source", str(source), "--uids", str(uids), "--out", str(out), *extra)
+
+
 def test_ctrl_c_inside_a_duckdb_query_of_a_one_process_run_is_an_interruption(
         examples: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """With --jobs 1 the run's DuckDB queries run in the process Ctrl-C reaches; DuckDB
@@ -234,10 +241,8 @@ def test_ctrl_c_inside_a_duckdb_query_of_a_one_process_run_is_an_interruption(
         return plan
 
     monkeypatch.setattr(runner, "prepare", slow_prepare)
-    uids = tmp_path / "uids.txt"
-    uids.write_text("10007\n10008\n", "utf-8")
     out = tmp_path / "i.jsonl"
-    args = ("batch", "--source", str(examples), "--uids", str(uids), "--out", str(out))
+    args = _two_accounts(examples, tmp_path, out)
     code, _, err = run_cli(*args)
     assert code == 130, err
     assert "interrupted; 0 accounts kept, run the same command again" in err
@@ -253,11 +258,8 @@ def test_a_window_given_as_a_span_ago_resumes_with_the_first_starts_times(
     """`--since 3650d` means a time that moves on while a run is stopped and started
     again: the restart was refused as a run with other arguments. It now continues the
     first start's window: the account decided after the restart has the same one."""
-    uids = tmp_path / "uids.txt"
-    uids.write_text("10007\n10008\n", "utf-8")
     out = tmp_path / "s.jsonl"
-    args = ("batch", "--source", str(examples), "--uids", str(uids), "--out", str(out),
-            "--since", "3650d")
+    args = _two_accounts(examples, tmp_path, out, "--since", "3650d")
     code, _, err = run_cli(*args)
     assert code == 0, err
     first = read_jsonl(out)
@@ -285,10 +287,8 @@ def test_a_restart_after_the_source_changed_is_refused(examples: Path, tmp_path:
 
     data = tmp_path / "data"
     shutil.copytree(examples, data)
-    uids = tmp_path / "uids.txt"
-    uids.write_text("10007\n10008\n", "utf-8")
     out = tmp_path / "c.jsonl"
-    args = ("batch", "--source", str(data), "--uids", str(uids), "--out", str(out))
+    args = _two_accounts(data, tmp_path, out)
     code, _, err = run_cli(*args)
     assert code == 0, err
     code, _, err = run_cli(*args)  # unchanged: nothing left to do
