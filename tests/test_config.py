@@ -57,3 +57,16 @@ def test_a_database_url_in_the_config_keeps_its_slashes(tmp_path: Path) -> None:
     config = tmp_path / "c.toml"
     config.write_text('source = "sqlite:///data/x.db"\n', encoding="utf-8")
     assert load_settings(config, environ={}).source == "sqlite:///data/x.db"
+
+
+def test_a_cache_or_data_dir_that_is_a_file_is_named(tmp_path: Path) -> None:
+    """ACCTSEC_CACHE_DIR pointing at a file failed later with "...: File exists"."""
+    afile = tmp_path / "notes.txt"
+    afile.write_text("x", encoding="utf-8")
+    for name in ("CACHE_DIR", "DATA_DIR"):
+        with pytest.raises(ConfigError, match=f"setting '{name.lower()}': .*is a file, not a "
+                                              "folder"):
+            load_settings(None, environ={f"ACCTSEC_{name}": str(afile)})
+    with pytest.raises(ConfigError, match="cache_dir"):
+        load_settings(None, environ={}, overrides={"cache_dir": afile})
+    assert load_settings(None, environ={"ACCTSEC_CACHE_DIR": str(tmp_path / "new")}).cache_dir

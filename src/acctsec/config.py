@@ -112,6 +112,10 @@ def _validate(values: Mapping[str, Any], origin: str) -> Settings:
         if name not in known:
             raise ConfigError(f"{origin}: unknown setting {name!r}")
         converted[name] = _convert(name, raw, Settings.__dataclass_fields__[name].type)
+    for name in ("cache_dir", "data_dir"):  # folders acctsec writes to: a file is a mistake
+        folder = converted.get(name)
+        if isinstance(folder, Path) and folder.exists() and not folder.is_dir():
+            raise ConfigError(f"setting {name!r}: {folder} is a file, not a folder")
     return replace(Settings(), **converted)
 
 
