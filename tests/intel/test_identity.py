@@ -128,6 +128,9 @@ def test_phone_facts_country_and_line_type() -> None:
     assert national.e164 == "+49301234567" and national.line_type == "fixed_line"
     assert not phone_facts("call me maybe").valid
     assert normalize_phone("0049 151 1234567") == normalize_phone("+49-151-1234567")
+    # 00 is read as + here too: the lookup found the account but called the number invalid.
+    dialled = phone_facts("0049 151 12345678")
+    assert dialled.valid and dialled.e164 == "+4915112345678" and dialled.region == "DE"
 
 
 @pytest.mark.parametrize("device", [None, "", "unknown", "00000000-0000-0000-0000-000000000000",

@@ -52,6 +52,12 @@ def test_device_and_phone_lookup(world_dir: Path) -> None:
     assert phone["facts"]["region"] == "DE" and phone["accounts"] == 0
 
 
+def test_phone_lookup_refuses_an_unknown_region_and_no_number(world_dir: Path) -> None:
+    for args in (["+49 151 12345678", "--region", "XX"], [" "]):
+        result = runner.invoke(app, ["phone", *args, "-s", str(world_dir)])
+        assert result.exit_code == 1 and "Traceback" not in result.output, result.output
+
+
 def test_unknown_uid_exit_code(world_dir: Path) -> None:
     result = runner.invoke(app, ["link", "nobody", "--source", str(world_dir)])
     assert result.exit_code != 0

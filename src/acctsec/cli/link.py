@@ -273,9 +273,16 @@ def phone_command(
                                      help="Output: table or json."),
 ) -> None:
     """Which accounts use (or used) a phone number, and its country and line type."""
+    import phonenumbers
+
     from acctsec.intel.identity import phone_facts
     from acctsec.link.lookup import lookup_in
 
+    if not number.strip():
+        raise InputError("phone: no number given")
+    if region is not None and region.upper() not in phonenumbers.SUPPORTED_REGIONS:
+        raise InputError(f"--region {region!r}: not a country code libphonenumber knows "
+                         "(ISO alpha-2, such as DE or GB)")
     facts = phone_facts(number, region)
     with _link_tables(source) as (con, usage):
         found = lookup_in(con, usage, "phone", facts.e164 or number)

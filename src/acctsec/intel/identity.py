@@ -245,8 +245,11 @@ def phone_facts(raw: str, default_region: str | None = None) -> PhoneFacts:
     import phonenumbers
 
     region = default_region.upper() if default_region and len(default_region) == 2 else None
+    text = _EDGE_SPACE.sub("", raw)
+    if text.startswith("00"):  # the international prefix, read as + (as normalize_phone does)
+        text = "+" + text[2:]
     try:
-        number = phonenumbers.parse(raw, region)
+        number = phonenumbers.parse(text, region)
     except phonenumbers.NumberParseException:
         return PhoneFacts(raw, None, None, None, None, False, False)
     possible = phonenumbers.is_possible_number(number)
