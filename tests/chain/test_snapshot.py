@@ -176,3 +176,18 @@ def test_dot_labels_break_lines_and_one_node_per_address(tmp_path: Path) -> None
     assert f'"{B}\\nbelow_min_amount (-)\\n3 ETH at hop 1\\nunspent (-)\\n1 ETH at hop 1"' \
         in b_nodes[0]
     assert "\\\\n" not in dot  # no escaped backslash before an n anywhere
+
+
+def test_token_amounts_without_decimals_are_said_to_be_raw(tmp_path: Path) -> None:
+    """No tokens table: 5 USDT showed as 5000000 of the token with nothing to say why."""
+    _write(tmp_path / "snap")
+    (tmp_path / "snap" / "tokens.csv").unlink()
+    client = SnapshotClient(tmp_path / "snap", network("ETH"))
+    result = trace(client, "0x" + "4" * 64, TraceOptions(), lookup)
+    assert [e.amount for e in result.endpoints] == [Decimal(5000000)]
+    assert any(TOKEN in n and "raw units" in n for n in result.not_checked), result.not_checked
+    # With the table, nothing to say.
+    _write(tmp_path / "snap2")
+    full = trace(SnapshotClient(tmp_path / "snap2", network("ETH")), "0x" + "4" * 64,
+                 TraceOptions(), lookup)
+    assert not any("raw units" in n for n in full.not_checked)

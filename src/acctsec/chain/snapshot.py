@@ -63,6 +63,7 @@ class SnapshotClient:
         self._db: Any = None
         self._lock = threading.Lock()
         self._tokens: dict[str, tuple[int, str | None]] = {}
+        self.notes: list[str] = []  # what the trace reports as not checked
 
     def _fingerprint(self) -> str:
         parts = [_INDEX_VERSION]
@@ -202,6 +203,11 @@ class SnapshotClient:
     def _transfer(self, row: tuple[Any, ...]) -> Transfer:
         txhash, idx, sender, receiver, asset, raw, block, pos, sub, ts = row
         native = idx == "native"
+        if not native and asset not in self._tokens:
+            note = (f"token {asset}: its decimals are not in the snapshot (no tokens table "
+                    "row), so its amounts are raw units")
+            if note not in self.notes:
+                self.notes.append(note)
         decimals, symbol = ((self.network.decimals, None) if native
                             else self._tokens.get(asset, (0, None)))
         return Transfer(
