@@ -58,6 +58,12 @@ def test_phone_lookup_refuses_an_unknown_region_and_no_number(world_dir: Path) -
         assert result.exit_code == 1 and "Traceback" not in result.output, result.output
 
 
+def test_min_weight_must_be_a_number(world_dir: Path) -> None:
+    for value in ("nan", "inf"):
+        result = runner.invoke(app, ["link", "r1", "-s", str(world_dir), "--min-weight", value])
+        assert result.exit_code == 2 and "--min-weight" in result.output, result.output
+
+
 def test_unknown_uid_exit_code(world_dir: Path) -> None:
     result = runner.invoke(app, ["link", "nobody", "--source", str(world_dir)])
     assert result.exit_code != 0

@@ -139,8 +139,14 @@ def link_command(
                                      help="Hide links weaker than this in table, dot and svg."),
 ) -> None:
     """Show the accounts linked to UID: what joins them, since when, and how strongly."""
+    import math
+
     from acctsec.link.context import ContextBuilder
     from acctsec.link.export import context_dot, context_json, context_svg
+
+    if not math.isfinite(min_weight):  # nan hid nothing in the table, all in the picture
+        raise typer.BadParameter(f"{min_weight!r}: must be a finite number",
+                                 param_hint="--min-weight")
 
     with _link_tables(source) as (con, usage):
         ctx = ContextBuilder(con, usage).build(uid, depth)
