@@ -58,6 +58,15 @@ def test_phone_lookup_refuses_an_unknown_region_and_no_number(world_dir: Path) -
         assert result.exit_code == 1 and "Traceback" not in result.output, result.output
 
 
+def test_lookup_json_times_are_iso_8601(world_dir: Path) -> None:
+    """They were written '2021-04-12 23:02:10+00:00', unlike every other JSON of acctsec."""
+    from datetime import datetime
+
+    data = json.loads(_run("device", HOSTILE_DEVICE, "-s", str(world_dir), "-f", "json"))
+    times = [m[k] for m in data["members"] for k in ("first_seen", "last_seen") if m.get(k)]
+    assert times and all("T" in t and datetime.fromisoformat(t).tzinfo for t in times)
+
+
 def test_min_weight_must_be_a_number(world_dir: Path) -> None:
     for value in ("nan", "inf"):
         result = runner.invoke(app, ["link", "r1", "-s", str(world_dir), "--min-weight", value])

@@ -123,7 +123,12 @@ def _ts(value: datetime | None) -> str:
 
 
 def _emit_json(data: dict[str, Any]) -> None:
-    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=True, default=str) + "\n")
+    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=True, default=_json_value) + "\n")
+
+
+def _json_value(value: object) -> str:
+    """Times in ISO 8601 with a T, as the reports write them; anything else as text."""
+    return value.isoformat() if isinstance(value, datetime) else str(value)
 
 
 @app.command("link")
