@@ -89,23 +89,22 @@ def _run(application: typer.Typer, stop: "StopRequest") -> int:
         application(standalone_mode=True)
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else 0
-    except AcctsecError as exc:
-        if _state["debug"]:
-            raise
-        say(f"acctsec: error: {exc}")
-        return exc.exit_code
-    except OSError as exc:  # the system refused: a read-only place, a full disk, no such folder
-        if _state["debug"]:
-            raise
-        where = f"{exc.filename}: " if exc.filename is not None else ""
-        say(f"acctsec: error: {where}{exc.strerror or exc}")
-        return 1
     except Exception as exc:  # noqa: BLE001 - the last line of defence before a traceback
         if _state["debug"]:
             raise
-        if stop.asked:
-            say("acctsec: interrupted")
-            return 130
-        say(f"acctsec: internal error: {type(exc).__name__}: {exc} (run with --debug for details)")
-        return 70
+        code, message = _failure(exc)
+        if stop.asked and code != 130:  # whatever a part made of the Ctrl-C on its way up
+            code, message = 130, "interrupted"
+        say(f"acctsec: {message}")
+        return code
     return 0
+
+
+def _failure(exc: Exception) -> tuple[int, str]:
+    """The exit code and the line on stderr of an error that reached the boundary."""
+    if isinstance(exc, AcctsecError):
+        return exc.exit_code, f"error: {exc}"
+    if isinstance(exc, OSError):  # the system refused: a read-only place, a full disk
+        where = f"{exc.filename}: " if exc.filename is not None else ""
+        return 1, f"error: {where}{exc.strerror or exc}"
+    return 70, f"internal error: {type(exc).__name__}: {exc} (run with --debug for details)"
