@@ -75,6 +75,13 @@ def test_markdown_neutralises_html_and_markup() -> None:
     assert "\\[x\\](y)" in output
 
 
+def test_markdown_names_the_account_as_the_terminal_does() -> None:
+    """The Markdown view had no e-mail, phone, status or KYC line; now it has, literally."""
+    output = render(ReportFormat.markdown, report_with("<b>mallory</b>"))
+    assert "e-mail &lt;b&gt;mallory&lt;/b&gt;; phone &lt;b&gt;mallory&lt;/b&gt;" in output
+    assert "<b>" not in output
+
+
 def test_csv_cells_never_start_a_formula() -> None:
     assert csv_cell('=HYPERLINK("a")').startswith("'=")
     assert csv_cell("@SUM(A1)").startswith("'@")

@@ -38,12 +38,22 @@ def _bullets(title: str, items: list[str]) -> list[str]:
     return ["", f"## {title}", "", *[f"- {item}" for item in items]] if items else []
 
 
+def _account(report: Report) -> list[str]:
+    """The account's e-mail, phone, status and KYC country, as the terminal's header has."""
+    acct = report.account
+    facts = [f"{label} {md_text(value)}" for label, value in (
+        ("e-mail", acct.email), ("phone", acct.phone), ("status", acct.status),
+        ("KYC", acct.kyc_country)) if value]
+    return ["; ".join(facts), ""] if facts else []
+
+
 class MarkdownFormatter:
     def write(self, report: Report, out: IO[str]) -> None:
         v = report.verdict
         lines = [
             f"# Account {md_text(report.uid)}: {v.label} (risk {v.risk}, {v.confidence} "
-            "confidence)", "", md_text(v.summary), "", *_signals(report), *_timeline(report),
+            "confidence)", "", *_account(report), md_text(v.summary), "", *_signals(report),
+            *_timeline(report),
         ]
         lines += _bullets("Actions", [f"**{a.action}**: {md_text(a.reason)}"
                                       for a in report.actions])
