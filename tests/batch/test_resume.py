@@ -213,7 +213,7 @@ def test_a_worker_killed_mid_run_stops_it_with_a_message_not_a_traceback(
     assert len({r["uid"] for r in read_jsonl(out)}) == len(read_jsonl(out)) == 300
 
 
-def _two_accounts(source: Path, tmp_path: Path, out: Path, *extra: str) -> tuple[str, ...]:
+def _two_accounts(source: Path | str, tmp_path: Path, out: Path, *extra: str) -> tuple[str, ...]:
     """The arguments of a batch run of accounts 10007 and 10008 into `out`."""
     uids = tmp_path / "uids.txt"
     uids.write_text("10007\n10008\n", "utf-8")
@@ -298,3 +298,17 @@ def test_a_restart_after_the_source_changed_is_refused(examples: Path, tmp_path:
     code, _, err = run_cli(*args)
     assert code == 1 and "source's files changed" in err and err.count("\n") == 1, err
     assert len(read_jsonl(out)) == 2
+
+
+def test_a_database_source_run_resumes(examples: Path, tmp_path: Path) -> None:
+    """The check of a folder's files was run for a database source too, on the current
+    folder, and a restart failed with "source .: no accounts file"."""
+    from acctsec.sources.sql_load import load
+
+    load(examples, str(tmp_path / "ex.duckdb"))
+    out = tmp_path / "d.jsonl"
+    args = _two_accounts(f"duckdb:///{tmp_path / 'ex.duckdb'}", tmp_path, out)
+    code, _, err = run_cli(*args)
+    assert code == 0, err
+    code, _, err = run_cli(*args)
+    assert code == 0 and "2 skipped as done by an earlier run" in err, err

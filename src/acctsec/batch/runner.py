@@ -436,7 +436,7 @@ def _check_manifest(opts: BatchOptions) -> BatchOptions:
         if found != wanted:
             raise InputError(f"{opts.out} holds the results of a batch run with other arguments "
                              "(source, queue, format or window); choose another --out")
-        now = _source_files(opts)
+        now = _source_files(opts) if files is not None else None  # a database: not recorded
         if files is not None and files != now:
             if not _kept_nothing(opts.out):
                 raise InputError(
