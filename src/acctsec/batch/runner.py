@@ -431,13 +431,13 @@ def _check_manifest(opts: BatchOptions) -> BatchOptions:
             found = json.loads(path.read_text(encoding="utf-8"))
         except ValueError:
             found = None
-        meant = found.pop("spans_at", None) if isinstance(found, dict) else None
-        files = found.pop("files", None) if isinstance(found, dict) else None
-        if found != wanted:
+        found = found if isinstance(found, dict) else {}
+        recorded = {k: v for k, v in found.items() if k not in ("spans_at", "files")}
+        if recorded != wanted:
             raise InputError(f"{opts.out} holds the results of a batch run with other arguments "
                              "(source, queue, format or window); choose another --out")
-        now = _source_files(opts) if files is not None else None  # a database: not recorded
-        if files is not None and files != now:
+        files, meant = found.get("files"), found.get("spans_at")
+        if files is not None and files != (now := _source_files(opts)):  # a database: none
             if not _kept_nothing(opts.out):
                 raise InputError(
                     f"the source's files changed since {opts.out} was started: its reports "
@@ -445,8 +445,7 @@ def _check_manifest(opts: BatchOptions) -> BatchOptions:
                     f"{opts.out} and {path.name} to start again")
             # Nothing decided yet (the first start failed early, a file was mended): the
             # run starts over on the files as they are now.
-            _write_manifest(path, {**found, "files": now} if meant is None
-                            else {**found, "spans_at": meant, "files": now})
+            _write_manifest(path, {**found, "files": now})
         if isinstance(meant, list) and len(meant) == 2:
             times = (_from_iso(meant[0]), _from_iso(meant[1]))
         return replace(opts, since=times[0], until=times[1])
