@@ -123,12 +123,9 @@ def _ts(value: datetime | None) -> str:
 
 
 def _emit_json(data: dict[str, Any]) -> None:
-    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=True, default=_json_value) + "\n")
+    from acctsec.render.json_format import json_default  # times with a T, as in reports
 
-
-def _json_value(value: object) -> str:
-    """Times in ISO 8601 with a T, as the reports write them; anything else as text."""
-    return value.isoformat() if isinstance(value, datetime) else str(value)
+    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=True, default=json_default) + "\n")
 
 
 @app.command("link")

@@ -10,10 +10,11 @@ from acctsec.core.report import Report, to_dict
 
 def dumps(report: Report, *, indent: int | None = 2) -> str:
     # ensure_ascii keeps control and bidi characters of hostile strings as \u escapes.
-    return json.dumps(to_dict(report), indent=indent, ensure_ascii=True, default=_default)
+    return json.dumps(to_dict(report), indent=indent, ensure_ascii=True, default=json_default)
 
 
-def _default(value: Any) -> Any:
+def json_default(value: Any) -> Any:
+    """What json.dumps cannot write itself: times in ISO 8601, anything else as text."""
     if hasattr(value, "isoformat"):
         return value.isoformat()
     return str(value)
