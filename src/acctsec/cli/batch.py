@@ -83,13 +83,15 @@ def batch_command(
         raise InputError(f"--since {since} is after --until {until}")
     from acctsec.sources.sql_db import is_database_url
 
+    remote = False
     if dask is not None:
         from acctsec.batch.distributed import local_workers
 
-        local_workers(dask)  # a bad address named now, not after the run's preparation
+        # A bad address named now, not after the run's preparation.
+        remote = local_workers(dask) is None
     settings = settings_with(source=source, offline=True, cache_dir=cache_dir,
                              no_cache=True if no_cache else None)
-    if settings.no_cache and dask is not None and not dask.startswith("local"):
+    if settings.no_cache and remote:
         raise InputError("--no-cache (or no_cache in the config or environment) cannot be "
                          "used with a remote --dask cluster: its workers read the run's "
                          "working files, which are then kept in a local temporary folder")
