@@ -49,3 +49,15 @@ def test_a_bad_dask_address_is_named_before_the_run_starts(examples: Path,
                                "--out", str(tmp_path / "x.jsonl"), "--dask", address)
         assert code == 1 and "expected local:N" in err and err.count("\n") == 1, err
         assert not (tmp_path / "x.jsonl.work").exists()
+
+
+def test_no_cache_with_a_scheduler_on_localhost_is_refused(examples: Path,
+                                                           tmp_path: Path) -> None:
+    """localhost:8786 is a scheduler, not a local cluster: its workers read the working
+    files, which --no-cache keeps in a private temporary folder."""
+    queue = tmp_path / "uids.txt"
+    queue.write_text("10007\n", "utf-8")
+    code, _, err = run_cli("batch", "--source", str(examples), "--uids", str(queue),
+                           "--out", str(tmp_path / "x.jsonl"), "--dask", "localhost:8786",
+                           "--no-cache")
+    assert code == 1 and "remote --dask" in err, err
