@@ -43,16 +43,16 @@ def make_client(settings: Settings, code: str, client: httpx.Client, *,
     """The client for one network; BackendNotConfigured says what setting is missing."""
     net = network(code)
     if snapshot is not None:
-        import hashlib
         import os
 
+        from acctsec.cachefiles import source_id
         from acctsec.chain.snapshot import SnapshotClient
 
         index_dir = None
         if snapshot.is_dir() and not os.access(snapshot, os.W_OK):
             # A read-only export (a shared mount): its index goes to the cache dir instead.
-            key = hashlib.sha256(str(snapshot.resolve()).encode()).hexdigest()[:16]
-            index_dir = settings.resolved_cache_dir() / "snapshot-index" / key
+            index_dir = (settings.resolved_cache_dir() / "snapshot-index"
+                         / source_id(str(snapshot.resolve())))
         return SnapshotClient(snapshot, net, index_dir=index_dir)
     if settings.offline:
         raise BackendNotConfigured(

@@ -114,12 +114,11 @@ def update(
             _validate(rel, body)
         except (DependencyError, InputError) as exc:
             result.failed[rel] = str(exc)
-            kept = previous / rel if previous is not None else None
-            if kept is not None and kept.is_file():
+            if previous is not None and (previous / rel).is_file():
                 target = staging / rel
                 target.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(kept, target)
-                result.carried[rel] = previous.name if previous is not None else ""
+                shutil.copyfile(previous / rel, target)
+                result.carried[rel] = previous.name
                 manifest[rel] = {"url": url, "carried_from": result.carried[rel],
                                  "failed": str(exc)}
             continue
