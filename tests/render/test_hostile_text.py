@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from acctsec.core.report import Report
+from acctsec.core.report import Report, TimelineEntry
 from acctsec.core.respond import Action
 from acctsec.core.signals import TAKEOVER, NotChecked, Signal
 from acctsec.core.verdict import Verdict
@@ -40,6 +40,8 @@ def report_with(text: str) -> Report:
         advice=(text,), not_checked=(NotChecked("rdap", text),),
         skipped_rows=(RowProblem("logins.csv", 3, text),),
         linked_accounts=({"uid": text, "via": [text], "label": "fraud"},),
+        timeline=(TimelineEntry(datetime(2026, 11, 1, tzinfo=UTC), "email_change",
+                                f"{text} → b@y.io", True),),
     )
 
 

@@ -24,7 +24,7 @@ from acctsec.core.takeover import (
 )
 from acctsec.core.verdict import Scores, decide, score
 from acctsec.intel.interface import IpInfo
-from acctsec.model import AccountRecords, PopulationStats
+from acctsec.model import AccountRecords, PopulationStats, SecurityEvent
 
 SEVERITY_ORDER = {"critical": 0, "high": 1, "medium": 2, "low": 3, "info": 4}
 
@@ -141,7 +141,7 @@ def run(inp: Inputs) -> Report:
         linked_accounts=tuple(inp.linked_accounts), funds=tuple(inp.funds),
         actions=tuple(actions_for(verdict, decisive, attack)),
         advice=tuple(advice_for(verdict, attack)), not_checked=tuple(not_checked),
-        timeline=tuple(timeline(records, signals)), skipped_rows=records.problems,
+        timeline=tuple(timeline(records, signals, inp.since)), skipped_rows=records.problems,
         stats={**inp.stats, **_score_stats(scores)},
     )
 
@@ -159,20 +159,48 @@ def _score_stats(s: Scores) -> dict[str, Any]:
             "top_actor": top.actor.key if top else None}
 
 
-def timeline(records: AccountRecords, signals: list[Signal]) -> list[TimelineEntry]:
-    """Security changes, money movements and sign-ins of note, in time order."""
+def timeline(records: AccountRecords, signals: list[Signal],
+             since: datetime | None) -> list[TimelineEntry]:
+    """Security changes, money movements and sign-ins of note from `since` on, in time order."""
     flagged = {s.ts for s in signals if s.weight > 0 and s.ts is not None}
     out: list[TimelineEntry] = []
     for lg in records.logins:
         if lg.event in ("login_success", "session_refresh") and lg.ts in flagged:
-            out.append(TimelineEntry(lg.ts, lg.event, f"{lg.ip or '?'} device "
-                                     f"{lg.device_id or '?'}", True))
+            out.append(TimelineEntry(lg.ts, lg.event, _where(lg.ip, lg.device_id), True))
     for e in records.security_events:
-        out.append(TimelineEntry(e.ts, e.event, f"{e.ip or '?'} device {e.device_id or '?'}",
-                                 e.ts in flagged))
+        text = " ".join(p for p in (_where(e.ip, e.device_id), _detail_text(e)) if p)
+        out.append(TimelineEntry(e.ts, e.event, text, e.ts in flagged))
     for t in records.transactions:
         dest = t.address or t.counterparty_uid or t.payment_method or ""
         out.append(TimelineEntry(t.ts, t.kind, f"{t.amount} {t.asset} {dest}".strip(),
                                  t.ts in flagged))
     out.sort(key=lambda e: e.ts)
-    return out
+    return out if since is None else [e for e in out if e.ts >= since]
+
+
+def _where(ip: str | None, device_id: str | None) -> str:
+    return " ".join(p for p in (ip, f"device {device_id}" if device_id else None) if p)
+
+
+# The `detail` fields a timeline line names, and how it names them.
+_DETAIL_LABELS = {"device_id": "authorised device", "address": "address", "network": "on",
+                  "asset": "for", "method": "method", "key_id": "key",
+                  "permissions": "permissions", "ip_whitelist": "IPs", "reason": "reason"}
+
+
+def _detail_text(e: SecurityEvent) -> str:
+    """What a security event changed, from its `detail`: the new device, address, e-mail..."""
+    if isinstance(e.detail, str):
+        text = " ".join(e.detail.split())
+        return text if len(text) <= 80 else text[:79] + "…"
+    if not isinstance(e.detail, Mapping):
+        return ""
+    old, new = e.detail_value("old"), e.detail_value("new")
+    parts = [f"{old or '?'} → {new or '?'}"] if old or new else []
+    for key, label in _DETAIL_LABELS.items():
+        value = e.detail_value(key)
+        if isinstance(value, list):
+            value = ",".join(str(v) for v in value)
+        if value not in (None, ""):
+            parts.append(f"{label} {value}")
+    return " ".join(parts)

@@ -1,0 +1,49 @@
+"""The report's timeline: what each security change did, from --since on."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from acctsec.core.investigation import Inputs, run
+from acctsec.core.report import Report
+from acctsec.model import PopulationStats
+from acctsec_testkit import T0, Story
+
+HOME = "84.150.3.4"
+DAY, M = timedelta(days=1), timedelta(minutes=1)
+
+
+def story() -> Story:
+    s = Story()
+    s.ip(HOME, "berlin")
+    s.routine(30, HOME, "DEV")
+    t = T0 + 31 * DAY
+    s.event(t, "device_authorize", HOME, None, {"device_id": "NEWDEV"})
+    s.event(t + M, "email_change", HOME, "DEV", {"old": "a@x.io", "new": "b@y.io"})
+    s.event(t + 2 * M, "withdrawal_address_add", HOME, "DEV",
+            {"address": "0xabc", "network": "ETH", "asset": "USDT"})
+    s.event(t + 3 * M, "account_freeze", None, None, {"reason": "customer request"})
+    return s
+
+
+def details(report: Report) -> dict[str, str]:
+    return {e.kind: e.what for e in report.timeline}
+
+
+def test_a_security_change_says_what_it_changed() -> None:
+    got = details(story().investigate())
+    assert got["device_authorize"] == f"{HOME} authorised device NEWDEV"
+    assert got["email_change"] == f"{HOME} device DEV a@x.io → b@y.io"
+    assert got["withdrawal_address_add"] == f"{HOME} device DEV address 0xabc on ETH for USDT"
+    assert got["account_freeze"] == "reason customer request"
+
+
+def test_the_timeline_starts_at_since() -> None:
+    s = story()
+    since = T0 + 31 * DAY + 2 * M
+    report = run(Inputs(records=s.records(), ip_info=s.infos, since=since,
+                        population=PopulationStats(total_logins=1000, total_accounts=100,
+                                                   ips=s.population),
+                        generated_at=datetime(2026, 11, 22, tzinfo=UTC)))
+    assert [e.kind for e in report.timeline] == ["withdrawal_address_add", "account_freeze"]
+    assert len(s.investigate().timeline) == 4
