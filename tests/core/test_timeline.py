@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from acctsec.core.investigation import Inputs, run
-from acctsec.core.report import Report
+from acctsec.core.report import Report, account_facts
 from acctsec.model import PopulationStats
 from acctsec_testkit import T0, Story
 
@@ -47,3 +48,28 @@ def test_the_timeline_starts_at_since() -> None:
                         generated_at=datetime(2026, 11, 22, tzinfo=UTC)))
     assert [e.kind for e in report.timeline] == ["withdrawal_address_add", "account_freeze"]
     assert len(s.investigate().timeline) == 4
+
+
+def test_until_before_the_account_existed_says_there_is_nothing_to_judge() -> None:
+    s = story()
+    records = s.records()
+    records = replace(records, account=replace(records.account, created_at=T0))
+    report = run(Inputs(records=records, ip_info=s.infos, until=T0 - DAY,
+                        population=PopulationStats(total_logins=1000, total_accounts=100),
+                        generated_at=datetime(2026, 11, 22, tzinfo=UTC)))
+    assert "did not exist yet" in report.verdict.summary
+    assert [n.check for n in report.not_checked] == ["window"]
+    assert report.verdict.confidence == "low"
+
+
+def test_with_until_the_status_shown_is_said_to_be_todays() -> None:
+    s = story()
+    records = s.records()
+    records = replace(records, account=replace(records.account, status="frozen"))
+    until = T0 + 40 * DAY
+    report = run(Inputs(records=records, ip_info=s.infos, until=until,
+                        population=PopulationStats(total_logins=1000, total_accounts=100),
+                        generated_at=datetime(2026, 11, 22, tzinfo=UTC)))
+    assert ("status today", "frozen") in account_facts(report)
+    assert ("status", "frozen") in account_facts(replace(report, until=None))
+    assert not any(n.check == "window" for n in report.not_checked)

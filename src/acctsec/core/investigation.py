@@ -123,7 +123,8 @@ def run(inp: Inputs) -> Report:
     patterns = attach_to_actors(findings, patterns) + _recent(list(inp.extra_signals), inp.since)
     signals = [s for f in findings for s in (*f.access, *f.actions)] + patterns
     scores = score(findings, signals)
-    not_checked = list(inp.not_checked) + _unattributable(accesses)
+    unborn = _before_creation(records, inp.until)
+    not_checked = list(inp.not_checked) + _unattributable(accesses) + unborn
     history_ok = (any(f.baseline.established for f in findings) or len(accesses) >= 3) \
         and not _unattributable(accesses)
     verdict = decide(scores, not_checked, history_ok)
@@ -134,7 +135,9 @@ def run(inp: Inputs) -> Report:
     attack = attack_kind(decisive, scores) if verdict.label in ("takeover", "suspicious") \
         else None
     signals.sort(key=lambda s: (SEVERITY_ORDER[s.severity], -s.weight))
-    verdict = replace(verdict, attack=attack, summary=summary(verdict, decisive, attack))
+    verdict = replace(verdict, attack=attack, summary=summary(verdict, decisive, attack)
+                      if not unborn else "Nothing to judge: the account did not exist yet "
+                      "at --until.")
     return Report(
         uid=records.account.uid, generated_at=inp.generated_at, since=inp.since,
         until=inp.until, verdict=verdict, account=records.account, signals=tuple(signals),
@@ -151,6 +154,15 @@ def _unattributable(accesses: list[Access]) -> list[NotChecked]:
         return []
     return [NotChecked("takeover", "no ip, device_id or user_agent in the records: who used "
                        "the account cannot be told apart")]
+
+
+def _before_creation(records: AccountRecords, until: datetime | None) -> list[NotChecked]:
+    created = records.account.created_at
+    if until is None or created is None or until >= created \
+            or records.logins or records.security_events or records.transactions:
+        return []
+    return [NotChecked("window", f"--until {until:%Y-%m-%d %H:%M} UTC is before the account "
+                       f"was created ({created:%Y-%m-%d %H:%M} UTC): nothing to judge")]
 
 
 def _score_stats(s: Scores) -> dict[str, Any]:

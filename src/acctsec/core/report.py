@@ -42,6 +42,15 @@ class Report:
     stats: Mapping[str, Any] = field(default_factory=dict)
 
 
+def account_facts(r: Report) -> list[tuple[str, str]]:
+    """The account's e-mail, phone, status and KYC country that are known, as the views show
+    them. The status is the source's current one, so with --until it is said to be today's."""
+    a = r.account
+    facts = (("e-mail", a.email), ("phone", a.phone),
+             ("status today" if r.until else "status", a.status), ("KYC", a.kyc_country))
+    return [(label, value) for label, value in facts if value]
+
+
 def _iso(ts: datetime | None) -> str | None:
     return ts.isoformat().replace("+00:00", "Z") if ts else None
 

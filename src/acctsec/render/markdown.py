@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import IO, Any
 
-from acctsec.core.report import Report
+from acctsec.core.report import Report, account_facts
 from acctsec.render.safe import md_text
 
 TIMELINE_ROWS = 50
@@ -40,10 +40,7 @@ def _bullets(title: str, items: list[str]) -> list[str]:
 
 def _account(report: Report) -> list[str]:
     """The account's e-mail, phone, status and KYC country, as the terminal's header has."""
-    acct = report.account
-    facts = [f"{label} {md_text(value)}" for label, value in (
-        ("e-mail", acct.email), ("phone", acct.phone), ("status", acct.status),
-        ("KYC", acct.kyc_country)) if value]
+    facts = [f"{label} {md_text(value)}" for label, value in account_facts(report)]
     return ["; ".join(facts), ""] if facts else []
 
 

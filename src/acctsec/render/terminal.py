@@ -10,7 +10,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from acctsec.core.report import Report
+from acctsec.core.report import Report, account_facts
 from acctsec.render.safe import literal
 
 LABEL_STYLE = {"takeover": "bold white on red", "fraud": "bold white on magenta",
@@ -31,14 +31,11 @@ def verdict_panel(report: Report) -> Panel:
                          f"  risk {v.risk}/100  confidence {v.confidence}")
     if v.attack:
         head.append(f"  ({v.attack.replace('_', ' ')})")
-    acct = report.account
     who = Text("account ")
     who.append_text(_t(report.uid, "bold"))
-    for label, value in (("e-mail", acct.email), ("phone", acct.phone),
-                         ("status", acct.status), ("KYC", acct.kyc_country)):
-        if value:
-            who.append(f"  {label} ")
-            who.append_text(_t(value))
+    for label, value in account_facts(report):
+        who.append(f"  {label} ")
+        who.append_text(_t(value))
     return Panel(Group(head, who, _t(v.summary)), title="acctsec investigate", box=box.ROUNDED)
 
 
