@@ -50,3 +50,24 @@ def test_ctrl_c_inside_a_query_of_device_ends_as_interrupted(
     assert "internal error" not in err
     # Outside a run the usual handler is back: Ctrl-C is Python's KeyboardInterrupt.
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_ctrl_c_while_the_command_line_is_still_importing_is_one_line() -> None:
+    """A KeyboardInterrupt raised by an import of `acctsec.cli` (Ctrl-C in the first tenth
+    of a second) ends the console script as interrupted, without a traceback."""
+    import subprocess
+
+    code = (
+        "import sys\n"
+        "class Finder:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name == 'acctsec.cli.batch':\n"
+        "            raise KeyboardInterrupt\n"
+        "sys.meta_path.insert(0, Finder())\n"
+        "from acctsec.cli import main\n"
+        "main()\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 130
+    assert done.stderr == "acctsec: interrupted\n"

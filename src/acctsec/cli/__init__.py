@@ -2,8 +2,12 @@
 
 import sys
 
-from acctsec.cli import _app, batch, intel_cmd, investigate, ip, link, load, trace
-from acctsec.cli._app import app
+try:
+    from acctsec.cli import _app, batch, intel_cmd, investigate, ip, link, load, trace
+    from acctsec.cli._app import app
+except KeyboardInterrupt:  # Ctrl-C in the first tenth of a second, before main() is reached
+    sys.stderr.write("acctsec: interrupted\n")
+    sys.exit(130)
 
 # Importing a command module registers its commands on `app`.
 COMMAND_MODULES = (investigate, trace, link, ip, intel_cmd, batch, load)
