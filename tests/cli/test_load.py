@@ -166,3 +166,20 @@ def test_load_to_a_place_a_database_cannot_be_written(tmp_path: Path) -> None:
         done = run("load", str(data), f"/proc/{name}", cwd=tmp_path)
         assert done.returncode == 1 and "internal error" not in done.stderr, done.stderr
         assert done.stderr.count("\n") == 1 and "/proc" in done.stderr
+
+
+def test_a_load_killed_outright_leaves_nothing_after_the_next_load(tmp_path: Path) -> None:
+    """SIGKILL or a power loss skips the clean-up, leaving the half-written copy; the next
+    load into the same place removes it. A live load's copy is left alone."""
+    data = broken_folder(tmp_path)
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True).stdout.strip()
+    dead = [tmp_path / f".x.duckdb.part-{gone}", tmp_path / f".x.duckdb.part-{gone}.wal",
+            tmp_path / f".x.duckdb.old-{gone}"]
+    live = tmp_path / f".x.duckdb.part-{os.getpid()}x"  # not a pid: somebody else's file
+    alive = tmp_path / ".x.duckdb.part-1"  # init never ends
+    for path in (*dead, live, alive):
+        path.write_text("half", encoding="utf-8")
+    sql_load.load(data, str(tmp_path / "x.duckdb"), None)
+    assert not any(p.exists() for p in dead)
+    assert live.exists() and alive.exists() and (tmp_path / "x.duckdb").exists()

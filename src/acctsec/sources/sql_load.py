@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import glob
 import json
 import os
 import shutil
@@ -204,6 +205,7 @@ def _check_free(path: Path, replace: bool) -> None:
 @contextmanager
 def _staged(path: Path, replace: bool) -> Iterator[Path]:
     """A temporary name next to `path`, renamed to it only when the block succeeds."""
+    _remove_leftovers(path)
     temp = path.with_name(f".{path.name}.part-{os.getpid()}")
     _remove(temp)
     try:
@@ -219,6 +221,25 @@ def _staged(path: Path, replace: bool) -> Iterator[Path]:
     finally:
         _remove(temp)
         _remove(temp.with_name(temp.name + ".wal"))
+
+
+def _remove_leftovers(path: Path) -> None:
+    """What a load into `path` killed outright (SIGKILL, power loss) left beside it: its
+    `.NAME.part-PID` (and `.wal`) or `.NAME.old-PID`, when process PID is gone."""
+    for left in path.parent.glob(f".{glob.escape(path.name)}.*-*"):
+        stage, _, pid = left.name[len(path.name) + 2:].removesuffix(".wal").partition("-")
+        if stage in ("part", "old") and pid.isdigit() and not _running(int(pid)):
+            _remove(left)
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # someone else's process
+        return True
+    return True
 
 
 def _remove(path: Path) -> None:
