@@ -170,3 +170,17 @@ def test_lookalikes_opened_in_one_week_corroborate_only_among_few() -> None:
     many = next(s for s in fraud_signals(records, _lookalike_ctx(300))
                 if s.id == "lookalike_identities")
     assert many.evidence["corroborated"] == [] and many.weight == 0.3
+
+
+def test_one_dispute_the_balance_still_covers_is_no_scheme_but_repeats_are() -> None:
+    """A single charged-back card deposit with nothing sent out after it (a mistaken or
+    "friendly" dispute) is worth a look, not a freeze; disputes that repeat are fraud."""
+    one = _records(_tx(0, "fiat_deposit", "150", payment_method="card", chargeback=True),
+                   _tx(24 * 20, "fiat_deposit", "200", payment_method="card"))
+    [signal] = fraud_signals(one, LinkContext("a", 1, {}, ()))
+    assert (signal.id, signal.severity, signal.weight) == ("chargeback_fraud", "medium", 1.5)
+    assert signal.weight < 3.0  # FRAUD_THRESHOLD: not fraud on its own
+    three = _records(*(_tx(24 * 7 * i, "fiat_deposit", "150", payment_method="card",
+                           chargeback=True) for i in range(3)))
+    [signal] = fraud_signals(three, LinkContext("a", 1, {}, ()))
+    assert signal.weight >= 3.0 and signal.severity == "high"

@@ -422,14 +422,22 @@ def chargeback_signals(ctx: _Ctx) -> list[Signal]:
     out: list[Signal] = []
     if charged or alerts:
         quick = [c for c in cash_outs if c[0].chargeback]
-        weight = min(4.5, 3.0 + 0.5 * (len(charged) - 1) + (1.0 if quick else 0.0))
+        disputes = max(len(charged), 1)
+        if quick:  # the loss the scheme is for: the money left before the dispute
+            weight = min(4.5, 4.0 + 0.5 * (disputes - 1))
+        else:  # the balance still covers it: a mistaken or "friendly" dispute, until repeated
+            weight = min(3.5, 1.5 + 1.0 * (disputes - 1))
         usd = sum((_usd(t) for t in charged), Decimal(0))
         out.append(Signal(
-            "chargeback_fraud", "critical" if quick else "high", FRAUD, weight,
+            "chargeback_fraud", "critical" if quick else "high" if weight >= 3.0 else "medium",
+            FRAUD, weight,
             f"{len(charged)} fiat deposit(s) worth ${usd:,.0f} charged back"
             + (f", {len(alerts)} chargeback alert(s)" if alerts else "")
             + ("; the crypto bought was sent out to an outside address within hours" if quick
-               else ""),
+               else "; nothing was sent out within hours of it: alone, a dispute the balance "
+               "covers is more often a mistaken or friendly one than a scheme"
+               if disputes == 1 else "; nothing was sent out within hours, but disputes "
+               "repeat"),
             ts=charged[0].ts if charged else None,
             evidence={"charged_back": [_tx_ref(t) for t in charged],
                       "alerts": [a.alert_id for a in alerts],
