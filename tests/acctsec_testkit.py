@@ -41,6 +41,10 @@ PLACES = {
                    as_org="DigitalOcean", network_kind="hosting"),
     "m247_fra": dict(country="DE", city="Frankfurt", lat=50.11, lon=8.68, asn=9009,
                      as_org="M247 Europe", network_kind="vpn"),
+    "aws_fra": dict(country="DE", city="Frankfurt", lat=50.11, lon=8.68, asn=16509,
+                    as_org="Amazon.com, Inc.", network_kind="hosting"),
+    "ovh_fra": dict(country="DE", city="Frankfurt", lat=50.11, lon=8.68, asn=16276,
+                    as_org="OVH SAS", network_kind="hosting"),
 }
 
 

@@ -151,9 +151,14 @@ def build_accesses(records: AccountRecords, infos: Mapping[str, IpInfo]) -> list
 
 
 def _actor_key(access: Access, session_owner: Mapping[str, str],
-               ip_owner: Mapping[str, tuple[datetime, str]]) -> str | None:
+               ip_owner: Mapping[str, tuple[datetime, str]], api_keys: set[str]) -> str | None:
     if access.device_id:
         return f"device:{access.device_id}"
+    if access.session_id and (access.session_id in api_keys or is_api(access)):
+        # An API key is used from the servers it runs on: its actor is the key on one
+        # network, so the key used from somewhere new is somebody new.
+        api_keys.add(access.session_id)
+        return f"api:{access.session_id}@{access.network or access.ip or 'unknown'}"
     if access.session_id and access.session_id in session_owner:
         return session_owner[access.session_id]
     if access.ip and access.ip in ip_owner:
@@ -165,6 +170,11 @@ def _actor_key(access: Access, session_owner: Mapping[str, str],
     if access.ip:
         return f"ip:{access.ip}"
     return None
+
+
+def is_api(access: Access) -> bool:
+    """A sign-in through the API channel: a key's call, not a person's."""
+    return getattr(access.record, "channel", None) == "api"
 
 
 class _Sessions:
@@ -199,20 +209,22 @@ def group_actors(accesses: Iterable[Access]) -> dict[str, Actor]:
     session, else to the device last seen on its IP within a day. A session used
     from another country than the one it was opened in, with no new sign-in, is
     an actor of its own until the device signs in again: a stolen session token
-    carries the device id with it.
+    carries the device id with it. An API key (the session id of API-channel sign-ins)
+    is one actor per network it is called from.
     """
     actors: dict[str, Actor] = {}
     session_owner: dict[str, str] = {}
     ip_owner: dict[str, tuple[datetime, str]] = {}
+    api_keys: set[str] = set()  # session ids that are API keys
     sessions = _Sessions()
     places = _Places()
     for access in accesses:
-        key = _actor_key(access, session_owner, ip_owner)
+        key = _actor_key(access, session_owner, ip_owner, api_keys)
         if key is None:
             continue
         if access.kind == "login" and access.session_id:
             session_owner.setdefault(access.session_id, key)
-        if access.ip and access.device_id:
+        if access.ip and (access.device_id or key.startswith("api:")):
             ip_owner[access.ip] = (access.ts, key)
         key = places.see(access, sessions.see(access, key))
         actor = actors.get(key)

@@ -44,7 +44,8 @@ ADVICE = {
     ],
     "slow_takeover": [
         "Secure your e-mail account first (new password, two-factor authentication, check "
-        "forwarding rules): the attacker changed where our messages go.",
+        "forwarding rules): someone who waits days before acting often reads your e-mail "
+        "to hide our warnings.",
         "Change your exchange password and review every device and API key on the account.",
     ],
     "leaked_api_key": [
@@ -70,9 +71,10 @@ def attack_kind(signals: list[Signal], scores: Scores) -> str | None:
         return "sim_swap"
     if "credential_stuffing_success" in ids or "password_guessing" in ids:
         return "credential_stuffing"
-    if any(s.id == "withdrawal_without_sign_in" and "api_key" in s.evidence for s in signals):
-        return "leaked_api_key"
     top = scores.top_actor
+    if any(s.id == "withdrawal_without_sign_in" and "api_key" in s.evidence for s in signals) \
+            or (top is not None and top.actor.key.startswith("api:")):
+        return "leaked_api_key"
     if top is not None and top.actions:
         first_change = min((s.ts for s in top.actions if s.id == "security_change" and s.ts),
                            default=None)

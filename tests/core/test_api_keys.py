@@ -1,0 +1,71 @@
+"""API keys: a key is judged against its own history, not its owner's browser."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from acctsec.core.report import Report
+from acctsec_testkit import T0, Story, ids
+
+HOME = "84.150.3.4"
+BOT = "3.121.91.205"
+DAY, H, M = timedelta(days=1), timedelta(hours=1), timedelta(minutes=1)
+PERMS = ["read", "trade", "withdraw"]
+
+
+def trader(whitelist: list[str] | None = None) -> Story:
+    """An owner at home who runs a trading bot on AWS through an API key for months."""
+    s = Story()
+    s.ip(HOME, "berlin")
+    s.ip(BOT, "aws_fra")
+    s.routine(30, HOME, "DEV")
+    s.tx(T0 + DAY, "deposit", "60000", address="0x" + "1" * 40)
+    s.event(T0 + 20 * DAY, "api_key_create", HOME, "DEV",
+            {"key_id": "k1", "permissions": PERMS, "ip_whitelist": whitelist or []})
+    for d in range(21, 120):
+        s.login(T0 + d * DAY, BOT, None, session="k1", ua="", channel="api")
+    return s
+
+
+def label(report: Report) -> str:
+    return report.verdict.label
+
+
+def test_the_owners_bot_in_a_cloud_is_no_anonymiser() -> None:
+    report = trader().investigate()
+    assert label(report) == "clear"
+    assert "anonymising_network" not in ids(report)
+
+
+def test_a_bot_on_an_address_its_key_whitelists_is_the_owners() -> None:
+    report = trader(whitelist=[BOT]).investigate()
+    assert "whitelisted_api_address" in ids(report)
+    assert label(report) == "clear" and report.verdict.risk < 30
+
+
+def test_a_key_called_from_a_new_network_that_drains_the_account_is_a_leaked_key() -> None:
+    s = trader()
+    thief = s.ip("159.89.1.1", "do_ams")
+    t = T0 + 121 * DAY
+    for i in range(4):
+        s.login(t + i * 3 * M, thief, None, session="k1", ua="", channel="api")
+    s.event(t + 10 * M, "withdrawal_address_add", thief, None, {"address": "T" + "9" * 33},
+            session="k1")
+    s.tx(t + 25 * M, "withdrawal", "55000", address="T" + "9" * 33, ip=thief)
+    report = s.investigate()
+    assert label(report) == "takeover"
+    assert report.verdict.attack == "leaked_api_key"
+    assert "api_key_moved" in ids(report)
+    assert "revoke_api_keys" in {a.action for a in report.actions}
+    # the thief's own calls do not make its address one the account "used before"
+    assert "known_network" not in ids(report)
+
+
+def test_a_key_moved_to_another_cloud_in_its_home_country_is_still_caught() -> None:
+    s = trader()
+    thief = s.ip("51.75.1.1", "ovh_fra")
+    t = T0 + 121 * DAY
+    s.login(t, thief, None, session="k1", ua="", channel="api")
+    s.tx(t + 15 * M, "withdrawal", "55000", address="T" + "8" * 33, ip=thief)
+    report = s.investigate()
+    assert label(report) == "takeover", report.verdict
