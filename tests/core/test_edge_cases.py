@@ -234,3 +234,66 @@ def test_a_new_account_setting_up_its_anti_phishing_code_is_clear() -> None:
     s.login(T0 + H, HOME, "SECOND")
     s.event(T0 + H + M, "anti_phishing_change", HOME, "SECOND")
     assert s.investigate().verdict.label == "clear"
+
+
+def test_a_new_phone_kept_for_months_is_the_owners_whatever_it_did_first() -> None:
+    """A P2P merchant's new phone pays a new counterparty at once, then serves as the
+    account's phone for months: thieves cash out and leave."""
+    s = owner(days=20)
+    mobile = s.ip("176.0.1.1", "berlin_mobile")
+    t = T0 + 21 * DAY
+    s.login(t, mobile, "PHONE")
+    s.tx(t + 15 * M, "withdrawal", "300", address="0x" + "4" * 40, ip=mobile, device="PHONE")
+    for d in range(1, 120, 3):
+        s.login(t + d * DAY, HOME if d % 2 else mobile, "PHONE")
+    report = s.investigate()
+    assert "kept_in_use" in ids(report)
+    assert report.verdict.label == "clear"
+
+
+def test_a_thief_who_keeps_a_locked_out_account_is_no_owner() -> None:
+    """Tenure does not launder a takeover that locked the owner out: the owner's own
+    device falls silent, the thief's stays."""
+    s = owner(days=20)
+    evil = s.ip("159.89.1.1", "do_ams")
+    t = T0 + 21 * DAY
+    s.login(t, evil, "EVIL")
+    s.event(t + 2 * M, "email_change", evil, "EVIL", {"old": "a@x.io", "new": "b@y.io"})
+    s.tx(t + 20 * M, "withdrawal", "9000", address="0x" + "5" * 40, ip=evil, device="EVIL")
+    for d in range(1, 60, 2):
+        s.login(t + d * DAY, evil, "EVIL")
+    report = s.investigate()
+    assert "kept_in_use" not in ids(report)
+    assert report.verdict.label == "takeover"
+
+
+def test_a_new_phone_settled_at_home_for_days_before_it_pays_is_the_owners() -> None:
+    s = owner(days=60)
+    t = T0 + 61 * DAY
+    s.event(t, "device_authorize", HOME, "PHONE", {"device_id": "PHONE"})
+    s.login(t + 2 * M, "84.150.9.9", "PHONE")  # the same ISP, another address
+    s.ip("84.150.9.9", "berlin")
+    s.login(t + 7 * DAY, HOME, "PHONE")
+    s.event(t + 7 * DAY + 4 * M, "withdrawal_address_add", HOME, "PHONE",
+            {"address": "0x" + "6" * 40})
+    s.tx(t + 7 * DAY + 20 * M, "withdrawal", "7000", address="0x" + "6" * 40, ip=HOME,
+         device="PHONE")
+    report = s.investigate()
+    assert "settled_before_acting" in ids(report)
+    assert report.verdict.label != "takeover"
+
+
+def test_a_session_replayed_from_a_data_centre_at_home_is_a_stolen_session() -> None:
+    """Info-stealer cookies replayed from a server in the victim's own country: no new
+    sign-in, same device id, then the whitelist off and a drain."""
+    s = owner(days=60)
+    t = T0 + 61 * DAY
+    s.login(t, HOME, "DEV", session="live")
+    server = s.ip("51.75.151.165", "ovh_fra")
+    s.login(t + 3 * H, server, "DEV", event="session_refresh", session="live")
+    s.event(t + 3 * H + 4 * M, "withdrawal_whitelist_off", server, "DEV", session="live")
+    s.tx(t + 3 * H + 20 * M, "withdrawal", "9500", address="0x" + "7" * 40, ip=server,
+         device="DEV")
+    report = s.investigate()
+    assert "session_moved" in ids(report)
+    assert report.verdict.label == "takeover"

@@ -178,26 +178,32 @@ def is_api(access: Access) -> bool:
 
 
 class _Sessions:
-    """Which country each session was opened in, and devices whose session moved abroad."""
+    """Where each session was opened, and devices whose session moved: to another
+    country, or from a consumer network into a data centre (an info-stealer's cookies
+    replayed from a server, often in the victim's own country)."""
 
     def __init__(self) -> None:
-        self.opened_in: dict[str, str | None] = {}
-        self.moved: dict[str, tuple[str, str]] = {}  # device key -> (actor key, country)
+        self.opened_in: dict[str, tuple[str | None, bool]] = {}  # sid -> (country, hosting)
+        self.moved: dict[str, tuple[str, str]] = {}  # device key -> (actor key, place)
 
     def see(self, access: Access, key: str) -> str:
         """The actor key for this access: a moved session is an actor of its own."""
         sid, country = access.session_id, access.country
+        hosting = access.network_kind == "hosting"
+        place = (access.network if hosting else country) or ""
         if access.kind == "login":
             self.moved.pop(key, None)
             if sid:
-                self.opened_in.setdefault(sid, country)
+                self.opened_in.setdefault(sid, (country, hosting))
             return key
         opened = self.opened_in.get(sid) if sid else None
-        if access.kind == "session_refresh" and sid and opened and country \
-                and country != opened:
-            self.moved[key] = (f"session:{sid}@{country}", country)
+        if access.kind == "session_refresh" and opened is not None and place:
+            opened_country, opened_hosting = opened
+            if (opened_country and country and country != opened_country) \
+                    or (hosting and not opened_hosting):
+                self.moved[key] = (f"session:{sid}@{place}", place)
         moved = self.moved.get(key)
-        if moved and country == moved[1]:
+        if moved and place == moved[1]:
             return moved[0]
         return key
 

@@ -105,8 +105,10 @@ def novelty_signals(actor: Actor, baseline: Baseline) -> list[Signal]:
                         f"{first.country}: a replayed device id, or the owner on a VPN abroad",
                         first.ts, actor, **base_ev))
     elif actor.key.startswith("session:"):
+        place = (f"a data centre ({first.info.as_org if first.info else None}) in "
+                 f"{first.country}" if first.network_kind == "hosting" else first.country)
         out.append(_sig("session_moved", 1.0, f"session {first.session_id} was used from "
-                        f"{first.country} with no new sign-in, though it was opened elsewhere: "
+                        f"{place} with no new sign-in, though it was opened elsewhere: "
                         "a stolen session token carries the device id with it",
                         first.ts, actor, **base_ev))
     elif is_device or (first.ua_key and first.ua_key not in baseline.ua_keys
@@ -412,7 +414,54 @@ def findings_for(actor: Actor, accesses: list[Access], actors: Mapping[str, Acto
     found.access.extend(early_lockout(actor, found.actions, novel and baseline.established))
     found.access.extend(early_cashout(actor, found.actions, novel and baseline.established))
     found.access.extend(without_sign_in(actor, found.actions, security))
+    if novel:
+        found.access.extend(owner_like(actor, found.actions, baseline, actors))
     return found
+
+
+# A thief cashes out and leaves within hours or days; the owner's new phone stays.
+# A device still in regular use a month after it appeared, on many days, is the
+# owner's, unless it locked the owner out and the owner's own devices fell silent
+# (then the account changed hands, and what it did first still counts).
+TENURE = timedelta(days=30)
+TENURE_DAYS = 8
+# Before acting, an owner's new phone lives on the owner's own networks for days;
+# a thief who must race the owner acts within hours of getting in. (Authorising the
+# device, or enabling a second factor on it, is how a phone comes in, not acting.)
+SETTLED_DAYS = 2
+SETTLED_SPAN = timedelta(hours=72)
+ACTING = 1.0
+
+
+def owner_like(actor: Actor, actions: list[Signal], baseline: Baseline,
+               actors: Mapping[str, Actor]) -> list[Signal]:
+    """Counter-evidence for a new device that behaves as the owner's own."""
+    days = {a.ts.date() for a in actor.accesses}
+    later = actor.last_seen - actor.first_seen
+    locked_out = any(s.id == "security_change" and s.evidence.get("event") in LOCKOUT_EVENTS
+                     for s in actions)
+    end = actor.first_seen + NOVELTY_WINDOW
+    owner_still_here = any(o is not actor and o.first_seen < actor.first_seen
+                           and o.last_seen > end for o in actors.values())
+    if later >= TENURE and len(days) >= TENURE_DAYS and (owner_still_here or not locked_out):
+        return [_sig("kept_in_use", -1.5, f"in regular use for {later.days} days after it "
+                     f"appeared, on {len(days)} days (last {actor.last_seen:%Y-%m-%d}): thieves "
+                     "cash out and leave; a device kept for months is the owner's",
+                     actor.first_seen, actor, BENIGN, days_used=len(days),
+                     last_seen=actor.last_seen.isoformat())]
+    acted = [s.ts for s in actions if s.weight >= ACTING and s.ts is not None]
+    before = [a for a in actor.accesses if not acted or a.ts < min(acted)]
+    home = [a for a in before if a.network in baseline.networks
+            and not (a.info is not None and a.info.anonymising)]
+    home_days = {a.ts.date() for a in home}
+    if len(home_days) >= SETTLED_DAYS and home[-1].ts - home[0].ts >= SETTLED_SPAN \
+            and len(home) * 2 >= len(before):
+        nets = ", ".join(sorted({a.info.as_org or str(a.network) for a in home if a.info}))
+        return [_sig("settled_before_acting", -1.0, f"used on {len(home_days)} days from the "
+                     f"account's own networks ({nets}) before it changed or paid anything: "
+                     "how an owner's new phone settles in; a thief races the owner",
+                     home[0].ts, actor, BENIGN, days=len(home_days))]
+    return []
 
 
 def api_key_signals(actor: Actor, actors: Mapping[str, Actor],
