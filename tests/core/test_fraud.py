@@ -184,3 +184,23 @@ def test_one_dispute_the_balance_still_covers_is_no_scheme_but_repeats_are() -> 
                            chargeback=True) for i in range(3)))
     [signal] = fraud_signals(three, LinkContext("a", 1, {}, ()))
     assert signal.weight >= 3.0 and signal.severity == "high"
+
+
+def test_a_mule_cashing_out_through_p2p_sales_is_a_mule() -> None:
+    """Each P2P sale goes to whichever buyer the marketplace matched: one way out."""
+    txs = []
+    for i in range(6):
+        txs.append(_tx(i * 30, "internal_in", "800", counterparty_uid=f"payer{i}"))
+        txs.append(_tx(i * 30 + 3, "p2p_sell", "790", counterparty_uid=f"buyer{i}"))
+    found = _ids(fraud_signals(_records(*txs), LinkContext("a", 1, {}, ())))
+    assert found.get("money_mule_pass_through", 0) >= 2.5
+
+
+def test_a_p2p_merchant_buying_and_selling_on_the_marketplace_is_no_mule() -> None:
+    txs = []
+    for i in range(12):
+        txs.append(_tx(i * 20, "p2p_buy", "1000", counterparty_uid=f"seller{i}"))
+        txs.append(_tx(i * 20 + 4, "p2p_sell", "1010", counterparty_uid=f"buyer{i}"))
+    assert "money_mule_pass_through" not in _ids(
+        fraud_signals(_records(*txs), LinkContext("a", 1, {}, ())))
+

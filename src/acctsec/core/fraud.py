@@ -309,7 +309,8 @@ def _usd(tx: Transaction) -> Decimal:
 
 
 def _source(tx: Transaction) -> str | None:
-    if tx.kind in ("internal_in", "p2p_buy"):
+    """Who paid this inflow in. A P2P purchase is the holder's own buying, not a payer."""
+    if tx.kind == "internal_in":
         return f"uid:{tx.counterparty_uid}" if tx.counterparty_uid else None
     if tx.kind == "deposit":
         return f"address:{tx.address}" if tx.address else None
@@ -317,10 +318,14 @@ def _source(tx: Transaction) -> str | None:
 
 
 def _destination(tx: Transaction) -> str | None:
-    if tx.kind in ("internal_out", "p2p_sell"):
+    """Where an outflow went. P2P sales and fiat withdrawals each count as one way out:
+    the marketplace matches a different buyer every time."""
+    if tx.kind == "internal_out":
         return f"uid:{tx.counterparty_uid}" if tx.counterparty_uid else None
     if tx.kind == "withdrawal":
         return f"address:{tx.address}" if tx.address else None
+    if tx.kind == "p2p_sell":
+        return "p2p"
     if tx.kind == "fiat_withdrawal":
         return "fiat"
     return None
@@ -328,28 +333,28 @@ def _destination(tx: Transaction) -> str | None:
 
 def _pass_through(txs: list[Transaction]) -> tuple[Decimal, Decimal]:
     """(value in, value out within PASS_THROUGH_WINDOW of an earlier inflow), in USD."""
-    inflows = [t for t in txs if t.is_inflow and t.settled]
+    inflows = [t for t in txs if t.is_inflow]
     total_in = sum((_usd(t) for t in inflows), Decimal(0))
     quick_out = Decimal(0)
-    for out in (t for t in txs if t.is_outflow and t.settled):
+    for out in (t for t in txs if t.is_outflow):
         if any(timedelta(0) <= out.ts - i.ts <= PASS_THROUGH_WINDOW for i in inflows):
             quick_out += _usd(out)
     return total_in, quick_out
 
 
 def mule_signals(ctx: _Ctx) -> list[Signal]:
-    txs = list(ctx.records.transactions)
+    txs = [t for t in ctx.records.transactions if t.settled]
     group = _identity_group(ctx)
     uses: dict[str, int] = {}
     for t in txs:
-        if t.is_inflow and t.settled and (source := _source(t)):
+        if t.is_inflow and (source := _source(t)):
             uses[source] = uses.get(source, 0) + 1
     # A wallet that pays in again and again is the holder's own (a trader's DeFi
     # wallets); a mule's senders are different victims or customers each time.
     recurring = {s for s, n in uses.items() if s.startswith("address:") and n >= 3}
     unrelated = {s for s in uses if s not in recurring
                  and not (s.startswith("uid:") and s[4:] in group)}
-    destinations = {d for t in txs if t.is_outflow and t.settled and (d := _destination(t))}
+    destinations = {d for t in txs if t.is_outflow and (d := _destination(t))}
     total_in, quick_out = _pass_through(txs)
     out = list(taken_over_inflows(ctx))
     if len(unrelated) < MULE_MIN_SOURCES or total_in <= 0 or not destinations:
