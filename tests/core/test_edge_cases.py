@@ -297,3 +297,24 @@ def test_a_session_replayed_from_a_data_centre_at_home_is_a_stolen_session() -> 
     report = s.investigate()
     assert "session_moved" in ids(report)
     assert report.verdict.label == "takeover"
+
+
+def test_suspicion_of_the_holder_is_reviewed_without_tipping_them_off() -> None:
+    """Evidence that leans toward the holder being the bad actor gets a review, not a
+    call to the customer or security advice meant for victims."""
+    from dataclasses import replace as with_
+
+    from acctsec.core.investigation import Inputs, run
+    from acctsec.core.signals import FRAUD, Signal
+    from acctsec.model import PopulationStats
+
+    s = owner()
+    base = Inputs(records=s.records(), ip_info=s.infos,
+                  population=PopulationStats(total_logins=1000, total_accounts=100),
+                  generated_at=T0 + 90 * DAY)
+    mule = Signal("money_mule_pass_through", "medium", FRAUD, 2.0, "money passes through")
+    report = run(with_(base, extra_signals=[mule]))
+    assert (report.verdict.label, report.verdict.leaning) == ("suspicious", "fraud")
+    assert [a.action for a in report.actions] == ["manual_review"]
+    assert report.advice == () and "money passes through" in report.verdict.summary
+    assert run(base).verdict.leaning is None

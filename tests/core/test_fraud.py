@@ -204,3 +204,20 @@ def test_a_p2p_merchant_buying_and_selling_on_the_marketplace_is_no_mule() -> No
     assert "money_mule_pass_through" not in _ids(
         fraud_signals(_records(*txs), LinkContext("a", 1, {}, ())))
 
+
+
+def test_a_receiver_whose_own_device_took_the_victims_account_is_the_thief() -> None:
+    victim = AccountInfo("v", security_changes=((_t(-3), "password_reset"),))
+    transfer = Edge("v", "a", "internal_transfer", None, _t(0), _t(0), 1.0)
+    records = _records(_tx(0, "internal_in", "900", counterparty_uid="v"))
+    plain = next(s for s in fraud_signals(records, LinkContext("a", 1, {"v": victim},
+                                                               (transfer,)))
+                 if s.id == "inflow_from_taken_over_accounts")
+    device = Edge("a", "v", "device_id", "dev-thief", _t(-3), _t(-2), 2.5)
+    cgnat = Edge("a", "v", "ip", "10.0.0.1", _t(-3), _t(-2), 0.3, accounts_sharing=900)
+    own = next(s for s in fraud_signals(records, LinkContext("a", 1, {"v": victim},
+                                                             (transfer, device, cgnat)))
+               if s.id == "inflow_from_taken_over_accounts")
+    assert (plain.weight, plain.severity) == (2.0, "high")
+    assert (own.weight, own.severity) == (3.5, "critical")
+    assert own.evidence["senders"]["v"]["shared_with_receiver"] == ["device_id dev-thief"]

@@ -19,7 +19,7 @@ from acctsec.batch.engine import Outcome
 from acctsec.errors import InputError
 
 FLAT_COLUMNS = ("uid", "alert_ids", "label", "risk", "confidence", "attack", "summary",
-                "top_signals", "actions", "signals", "skipped_rows", "error")
+                "top_signals", "actions", "signals", "skipped_rows", "error", "leaning")
 TOP_SIGNALS = 5
 
 
@@ -180,6 +180,7 @@ def flat_row(outcome: Outcome, alert_ids: Sequence[str]) -> dict[str, Any]:
         "top_signals": ";".join(list(dict.fromkeys(s["id"] for s in r["signals"]))[:TOP_SIGNALS]),
         "actions": ";".join(a["action"] for a in r["actions"]),
         "signals": len(r["signals"]), "skipped_rows": len(r["skipped_rows"]), "error": None,
+        "leaning": v.get("leaning"),
     }
 
 

@@ -405,14 +405,34 @@ def taken_over_inflows(ctx: _Ctx) -> Iterable[Signal]:
     total = sum((_usd(t) for t, _ in found.values()), Decimal(0))
     weight = min(4.0, 2.0 + 0.5 * (len(found) - 1))
     first = min(t.ts for t, _ in found.values())
+    # The victim's account used from this account's own device (or from an address only
+    # the two share, around the transfer): the receiver is the thief, not a bystander.
+    own = {u: sorted({f"{e.via} {e.value}" for e in ctx.between.get(u, [])
+                      if _thiefs_own(e, tx.ts)}) for u, (tx, _) in found.items()}
+    own = {u: hows for u, hows in own.items() if hows}
+    if own:
+        weight += 1.5
     return [Signal(
-        "inflow_from_taken_over_accounts", "high", FRAUD, weight,
+        "inflow_from_taken_over_accounts", "critical" if own else "high", FRAUD, weight,
         f"received ${total:,.0f} by internal transfer from {len(found)} account(s) that "
-        "show a takeover just before sending",
+        "show a takeover just before sending"
+        + (f"; {', '.join(sorted(own))} was used through this account's own "
+           f"{'; '.join(h for hows in own.values() for h in hows)}: the receiver is the thief"
+           if own else ""),
         ts=first,
         evidence={"senders": {u: {"hint": h, "tx_id": t.tx_id, "usd": str(_usd(t)),
-                                  "ts": t.ts.isoformat()} for u, (t, h) in found.items()}},
+                                  "ts": t.ts.isoformat(), "shared_with_receiver": own.get(u, [])}
+                              for u, (t, h) in found.items()}},
     )]
+
+
+def _thiefs_own(edge: Edge, when: datetime) -> bool:
+    if edge.via == "device_id":
+        return True
+    if edge.via != "ip" or edge.accounts_sharing > 2 or edge.first_seen is None:
+        return False
+    last = edge.last_seen or edge.first_seen
+    return edge.first_seen - TAKEOVER_LEAD <= when <= last + TAKEOVER_LEAD
 
 
 # --- chargeback fraud -----------------------------------------------------------------

@@ -132,8 +132,8 @@ def run(inp: Inputs) -> Report:
     # What the verdict rests on: the decisive actor's findings and the stream patterns.
     decisive = ([*top.access, *top.actions] if top else []) + patterns \
         if verdict.label in ("takeover", "suspicious") else signals
-    attack = attack_kind(decisive, scores) if verdict.label in ("takeover", "suspicious") \
-        else None
+    attack = attack_kind(decisive, scores) if verdict.label == "takeover" \
+        or verdict.leaning == "takeover" else None
     signals.sort(key=lambda s: (SEVERITY_ORDER[s.severity], -s.weight))
     verdict = replace(verdict, attack=attack, summary=summary(verdict, decisive, attack)
                       if not unborn else "Nothing to judge: the account did not exist yet "

@@ -69,7 +69,7 @@ def to_dict(r: Report) -> dict[str, Any]:
         "generated_at": _iso(r.generated_at),
         "window": {"since": _iso(r.since), "until": _iso(r.until)},
         "verdict": {"label": v.label, "risk": v.risk, "confidence": v.confidence,
-                    "summary": v.summary, "attack": v.attack},
+                    "summary": v.summary, "attack": v.attack, "leaning": v.leaning},
         "signals": [signal_dict(s) for s in r.signals],
         "linked_accounts": [dict(x) for x in r.linked_accounts],
         "funds": [dict(x) for x in r.funds],

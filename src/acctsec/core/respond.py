@@ -95,6 +95,9 @@ def actions_for(verdict: Verdict, signals: list[Signal], attack: str | None) -> 
         found = [Action(a["action"], a["reason"]) for a in fraud_actions(signals)]
         return found or [Action("freeze_account", "the holder appears to be the bad actor"),
                          Action("hold_funds", "keep the balance until the review ends")]
+    if verdict.leaning == "fraud":
+        return [Action("manual_review", "the evidence points at the holder but is not enough "
+                       "to act on; review before the customer hears of it")]
     if verdict.label == "suspicious":
         return [Action("manual_review", "evidence is not enough either way"),
                 Action("contact_customer", "confirm the unfamiliar activity over a channel "
@@ -126,7 +129,7 @@ def _takeover_actions(signals: list[Signal], attack: str | None) -> list[Action]
 
 def advice_for(verdict: Verdict, attack: str | None) -> list[str]:
     """Customer-facing advice: for victims only; a bad actor gets none."""
-    if verdict.label not in ("takeover", "suspicious"):
+    if verdict.label not in ("takeover", "suspicious") or verdict.leaning == "fraud":
         return []
     return list(ADVICE.get(attack or "unfamiliar_access", ADVICE["unfamiliar_access"]))
 
@@ -143,7 +146,7 @@ ATTACK_NAMES = {
 
 def summary(verdict: Verdict, signals: list[Signal], attack: str | None) -> str:
     """One or two sentences an analyst can paste into a case note."""
-    wanted = FRAUD if verdict.label == "fraud" else TAKEOVER
+    wanted = FRAUD if verdict.label == "fraud" or verdict.leaning == "fraud" else TAKEOVER
     pointing = [s for s in signals if s.weight > 0 and s.direction == wanted]
     top = sorted(pointing or [s for s in signals if s.weight > 0], key=lambda s: -s.weight)[:3]
     because = "; ".join(s.explanation for s in top)

@@ -32,6 +32,9 @@ class Verdict:
     confidence: str
     summary: str
     attack: str | None = None  # phishing, sim_swap, stolen_session, credential_stuffing, …
+    # For `suspicious`: which way the evidence leans, "takeover" (the holder may be a
+    # victim) or "fraud" (the holder may be the bad actor: do not tip them off).
+    leaning: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,7 +100,9 @@ def decide(s: Scores, not_checked: list[NotChecked], history_ok: bool) -> Verdic
     else:
         label = "clear"
     confidence = _confidence(label, strongest, not_checked, history_ok)
-    return Verdict(label, risk, confidence, "")
+    leaning = ("fraud" if s.fraud > s.takeover else "takeover") if label == "suspicious" \
+        else None
+    return Verdict(label, risk, confidence, "", leaning=leaning)
 
 
 def _confidence(label: str, strongest: float, not_checked: list[NotChecked],
