@@ -114,3 +114,16 @@ def test_hundred_thousand_rows_with_repeated_strings_are_fast() -> None:
     elapsed = time.perf_counter() - started
     assert "Chrome/Windows/desktop" in keys and "curl/-/library" in keys
     assert elapsed < 3.0, f"100,000 rows took {elapsed:.2f} s"
+
+
+def test_a_native_apps_http_library_on_the_app_channel_is_the_app() -> None:
+    """Android apps built on OkHttp send its name as their User-Agent; on the exchange's
+    app channel that is the app. On the web channel no browser sends it: a script."""
+    app = parse_user_agent("okhttp/4.12.0 BNC/2.89.1 (Android 14; SM-S918B)")
+    assert app.automated
+    assert not app.automated_on("android") and not app.automated_on(None)
+    assert app.automated_on("web")
+    bare = parse_user_agent("okhttp/4.9.0")
+    assert bare.automated_on(None) and not bare.automated_on("android")
+    script = parse_user_agent("python-requests/2.31.0")
+    assert script.automated_on("android") and not script.automated_on("api")

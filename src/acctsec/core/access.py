@@ -125,7 +125,7 @@ def access_of(kind: str, record: Any, infos: Mapping[str, IpInfo]) -> Access:
     parsed = parse_user_agent(ua) if ua is not None else None
     ip = record.ip
     ua_key = parsed.family_key if parsed else None
-    automated = bool(parsed and parsed.automated and getattr(record, "channel", None) != "api")
+    automated = bool(parsed and parsed.automated_on(getattr(record, "channel", None)))
     # In field order: keywords cost a third of the time of making it.
     return Access(record.ts, kind, record, ip, record.device_id,
                   getattr(record, "session_id", None), ua_key, automated,

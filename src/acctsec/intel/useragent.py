@@ -46,6 +46,11 @@ AUTOMATION_CLIENTS: tuple[tuple[str, str, str], ...] = (
     (r"bot\b|crawler|spider|slurp", "bot", "bot"),
 )
 
+# HTTP libraries that native Android apps send as their User-Agent: on the exchange's
+# own app channels (or, with no channel recorded, naming Android) they are the app.
+NATIVE_APP_CLIENTS = frozenset({"okhttp", "Dalvik"})
+APP_CHANNELS = frozenset({"android", "ios"})
+
 _AUTOMATION = tuple(
     (re.compile(pattern, re.IGNORECASE), name, kind) for pattern, name, kind in AUTOMATION_CLIENTS
 )
@@ -78,6 +83,15 @@ class UserAgentInfo:
     def automated(self) -> bool:
         """True for HTTP libraries, headless browsers and crawlers, and an empty header."""
         return self.device_class in ("bot", "library")
+
+    def automated_on(self, channel: str | None) -> bool:
+        """Automated, for a sign-in on `channel`: the API channel is for programs, and a
+        native app's own HTTP library on the app channels is the app."""
+        if channel == "api":
+            return False
+        app = self.browser in NATIVE_APP_CLIENTS and (
+            channel in APP_CHANNELS or (channel is None and "android" in (self.raw or "").lower()))
+        return self.automated and not app
 
 
 def parse_user_agent(ua: str | None) -> UserAgentInfo:
