@@ -221,3 +221,22 @@ def test_a_receiver_whose_own_device_took_the_victims_account_is_the_thief() -> 
     assert (plain.weight, plain.severity) == (2.0, "high")
     assert (own.weight, own.severity) == (3.5, "critical")
     assert own.evidence["senders"]["v"]["shared_with_receiver"] == ["device_id dev-thief"]
+
+
+def test_a_shared_wallet_of_accounts_opened_months_apart_is_no_ring() -> None:
+    """Three payers to one address: a ring when opened in a burst, a household's shared
+    wallet when they joined months apart."""
+    def ctx(spread_days: int) -> LinkContext:
+        uids = ["a", "b", "c"]
+        created = {u: T0 + timedelta(days=spread_days * i) for i, u in enumerate(uids)}
+        members = tuple(Member(u, created[u], created[u], 1, "withdrawal_address")
+                        for u in uids)
+        edges = tuple(Edge("a", u, "withdrawal_address", "bc1family", None, None, 2.0, 3)
+                      for u in uids[1:])
+        return LinkContext("a", 1, {u: AccountInfo(u, created_at=created[u]) for u in uids},
+                           edges, (SharedValue("address", "bc1family", 3, members),))
+
+    records = AccountRecords(Account("a", created_at=T0))
+    assert _ids(fraud_signals(records, ctx(2)))["shared_payout_address"] == 2.5
+    family = _ids(fraud_signals(records, ctx(60)))
+    assert family["shared_payout_address"] == 1.5

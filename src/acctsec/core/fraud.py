@@ -232,15 +232,32 @@ def shared_payout(ctx: _Ctx) -> list[Signal]:
         if ctx.uid not in payers or len(payers) < 2:
             continue
         identity = [u for u in payers if u != ctx.uid and _identity_linked(ctx, u)]
-        weight = 2.5 if len(payers) >= 3 else 1.5 if identity else 0.8
+        apart = _opened_apart(ctx, payers)
+        weight = (1.5 if apart else 2.5) if len(payers) >= 3 else 1.5 if identity else 0.8
         out.append(Signal(
             "shared_payout_address", "high" if weight >= 2.5 else "medium" if weight >= 1.5
             else "low", FRAUD, weight,
-            f"{len(payers)} accounts withdraw to the same address {shared.value!r}",
+            f"{len(payers)} accounts withdraw to the same address {shared.value!r}"
+            + ("; they were opened months apart, as a household's or a group's shared "
+               "wallet is, not in a ring's burst" if apart and len(payers) >= 3 else ""),
             ts=_member_first(shared, ctx.uid),
             evidence={"address": shared.value, "uids": payers, "accounts_using": shared.accounts},
         ))
     return out
+
+
+# Ring operators open their payout accounts within weeks; a family or a club that
+# sends to one shared wallet joined over months.
+PAYOUT_RING_SPAN = timedelta(days=30)
+
+
+def _opened_apart(ctx: _Ctx, payers: list[str]) -> bool:
+    """Every other payer opened more than PAYOUT_RING_SPAN from this account (known dates)."""
+    mine = _created(ctx, ctx.uid) or ctx.records.account.created_at
+    others = [_created(ctx, u) for u in payers if u != ctx.uid]
+    if mine is None or any(t is None for t in others):
+        return False
+    return all(abs(t - mine) > PAYOUT_RING_SPAN for t in others if t is not None)
 
 
 def _identity_linked(
