@@ -318,3 +318,25 @@ def test_suspicion_of_the_holder_is_reviewed_without_tipping_them_off() -> None:
     assert [a.action for a in report.actions] == ["manual_review"]
     assert report.advice == () and "money passes through" in report.verdict.summary
     assert run(base).verdict.leaning is None
+
+
+def test_a_stuffing_tools_hit_used_days_later_by_a_browser_is_credential_stuffing() -> None:
+    """The checker proves the password from a proxy; the buyer of the hit signs in with a
+    device of their own two days later and drains: advice is about the reused password."""
+    s = owner()
+    proxy = s.ip("102.89.2.2", "lagos")
+    s.population[proxy] = KeyStats(events=40, accounts=9, successes=1, success_accounts=1,
+                                   failures=39, failure_accounts=9)
+    t = T0 + 61 * DAY
+    s.login(t, proxy, None, event="login_failure", ua="python-requests/2.31.0")
+    s.login(t + M, proxy, None, ua="python-requests/2.31.0")
+    evil = s.ip("159.89.1.1", "do_ams")
+    s.login(t + 2 * DAY, evil, "EVIL")
+    s.event(t + 2 * DAY + 3 * M, "withdrawal_address_add", evil, "EVIL",
+            {"address": "0x" + "8" * 40})
+    s.tx(t + 2 * DAY + 9 * M, "withdrawal", "9500", address="0x" + "8" * 40, ip=evil,
+         device="EVIL")
+    report = s.investigate()
+    assert report.verdict.label == "takeover"
+    assert report.verdict.attack == "credential_stuffing"
+    assert any("unique" in line for line in report.advice)

@@ -210,6 +210,9 @@ def test_stuffing_that_never_got_in_stays_clear() -> None:
     report = s.investigate()
     assert "credential_stuffing_attempts" in ids(report)
     assert report.verdict.label == "clear"
+    # nothing to restrict, but the customer should hear that their password is out there
+    assert [a.action for a in report.actions] == ["advise_password_change"]
+    assert any("did not get in" in line for line in report.advice)
 
 
 def test_habitual_vpn_user_is_clear() -> None:

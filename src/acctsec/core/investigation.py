@@ -132,7 +132,7 @@ def run(inp: Inputs) -> Report:
     # What the verdict rests on: the decisive actor's findings and the stream patterns.
     decisive = ([*top.access, *top.actions] if top else []) + patterns \
         if verdict.label in ("takeover", "suspicious") else signals
-    attack = attack_kind(decisive, scores) if verdict.label == "takeover" \
+    attack = attack_kind(decisive, scores, signals) if verdict.label == "takeover" \
         or verdict.leaning == "takeover" else None
     signals.sort(key=lambda s: (SEVERITY_ORDER[s.severity], -s.weight))
     verdict = replace(verdict, attack=attack, summary=summary(verdict, decisive, attack)
@@ -143,7 +143,7 @@ def run(inp: Inputs) -> Report:
         until=inp.until, verdict=verdict, account=records.account, signals=tuple(signals),
         linked_accounts=tuple(inp.linked_accounts), funds=tuple(inp.funds),
         actions=tuple(actions_for(verdict, decisive, attack)),
-        advice=tuple(advice_for(verdict, attack)), not_checked=tuple(not_checked),
+        advice=tuple(advice_for(verdict, attack, decisive)), not_checked=tuple(not_checked),
         timeline=tuple(timeline(records, signals, inp.since)), skipped_rows=records.problems,
         stats={**inp.stats, **_score_stats(scores)},
     )

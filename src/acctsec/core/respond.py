@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from acctsec.core.signals import FRAUD, TAKEOVER, Signal
 from acctsec.core.verdict import Scores, Verdict
@@ -42,6 +43,13 @@ ADVICE = {
         "Change it on every other site where you used the same password.",
         "Turn on two-factor authentication with an authenticator app, passkey or hardware key.",
     ],
+    "stuffing_target": [
+        "Someone tried to sign in to your account with your e-mail address and passwords "
+        "leaked from other websites; they did not get in.",
+        "If you use the same password anywhere else, change it there and here, ideally to "
+        "unique ones from a password manager.",
+        "Turn on two-factor authentication with an authenticator app, passkey or hardware key.",
+    ],
     "slow_takeover": [
         "Secure your e-mail account first (new password, two-factor authentication, check "
         "forwarding rules): someone who waits days before acting often reads your e-mail "
@@ -62,8 +70,16 @@ ADVICE = {
 }
 
 
-def attack_kind(signals: list[Signal], scores: Scores) -> str | None:
-    """The takeover technique the evidence fits best, for advice and the summary."""
+# Stuffing tools only check which passwords work; whoever buys the "hits" signs in
+# with a browser of their own, hours or days later.
+CHECKED_THEN_USED = timedelta(days=14)
+
+
+def attack_kind(signals: list[Signal], scores: Scores,
+                everything: list[Signal] | None = None) -> str | None:
+    """The takeover technique the evidence fits best, for advice and the summary.
+    `everything`: all the report's signals, for a stuffing tool's check on another actor
+    shortly before the decisive actor appeared."""
     ids = {s.id for s in signals}
     if "session_hijack" in ids:
         return "stolen_session"
@@ -72,6 +88,11 @@ def attack_kind(signals: list[Signal], scores: Scores) -> str | None:
     if "credential_stuffing_success" in ids or "password_guessing" in ids:
         return "credential_stuffing"
     top = scores.top_actor
+    if top is not None and any(
+            s.id == "credential_stuffing_success" and s.ts is not None
+            and timedelta(0) <= top.actor.first_seen - s.ts <= CHECKED_THEN_USED
+            for s in everything or []):
+        return "credential_stuffing"
     if any(s.id == "withdrawal_without_sign_in" and "api_key" in s.evidence for s in signals) \
             or (top is not None and top.actor.key.startswith("api:")):
         return "leaked_api_key"
@@ -102,7 +123,15 @@ def actions_for(verdict: Verdict, signals: list[Signal], attack: str | None) -> 
         return [Action("manual_review", "evidence is not enough either way"),
                 Action("contact_customer", "confirm the unfamiliar activity over a channel "
                        "on file before the change")]
+    if _stuffing_target(signals):
+        return [Action("advise_password_change", "a credential-stuffing campaign tried this "
+                       "account's password and did not get in; a reused password will be "
+                       "tried again")]
     return []
+
+
+def _stuffing_target(signals: list[Signal]) -> bool:
+    return any(s.id == "credential_stuffing_attempts" for s in signals)
 
 
 def _takeover_actions(signals: list[Signal], attack: str | None) -> list[Action]:
@@ -127,8 +156,10 @@ def _takeover_actions(signals: list[Signal], attack: str | None) -> list[Action]
     return out
 
 
-def advice_for(verdict: Verdict, attack: str | None) -> list[str]:
-    """Customer-facing advice: for victims only; a bad actor gets none."""
+def advice_for(verdict: Verdict, attack: str | None, signals: list[Signal]) -> list[str]:
+    """Customer-facing advice: for victims, and targets of stuffing; a bad actor gets none."""
+    if verdict.label == "clear" and _stuffing_target(signals):
+        return list(ADVICE["stuffing_target"])
     if verdict.label not in ("takeover", "suspicious") or verdict.leaning == "fraud":
         return []
     return list(ADVICE.get(attack or "unfamiliar_access", ADVICE["unfamiliar_access"]))
