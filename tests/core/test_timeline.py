@@ -73,3 +73,27 @@ def test_with_until_the_status_shown_is_said_to_be_todays() -> None:
     assert ("status today", "frozen") in account_facts(report)
     assert ("status", "frozen") in account_facts(replace(report, until=None))
     assert not any(n.check == "window" for n in report.not_checked)
+
+
+def test_chargebacks_and_alerts_are_on_the_timeline() -> None:
+    from decimal import Decimal
+
+    from acctsec.model import Alert, Transaction
+
+    s = story()
+    records = s.records()
+    charged = Transaction(ts=T0 + 5 * DAY, uid=s.uid, kind="fiat_deposit", asset="EUR",
+                          amount=Decimal("150"), payment_method="card", chargeback=True,
+                          status="completed")
+    alerts = (Alert("A-7", s.uid, T0 + 40 * DAY, "chargeback", "card dispute",
+                    "customer\nsays [bold]not me[/bold] " + "x" * 100),
+              Alert("A-8", s.uid, None, "email"))
+    records = replace(records, transactions=(*records.transactions, charged), alerts=alerts)
+    report = run(Inputs(records=records, ip_info=s.infos,
+                        population=PopulationStats(total_logins=1000, total_accounts=100),
+                        generated_at=datetime(2026, 11, 22, tzinfo=UTC)))
+    got = details(report)
+    assert got["fiat_deposit"] == "150 EUR card (charged back)"
+    assert got["alert"].startswith("A-7 chargeback card dispute: customer says [bold]not me")
+    assert len(got["alert"]) < 120 and got["alert"].endswith("…")
+    assert sum(e.kind == "alert" for e in report.timeline) == 1  # no time, no place on it

@@ -55,6 +55,7 @@ def in_window(records: AccountRecords, until: datetime | None) -> AccountRecords
         logins=tuple(x for x in records.logins if x.ts <= until),
         security_events=tuple(x for x in records.security_events if x.ts <= until),
         transactions=tuple(x for x in records.transactions if x.ts <= until),
+        alerts=tuple(x for x in records.alerts if x.ts is None or x.ts <= until),
     )
 
 
@@ -184,10 +185,22 @@ def timeline(records: AccountRecords, signals: list[Signal],
         out.append(TimelineEntry(e.ts, e.event, text, e.ts in flagged))
     for t in records.transactions:
         dest = t.address or t.counterparty_uid or t.payment_method or ""
-        out.append(TimelineEntry(t.ts, t.kind, f"{t.amount} {t.asset} {dest}".strip(),
-                                 t.ts in flagged))
+        text = f"{t.amount} {t.asset} {dest}".strip() + (" (charged back)" if t.chargeback
+                                                        else "")
+        out.append(TimelineEntry(t.ts, t.kind, text, t.ts in flagged))
+    for a in records.alerts:
+        if a.ts is not None:
+            what = " ".join(p for p in (a.source, a.kind) if p)
+            out.append(TimelineEntry(a.ts, "alert", f"{a.alert_id} {what}".strip()
+                                     + (f": {_short(a.note)}" if a.note else "")))
     out.sort(key=lambda e: e.ts)
     return out if since is None else [e for e in out if e.ts >= since]
+
+
+def _short(text: str, width: int = 80) -> str:
+    """Free text on one line, cut to `width` characters."""
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[:width - 1] + "…"
 
 
 def _where(ip: str | None, device_id: str | None) -> str:
@@ -203,8 +216,7 @@ _DETAIL_LABELS = {"device_id": "authorised device", "address": "address", "netwo
 def _detail_text(e: SecurityEvent) -> str:
     """What a security event changed, from its `detail`: the new device, address, e-mail..."""
     if isinstance(e.detail, str):
-        text = " ".join(e.detail.split())
-        return text if len(text) <= 80 else text[:79] + "…"
+        return _short(e.detail)
     if not isinstance(e.detail, Mapping):
         return ""
     old, new = e.detail_value("old"), e.detail_value("new")
