@@ -240,3 +240,17 @@ def test_a_shared_wallet_of_accounts_opened_months_apart_is_no_ring() -> None:
     assert _ids(fraud_signals(records, ctx(2)))["shared_payout_address"] == 2.5
     family = _ids(fraud_signals(records, ctx(60)))
     assert family["shared_payout_address"] == 1.5
+
+
+def test_stolen_money_sent_on_within_hours_marks_the_receiver() -> None:
+    victim = AccountInfo("v", security_changes=((_t(-3), "password_reset"),))
+    ctx = LinkContext("a", 1, {"v": victim}, (Edge("v", "a", "internal_transfer", None, _t(0),
+                                                   _t(0), 1.0),))
+    kept = _records(_tx(0, "internal_in", "900", counterparty_uid="v"),
+                    _tx(24 * 5, "withdrawal", "880", address="bc1later"))
+    sent_on = _records(_tx(0, "internal_in", "900", counterparty_uid="v"),
+                       _tx(0.5, "withdrawal", "880", address="bc1exit"))
+    assert _ids(fraud_signals(kept, ctx))["inflow_from_taken_over_accounts"] == 2.0
+    signal = next(s for s in fraud_signals(sent_on, ctx)
+                  if s.id == "inflow_from_taken_over_accounts")
+    assert signal.weight == 3.0 and "passed on at once" in signal.explanation

@@ -429,18 +429,42 @@ def taken_over_inflows(ctx: _Ctx) -> Iterable[Signal]:
     own = {u: hows for u, hows in own.items() if hows}
     if own:
         weight += 1.5
+    passed_on = _passed_on(ctx, [tx for tx, _ in found.values()])
+    if passed_on:
+        weight += 1.0
     return [Signal(
         "inflow_from_taken_over_accounts", "critical" if own else "high", FRAUD, weight,
         f"received ${total:,.0f} by internal transfer from {len(found)} account(s) that "
         "show a takeover just before sending"
         + (f"; {', '.join(sorted(own))} was used through this account's own "
            f"{'; '.join(h for hows in own.values() for h in hows)}: the receiver is the thief"
-           if own else ""),
+           if own else "")
+        + (f"; {passed_on} of it left to outside addresses within {STOLEN_PASS_ON.seconds // 3600}"
+           " h: passed on at once, as a mule or the thief's cash-out does" if passed_on else ""),
         ts=first,
         evidence={"senders": {u: {"hint": h, "tx_id": t.tx_id, "usd": str(_usd(t)),
                                   "ts": t.ts.isoformat(), "shared_with_receiver": own.get(u, [])}
                               for u, (t, h) in found.items()}},
     )]
+
+
+# A bystander paid by a victim's account keeps the money a while; a mule or the thief
+# sends it on within hours, before the victim's exchange can claw it back.
+STOLEN_PASS_ON = timedelta(hours=6)
+
+
+def _passed_on(ctx: _Ctx, received: list[Transaction]) -> str | None:
+    """The share of the stolen money that left to outside addresses within STOLEN_PASS_ON
+    of arriving, as text, when it is most of it."""
+    total = sum((_usd(t) for t in received), Decimal(0))
+    first = min(t.ts for t in received)
+    last = max(t.ts for t in received)
+    out = sum((_usd(t) for t in ctx.records.transactions
+               if t.kind == "withdrawal" and t.settled and t.address
+               and first <= t.ts <= last + STOLEN_PASS_ON), Decimal(0))
+    if total <= 0 or out < total * MULE_PASS_RATIO:
+        return None
+    return f"{min(Decimal(1), out / total):.0%}"
 
 
 def _thiefs_own(edge: Edge, when: datetime) -> bool:
