@@ -340,3 +340,25 @@ def test_a_stuffing_tools_hit_used_days_later_by_a_browser_is_credential_stuffin
     assert report.verdict.label == "takeover"
     assert report.verdict.attack == "credential_stuffing"
     assert any("unique" in line for line in report.advice)
+
+
+def test_a_faint_finding_stays_out_of_a_strong_summary() -> None:
+    from dataclasses import replace as with_
+
+    from acctsec.core.investigation import Inputs, run
+    from acctsec.core.signals import FRAUD, Signal
+    from acctsec.model import PopulationStats
+
+    s = owner()
+    base = Inputs(records=s.records(), ip_info=s.infos,
+                  population=PopulationStats(total_logins=1000, total_accounts=100),
+                  generated_at=T0 + 90 * DAY)
+    strong = Signal("shared_device_ring", "high", FRAUD, 3.0, "one device runs 6 accounts")
+    faint = Signal("lookalike_identities", "low", FRAUD, 0.3,
+                   "1 other account uses a similar e-mail, and nothing else: namesakes")
+    report = run(with_(base, extra_signals=[strong, faint]))
+    assert report.verdict.label == "fraud"
+    assert "one device runs 6 accounts" in report.verdict.summary
+    assert "namesakes" not in report.verdict.summary
+    alone = run(with_(base, extra_signals=[faint]))
+    assert "namesakes" in alone.verdict.summary  # the only finding is still named

@@ -175,11 +175,17 @@ ATTACK_NAMES = {
 }
 
 
+FAINT = 0.5
+
+
 def summary(verdict: Verdict, signals: list[Signal], attack: str | None) -> str:
     """One or two sentences an analyst can paste into a case note."""
     wanted = FRAUD if verdict.label == "fraud" or verdict.leaning == "fraud" else TAKEOVER
     pointing = [s for s in signals if s.weight > 0 and s.direction == wanted]
     top = sorted(pointing or [s for s in signals if s.weight > 0], key=lambda s: -s.weight)[:3]
+    # A faint finding ("... and nothing else: namesakes look like this") beside strong ones
+    # only muddles a case note.
+    top = [s for s in top if s.weight >= FAINT] or top
     because = "; ".join(s.explanation for s in top)
     if verdict.label == "takeover":
         how = ATTACK_NAMES.get(attack or "", "an unfamiliar device")
