@@ -128,6 +128,11 @@ def test_card_then_withdrawal_without_chargeback_is_weak() -> None:
                        _tx(5, "withdrawal", "990", address="bc1qxyz"))
     [signal] = fraud_signals(records, LinkContext("a", 1, {}, ()))
     assert signal.id == "fiat_in_crypto_out" and signal.weight < 1.5
+    # even on an account opened days before, to an address never paid: still under a look
+    new = _records(_tx(0, "fiat_deposit", "1000", payment_method="card"),
+                   _tx(5, "withdrawal", "990", address="bc1qxyz"), created=-24 * 2)
+    [signal] = fraud_signals(new, LinkContext("a", 1, {}, ()))
+    assert signal.id == "fiat_in_crypto_out" and signal.weight == 1.2
 
 
 def test_deposit_from_flagged_or_victim_address() -> None:

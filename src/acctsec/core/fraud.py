@@ -542,10 +542,13 @@ def _fast_cash_out(ctx: _Ctx, pairs: list[tuple[Transaction, Transaction]]) -> S
     earlier = {t.address for t in ctx.records.transactions if t.kind == "withdrawal"
                and t.ts < w.ts and t.address}
     fresh_address = w.address not in earlier
-    weight = 0.6 + (0.6 if new else 0.0) + (0.3 if fresh_address else 0.0)
+    # New retail customers buy by card and move the coins to their own wallet within
+    # days too, so alone this stays under a person's look (SUSPICIOUS_FRAUD 1.5); with a
+    # charge-back or a link to other accounts it adds up.
+    weight = 0.5 + (0.5 if new else 0.0) + (0.2 if fresh_address else 0.0)
     hours = (w.ts - dep.ts).total_seconds() / 3600
     return Signal(
-        "fiat_in_crypto_out", "medium" if weight >= 1.2 else "low", FRAUD, round(weight, 2),
+        "fiat_in_crypto_out", "medium" if weight >= 1.0 else "low", FRAUD, round(weight, 2),
         f"{dep.payment_method or 'fiat'} deposit of ${_usd(dep):,.0f} left as crypto to an outside "
         f"address {hours:.0f} h later" + (" from an account opened days before" if new else "")
         + ("; a card or bank payment can still be reversed after the crypto is gone"),
