@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from acctsec.core.report import Report
 from acctsec_testkit import T0, Story, ids
 
@@ -13,8 +15,9 @@ DAY, H, M = timedelta(days=1), timedelta(hours=1), timedelta(minutes=1)
 PERMS = ["read", "trade", "withdraw"]
 
 
-def trader(whitelist: list[str] | None = None) -> Story:
-    """An owner at home who runs a trading bot on AWS through an API key for months."""
+def trader(whitelist: list[str] | None = None, per_call: bool = False) -> Story:
+    """An owner at home who runs a trading bot on AWS through an API key for months.
+    `per_call`: the exchange logs each API session's own id instead of the key's."""
     s = Story()
     s.ip(HOME, "berlin")
     s.ip(BOT, "aws_fra")
@@ -23,7 +26,8 @@ def trader(whitelist: list[str] | None = None) -> Story:
     s.event(T0 + 20 * DAY, "api_key_create", HOME, "DEV",
             {"key_id": "k1", "permissions": PERMS, "ip_whitelist": whitelist or []})
     for d in range(21, 120):
-        s.login(T0 + d * DAY, BOT, None, session="k1", ua="", channel="api")
+        s.login(T0 + d * DAY, BOT, None, session=f"s{d}" if per_call else "k1", ua="",
+                channel="api")
     return s
 
 
@@ -31,8 +35,9 @@ def label(report: Report) -> str:
     return report.verdict.label
 
 
-def test_the_owners_bot_in_a_cloud_is_no_anonymiser() -> None:
-    report = trader().investigate()
+@pytest.mark.parametrize("per_call", [False, True])
+def test_the_owners_bot_in_a_cloud_is_no_anonymiser(per_call: bool) -> None:
+    report = trader(per_call=per_call).investigate()
     assert label(report) == "clear"
     assert "anonymising_network" not in ids(report)
 
@@ -43,14 +48,17 @@ def test_a_bot_on_an_address_its_key_whitelists_is_the_owners() -> None:
     assert label(report) == "clear" and report.verdict.risk < 30
 
 
-def test_a_key_called_from_a_new_network_that_drains_the_account_is_a_leaked_key() -> None:
-    s = trader()
+@pytest.mark.parametrize("per_call", [False, True])
+def test_a_key_called_from_a_new_network_that_drains_the_account_is_a_leaked_key(
+        per_call: bool) -> None:
+    s = trader(per_call=per_call)
     thief = s.ip("159.89.1.1", "do_ams")
     t = T0 + 121 * DAY
+    session = "s999" if per_call else "k1"
     for i in range(4):
-        s.login(t + i * 3 * M, thief, None, session="k1", ua="", channel="api")
+        s.login(t + i * 3 * M, thief, None, session=session, ua="", channel="api")
     s.event(t + 10 * M, "withdrawal_address_add", thief, None, {"address": "T" + "9" * 33},
-            session="k1")
+            session=session)
     s.tx(t + 25 * M, "withdrawal", "55000", address="T" + "9" * 33, ip=thief)
     report = s.investigate()
     assert label(report) == "takeover"

@@ -154,11 +154,12 @@ def _actor_key(access: Access, session_owner: Mapping[str, str],
                ip_owner: Mapping[str, tuple[datetime, str]], api_keys: set[str]) -> str | None:
     if access.device_id:
         return f"device:{access.device_id}"
-    if access.session_id and (access.session_id in api_keys or is_api(access)):
-        # An API key is used from the servers it runs on: its actor is the key on one
-        # network, so the key used from somewhere new is somebody new.
-        api_keys.add(access.session_id)
-        return f"api:{access.session_id}@{access.network or access.ip or 'unknown'}"
+    if is_api(access) or (access.session_id and access.session_id in api_keys):
+        # API calls come from the servers a bot runs on: their actor is the API on one
+        # network, so the API used from somewhere new is somebody new.
+        if access.session_id:
+            api_keys.add(access.session_id)
+        return f"api@{access.network or access.ip or 'unknown'}"
     if access.session_id and access.session_id in session_owner:
         return session_owner[access.session_id]
     if access.ip and access.ip in ip_owner:
@@ -215,13 +216,13 @@ def group_actors(accesses: Iterable[Access]) -> dict[str, Actor]:
     session, else to the device last seen on its IP within a day. A session used
     from another country than the one it was opened in, with no new sign-in, is
     an actor of its own until the device signs in again: a stolen session token
-    carries the device id with it. An API key (the session id of API-channel sign-ins)
-    is one actor per network it is called from.
+    carries the device id with it. API calls (`channel=api`, and what carries their
+    session ids) are one actor per network they come from.
     """
     actors: dict[str, Actor] = {}
     session_owner: dict[str, str] = {}
     ip_owner: dict[str, tuple[datetime, str]] = {}
-    api_keys: set[str] = set()  # session ids that are API keys
+    api_keys: set[str] = set()  # session ids (API keys or API sessions) of API calls
     sessions = _Sessions()
     places = _Places()
     for access in accesses:
@@ -230,7 +231,7 @@ def group_actors(accesses: Iterable[Access]) -> dict[str, Actor]:
             continue
         if access.kind == "login" and access.session_id:
             session_owner.setdefault(access.session_id, key)
-        if access.ip and (access.device_id or key.startswith("api:")):
+        if access.ip and (access.device_id or key.startswith("api@")):
             ip_owner[access.ip] = (access.ts, key)
         key = places.see(access, sessions.see(access, key))
         actor = actors.get(key)

@@ -112,7 +112,7 @@ def novelty_signals(actor: Actor, baseline: Baseline) -> list[Signal]:
                         "a stolen session token carries the device id with it",
                         first.ts, actor, **base_ev))
     elif is_device or (first.ua_key and first.ua_key not in baseline.ua_keys
-                       and not actor.key.startswith("api:")):
+                       and not actor.key.startswith("api@")):
         what = f"device {first.device_id}" if is_device else f"browser {first.ua_key}"
         out.append(_sig("new_device", 1.0 * factor,
                         f"{what} never used on this account in {baseline.accesses} earlier "
@@ -161,7 +161,7 @@ def _client_signals(actor: Actor, seen: list[Access], baseline: Baseline) -> lis
     out: list[Signal] = []
     # API keys run on servers, so a cloud network is their home, not a disguise.
     anon = [a for a in seen if a.info is not None and a.info.anonymising
-            and not (actor.key.startswith("api:") and a.network_kind == "hosting")]
+            and not (actor.key.startswith("api@") and a.network_kind == "hosting")]
     if anon:
         a = anon[0]
         reason = a.info.network_reason if a.info else None
@@ -466,34 +466,34 @@ def owner_like(actor: Actor, actions: list[Signal], baseline: Baseline,
 
 def api_key_signals(actor: Actor, actors: Mapping[str, Actor],
                     security: list[SecurityEvent]) -> list[Signal]:
-    """An API key used from an address its own IP whitelist names (the owner's server), or
-    from a network other than the ones it ran on before (a leaked key: owners' bots stay
-    on their servers for months; a thief calls it from their own)."""
-    if not actor.key.startswith("api:"):
+    """API calls from an address an API key's own IP whitelist names (the owner's server),
+    or from a network other than the ones the account's API calls came from before (a
+    leaked key: owners' bots stay on their servers for months; a thief calls from their
+    own)."""
+    if not actor.key.startswith("api@"):
         return []
-    key_id = actor.key[len("api:"):].rpartition("@")[0]
     first = actor.accesses[0]
-    created = [e for e in security if e.event == "api_key_create"
-               and e.detail_value("key_id") == key_id and e.ts <= first.ts]
-    allowed = {str(ip) for e in created for ip in (e.detail_value("ip_whitelist") or [])}
-    if first.ip and first.ip in allowed:
-        return [_sig("whitelisted_api_address", -1.5, f"API key {key_id} called from "
-                     f"{first.ip}, an address its own IP whitelist names (set when it was "
-                     f"created on {created[-1].ts:%Y-%m-%d}): the owner's server",
-                     first.ts, actor, BENIGN, access=first.where())]
-    before = sorted({other.accesses[0].network or other.accesses[0].ip or "unknown"
-                     for other in actors.values()
-                     if other is not actor and other.key.startswith(f"api:{key_id}@")
+    keys = [e for e in security if e.event == "api_key_create" and e.ts <= first.ts]
+    whitelisting = [e for e in keys if first.ip and first.ip in
+                    {str(ip) for ip in (e.detail_value("ip_whitelist") or [])}]
+    if whitelisting:
+        key = whitelisting[-1]
+        return [_sig("whitelisted_api_address", -1.5, f"API called from {first.ip}, an "
+                     f"address the IP whitelist of key {key.detail_value('key_id') or '?'} "
+                     f"names (set when it was created on {key.ts:%Y-%m-%d}): the owner's "
+                     "server", first.ts, actor, BENIGN, access=first.where())]
+    before = sorted({other.key[len("api@"):] for other in actors.values()
+                     if other is not actor and other.key.startswith("api@")
                      and other.first_seen < actor.first_seen})
     if not before:
         return []
     org = first.info.as_org if first.info and first.info.as_org else first.network
     place = ", ".join(p for p in (org, first.country) if p)
-    return [_sig("api_key_moved", 1.0, f"API key {key_id} called from {first.ip}"
-                 + (f" ({place})" if place else "") + ", "
-                 f"though it had run only from {', '.join(before)} before: a leaked key is "
-                 "used from the thief's own machines", first.ts, actor, api_key=key_id,
-                 access=first.where(), earlier_networks=before)]
+    return [_sig("api_key_moved", 1.0, f"API called from {first.ip}"
+                 + (f" ({place})" if place else "") + f" with {first.session_id or 'a key'}, "
+                 f"though the account's API calls came only from {', '.join(before)} before: "
+                 "a leaked key is used from the thief's own machines", first.ts, actor,
+                 api_key=first.session_id, access=first.where(), earlier_networks=before)]
 
 
 # Someone who takes over an account secures it first: within the hour of first
