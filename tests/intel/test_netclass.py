@@ -67,6 +67,11 @@ def test_as_number_beats_a_misleading_name() -> None:
         ("Kabel Nord GmbH", "residential"),
         ("AMAZONIA TELECOMUNICACOES LTDA", "unknown"),
         ("GOOGLE-FIBER", "residential"),  # Google's consumer ISP, not its cloud
+        ("EE Limited", "mobile"),
+        ("Telefonica Germany GmbH & Co.OHG", "mobile"),
+        ("Turkcell Iletisim Hizmetleri A.s.", "mobile"),
+        ("1337 Services GmbH", "hosting"),
+        ("Proton66 OOO", "hosting"),
     ],
 )
 def test_organisation_names_without_as_number(org: str, kind: str) -> None:
