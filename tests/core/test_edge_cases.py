@@ -362,3 +362,31 @@ def test_a_faint_finding_stays_out_of_a_strong_summary() -> None:
     assert "namesakes" not in report.verdict.summary
     alone = run(with_(base, extra_signals=[faint]))
     assert "namesakes" in alone.verdict.summary  # the only finding is still named
+
+
+def test_an_address_first_seen_minutes_before_is_not_the_owners_network() -> None:
+    """The intruder's second device on the address its first one used minutes earlier is
+    not on a 'network this account used before'."""
+    s = owner()
+    proxy = s.ip("71.160.203.178", "freiburg")
+    t = T0 + 61 * DAY
+    s.login(t, proxy, "EVIL1")
+    s.login(t + 10 * M, proxy, "EVIL2")
+    s.tx(t + 20 * M, "withdrawal", "9500", address="0x" + "9" * 40, ip=proxy, device="EVIL2")
+    assert "known_network" not in ids(s.investigate())
+    s.login(t + 2 * DAY, proxy, "EVIL3")  # a day on, the address is part of the history
+    assert "known_network" in ids(s.investigate())
+
+
+def test_a_new_device_that_whitelists_and_pays_within_minutes_races_the_owner() -> None:
+    """On the owner's own ISP, with the records not showing the whole balance: adding a
+    destination and emptying the account to it within the hour is still the race."""
+    s = owner(days=60)
+    proxy = s.ip("84.150.77.7", "berlin")
+    t = T0 + 61 * DAY
+    s.login(t, proxy, "EVIL")
+    s.event(t + 7 * M, "withdrawal_address_add", proxy, "EVIL", {"address": "T" + "6" * 33})
+    s.tx(t + 12 * M, "withdrawal", "37000", address="T" + "6" * 33, ip=proxy, device="EVIL")
+    report = s.investigate()
+    assert "early_cashout" in ids(report)
+    assert report.verdict.label == "takeover"

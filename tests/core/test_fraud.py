@@ -183,12 +183,17 @@ def test_one_dispute_the_balance_still_covers_is_no_scheme_but_repeats_are() -> 
     one = _records(_tx(0, "fiat_deposit", "150", payment_method="card", chargeback=True),
                    _tx(24 * 20, "fiat_deposit", "200", payment_method="card"))
     [signal] = fraud_signals(one, LinkContext("a", 1, {}, ()))
-    assert (signal.id, signal.severity, signal.weight) == ("chargeback_fraud", "medium", 1.5)
+    assert (signal.id, signal.severity, signal.weight) == ("chargeback_dispute", "medium", 1.5)
     assert signal.weight < 3.0  # FRAUD_THRESHOLD: not fraud on its own
     three = _records(*(_tx(24 * 7 * i, "fiat_deposit", "150", payment_method="card",
                            chargeback=True) for i in range(3)))
     [signal] = fraud_signals(three, LinkContext("a", 1, {}, ()))
-    assert signal.weight >= 3.0 and signal.severity == "high"
+    assert signal.weight >= 3.0 and (signal.id, signal.severity) == ("chargeback_fraud", "high")
+    # sold on P2P an hour after the card paid: the money left, whatever the route
+    sold = _records(_tx(0, "fiat_deposit", "5000", payment_method="card", chargeback=True),
+                    _tx(1, "p2p_sell", "4990", counterparty_uid="buyer"))
+    [signal] = fraud_signals(sold, LinkContext("a", 1, {}, ()))
+    assert (signal.id, signal.severity, signal.weight) == ("chargeback_fraud", "critical", 4.0)
 
 
 def test_a_mule_cashing_out_through_p2p_sales_is_a_mule() -> None:
@@ -202,7 +207,7 @@ def test_a_mule_cashing_out_through_p2p_sales_is_a_mule() -> None:
 
 
 def test_a_p2p_merchant_buying_and_selling_on_the_marketplace_is_no_mule() -> None:
-    txs = []
+    txs = [_tx(i * 50, "internal_in", "40", counterparty_uid=f"friend{i}") for i in range(3)]
     for i in range(12):
         txs.append(_tx(i * 20, "p2p_buy", "1000", counterparty_uid=f"seller{i}"))
         txs.append(_tx(i * 20 + 4, "p2p_sell", "1010", counterparty_uid=f"buyer{i}"))
@@ -226,6 +231,12 @@ def test_a_receiver_whose_own_device_took_the_victims_account_is_the_thief() -> 
     assert (plain.weight, plain.severity) == (2.0, "high")
     assert (own.weight, own.severity) == (3.5, "critical")
     assert own.evidence["senders"]["v"]["shared_with_receiver"] == ["device_id dev-thief"]
+    # a device id on hundreds of accounts, or last seen a year before, is no one's own
+    for stale in (Edge("a", "v", "device_id", "d", _t(-3), _t(-2), 0.5, accounts_sharing=900),
+                  Edge("a", "v", "device_id", "d", _t(-24 * 400), _t(-24 * 380), 2.5)):
+        signal = next(s for s in fraud_signals(records, LinkContext(
+            "a", 1, {"v": victim}, (transfer, stale))) if s.id == "inflow_from_taken_over_accounts")
+        assert signal.weight == 2.0
 
 
 def test_a_shared_wallet_of_accounts_opened_months_apart_is_no_ring() -> None:
@@ -259,3 +270,14 @@ def test_stolen_money_sent_on_within_hours_marks_the_receiver() -> None:
     signal = next(s for s in fraud_signals(sent_on, ctx)
                   if s.id == "inflow_from_taken_over_accounts")
     assert signal.weight == 3.0 and "passed on at once" in signal.explanation
+
+
+def test_coins_bought_from_many_p2p_sellers_and_sent_on_chain_at_once_are_a_mules() -> None:
+    """Dirty fiat paid to P2P sellers, the coins withdrawn to one address within hours:
+    the account never sells on P2P, so its sellers are payers."""
+    txs = []
+    for i in range(10):
+        txs.append(_tx(i * 30, "p2p_buy", "2000", counterparty_uid=f"seller{i}"))
+        txs.append(_tx(i * 30 + 2, "withdrawal", "1990", address="TExit"))
+    found = _ids(fraud_signals(_records(*txs), LinkContext("a", 1, {}, ())))
+    assert found.get("money_mule_pass_through") == 3.0

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from acctsec.core.investigation import Inputs, run
 from acctsec.core.report import Report, account_facts
+from acctsec.core.signals import FRAUD, Signal
 from acctsec.model import PopulationStats
 from acctsec_testkit import T0, Story
 
@@ -54,10 +55,13 @@ def test_until_before_the_account_existed_says_there_is_nothing_to_judge() -> No
     s = story()
     records = s.records()
     records = replace(records, account=replace(records.account, created_at=T0))
+    ring = Signal("shared_device_ring", "high", FRAUD, 3.0, "one device runs 6 accounts")
     report = run(Inputs(records=records, ip_info=s.infos, until=T0 - DAY,
                         population=PopulationStats(total_logins=1000, total_accounts=100),
-                        generated_at=datetime(2026, 11, 22, tzinfo=UTC)))
+                        generated_at=datetime(2026, 11, 22, tzinfo=UTC),
+                        extra_signals=[ring]))
     assert "did not exist yet" in report.verdict.summary
+    assert (report.verdict.label, report.verdict.risk, report.actions) == ("clear", 0, ())
     assert [n.check for n in report.not_checked] == ["window"]
     assert report.verdict.confidence == "low"
 

@@ -20,6 +20,7 @@ NOVELTY_WINDOW = timedelta(days=14)
 # A baseline needs this much history (on at least two days) before the first use
 # of a new device: with less, nothing is "familiar" yet and novelty means little.
 MIN_BASELINE_ACCESSES = 3
+KNOWN_IP_AGE = timedelta(days=1)
 # An access with no device id is taken to be the device last seen on its IP this recently.
 IP_OWNER_SPAN = timedelta(days=1)
 
@@ -75,12 +76,19 @@ class Access:
         return out
 
 
+API_ACTOR = "api@"  # key prefix of the actors that are API calls from one address
+
+
 @dataclass
 class Actor:
     """Whoever used one device (or, with no device id, one browser on one network)."""
 
     key: str
     accesses: list[Access] = field(default_factory=list)
+
+    @property
+    def is_api(self) -> bool:
+        return self.key.startswith(API_ACTOR)
 
     @property
     def first_seen(self) -> datetime:
@@ -156,10 +164,10 @@ def _actor_key(access: Access, session_owner: Mapping[str, str],
         return f"device:{access.device_id}"
     if is_api(access) or (access.session_id and access.session_id in api_keys):
         # API calls come from the servers a bot runs on: their actor is the API on one
-        # network, so the API used from somewhere new is somebody new.
+        # address, so the API used from somewhere new is somebody new.
         if access.session_id:
             api_keys.add(access.session_id)
-        return f"api@{access.network or access.ip or 'unknown'}"
+        return f"{API_ACTOR}{access.ip or access.network or 'unknown'}"
     if access.session_id and access.session_id in session_owner:
         return session_owner[access.session_id]
     if access.ip and access.ip in ip_owner:
@@ -217,7 +225,7 @@ def group_actors(accesses: Iterable[Access]) -> dict[str, Actor]:
     from another country than the one it was opened in, with no new sign-in, is
     an actor of its own until the device signs in again: a stolen session token
     carries the device id with it. API calls (`channel=api`, and what carries their
-    session ids) are one actor per network they come from.
+    session ids) are one actor per address they come from.
     """
     actors: dict[str, Actor] = {}
     session_owner: dict[str, str] = {}
@@ -231,7 +239,7 @@ def group_actors(accesses: Iterable[Access]) -> dict[str, Actor]:
             continue
         if access.kind == "login" and access.session_id:
             session_owner.setdefault(access.session_id, key)
-        if access.ip and (access.device_id or key.startswith("api@")):
+        if access.ip and (access.device_id or key.startswith(API_ACTOR)):
             ip_owner[access.ip] = (access.ts, key)
         key = places.see(access, sessions.see(access, key))
         actor = actors.get(key)
@@ -286,7 +294,9 @@ def baseline_before(accesses: list[Access], when: datetime, exclude: str | None,
         days=len(days),
         devices=frozenset(a.device_id for a in prior if a.device_id),
         ua_keys=frozenset(a.ua_key for a in prior if a.ua_key),
-        ips=frozenset(a.ip for a in prior if a.ip),
+        # An address is the account's own once it was used on an earlier day: one first
+        # seen minutes before is as likely the same intruder's.
+        ips=frozenset(a.ip for a in prior if a.ip and a.ts <= when - KNOWN_IP_AGE),
         networks=frozenset(a.network for a in prior if a.network),
         countries=frozenset(a.country for a in prior if a.country),
         anonymising_share=anonymising / len(prior) if prior else 0.0,

@@ -29,6 +29,8 @@ PASS_THROUGH_WINDOW = timedelta(hours=24)
 MULE_MIN_SOURCES = 3
 MULE_PASS_RATIO = Decimal("0.7")
 MULE_MAX_DESTINATIONS = 2
+# A mule's money is mostly others'; a merchant's few payments from friends are not.
+MULE_PAID_SHARE = Decimal("0.25")
 # Card and bank payments can be reversed for weeks; crypto sent out cannot.
 CASH_OUT_WINDOW = timedelta(hours=72)
 NEW_ACCOUNT = timedelta(days=14)
@@ -325,9 +327,10 @@ def _usd(tx: Transaction) -> Decimal:
     return tx.usd_value if tx.usd_value is not None else Decimal(0)
 
 
-def _source(tx: Transaction) -> str | None:
-    """Who paid this inflow in. A P2P purchase is the holder's own buying, not a payer."""
-    if tx.kind == "internal_in":
+def _source(tx: Transaction, merchant: bool) -> str | None:
+    """Who paid this inflow in. A P2P seller counts, unless the holder sells on P2P too:
+    a merchant buys and sells on the market, which is its trade, not passing money on."""
+    if tx.kind == "internal_in" or (tx.kind == "p2p_buy" and not merchant):
         return f"uid:{tx.counterparty_uid}" if tx.counterparty_uid else None
     if tx.kind == "deposit":
         return f"address:{tx.address}" if tx.address else None
@@ -348,9 +351,8 @@ def _destination(tx: Transaction) -> str | None:
     return None
 
 
-def _pass_through(txs: list[Transaction]) -> tuple[Decimal, Decimal]:
-    """(value in, value out within PASS_THROUGH_WINDOW of an earlier inflow), in USD."""
-    inflows = [t for t in txs if t.is_inflow]
+def _pass_through(inflows: list[Transaction], txs: list[Transaction]) -> tuple[Decimal, Decimal]:
+    """(value of `inflows`, value out within PASS_THROUGH_WINDOW of one of them), in USD."""
     total_in = sum((_usd(t) for t in inflows), Decimal(0))
     quick_out = Decimal(0)
     for out in (t for t in txs if t.is_outflow):
@@ -362,19 +364,24 @@ def _pass_through(txs: list[Transaction]) -> tuple[Decimal, Decimal]:
 def mule_signals(ctx: _Ctx) -> list[Signal]:
     txs = [t for t in ctx.records.transactions if t.settled]
     group = _identity_group(ctx)
+    merchant = any(t.kind == "p2p_sell" for t in txs)
     uses: dict[str, int] = {}
+    sourced = []  # inflows someone identifiable paid in (not the holder's own fiat)
     for t in txs:
-        if t.is_inflow and (source := _source(t)):
+        if t.is_inflow and (source := _source(t, merchant)):
             uses[source] = uses.get(source, 0) + 1
+            sourced.append(t)
     # A wallet that pays in again and again is the holder's own (a trader's DeFi
     # wallets); a mule's senders are different victims or customers each time.
     recurring = {s for s, n in uses.items() if s.startswith("address:") and n >= 3}
     unrelated = {s for s in uses if s not in recurring
                  and not (s.startswith("uid:") and s[4:] in group)}
     destinations = {d for t in txs if t.is_outflow and (d := _destination(t))}
-    total_in, quick_out = _pass_through(txs)
+    total_in, quick_out = _pass_through(sourced, txs)
+    everything_in = sum((_usd(t) for t in txs if t.is_inflow), Decimal(0))
     out = list(taken_over_inflows(ctx))
-    if len(unrelated) < MULE_MIN_SOURCES or total_in <= 0 or not destinations:
+    if len(unrelated) < MULE_MIN_SOURCES or total_in <= 0 or not destinations \
+            or total_in < everything_in * MULE_PAID_SHARE:
         return out
     ratio = min(Decimal(1), quick_out / total_in)
     if ratio < Decimal("0.5") or len(destinations) > MULE_MAX_DESTINATIONS + 1:
@@ -384,7 +391,7 @@ def mule_signals(ctx: _Ctx) -> list[Signal]:
     out.append(Signal(
         "money_mule_pass_through", "high" if strong else "medium", FRAUD, weight,
         f"{len(unrelated)} unrelated sources paid in ${total_in:,.0f}; {ratio:.0%} left again "
-        f"within {PASS_THROUGH_WINDOW.seconds // 3600 or 24} h to {len(destinations)} "
+        f"within {PASS_THROUGH_WINDOW.total_seconds() / 3600:.0f} h to {len(destinations)} "
         "destination(s): money passes through, as through a mule",
         evidence={"sources": sorted(unrelated), "recurring_own_sources": sorted(recurring),
                   "destinations": sorted(destinations),
@@ -439,8 +446,9 @@ def taken_over_inflows(ctx: _Ctx) -> Iterable[Signal]:
         + (f"; {', '.join(sorted(own))} was used through this account's own "
            f"{'; '.join(h for hows in own.values() for h in hows)}: the receiver is the thief"
            if own else "")
-        + (f"; {passed_on} of it left to outside addresses within {STOLEN_PASS_ON.seconds // 3600}"
-           " h: passed on at once, as a mule or the thief's cash-out does" if passed_on else ""),
+        + (f"; {passed_on} of it left to outside addresses within "
+           f"{STOLEN_PASS_ON.total_seconds() / 3600:.0f} h: passed on at once, as a mule or "
+           "the thief's cash-out does" if passed_on else ""),
         ts=first,
         evidence={"senders": {u: {"hint": h, "tx_id": t.tx_id, "usd": str(_usd(t)),
                                   "ts": t.ts.isoformat(), "shared_with_receiver": own.get(u, [])}
@@ -457,20 +465,24 @@ def _passed_on(ctx: _Ctx, received: list[Transaction]) -> str | None:
     """The share of the stolen money that left to outside addresses within STOLEN_PASS_ON
     of arriving, as text, when it is most of it."""
     total = sum((_usd(t) for t in received), Decimal(0))
-    first = min(t.ts for t in received)
-    last = max(t.ts for t in received)
     out = sum((_usd(t) for t in ctx.records.transactions
                if t.kind == "withdrawal" and t.settled and t.address
-               and first <= t.ts <= last + STOLEN_PASS_ON), Decimal(0))
+               and any(timedelta(0) <= t.ts - r.ts <= STOLEN_PASS_ON for r in received)),
+              Decimal(0))
     if total <= 0 or out < total * MULE_PASS_RATIO:
         return None
     return f"{min(Decimal(1), out / total):.0%}"
 
 
+# A device or address seen on only this few accounts (the thief's own, with victims).
+THIEF_SHARED_MAX = 5
+
+
 def _thiefs_own(edge: Edge, when: datetime) -> bool:
-    if edge.via == "device_id":
-        return True
-    if edge.via != "ip" or edge.accounts_sharing > 2 or edge.first_seen is None:
+    """A device or IP the receiver shares with the sender, on few accounts, in use
+    around the transfer."""
+    if edge.via not in ("device_id", "ip") or edge.accounts_sharing > THIEF_SHARED_MAX \
+            or edge.first_seen is None:
         return False
     last = edge.last_seen or edge.first_seen
     return edge.first_seen - TAKEOVER_LEAD <= when <= last + TAKEOVER_LEAD
@@ -487,23 +499,25 @@ def chargeback_signals(ctx: _Ctx) -> list[Signal]:
     cash_outs = list(_cash_outs(ctx, fiat))
     out: list[Signal] = []
     if charged or alerts:
-        quick = [c for c in cash_outs if c[0].chargeback]
-        disputes = max(len(charged), 1)
+        quick = list(_spent_after(ctx, charged))
+        disputes = max(len(charged), len(alerts), 1)
         if quick:  # the loss the scheme is for: the money left before the dispute
             weight = min(4.5, 4.0 + 0.5 * (disputes - 1))
         else:  # the balance still covers it: a mistaken or "friendly" dispute, until repeated
             weight = min(3.5, 1.5 + 1.0 * (disputes - 1))
         usd = sum((_usd(t) for t in charged), Decimal(0))
+        scheme = bool(quick) or weight >= 3.0
         out.append(Signal(
-            "chargeback_fraud", "critical" if quick else "high" if weight >= 3.0 else "medium",
-            FRAUD, weight,
+            # a lone dispute is named for what it is, not for the scheme it may be
+            "chargeback_fraud" if scheme else "chargeback_dispute",
+            "critical" if quick else "high" if scheme else "medium", FRAUD, weight,
             f"{len(charged)} fiat deposit(s) worth ${usd:,.0f} charged back"
             + (f", {len(alerts)} chargeback alert(s)" if alerts else "")
-            + ("; the crypto bought was sent out to an outside address within hours" if quick
-               else "; nothing was sent out within hours of it: alone, a dispute the balance "
-               "covers is more often a mistaken or friendly one than a scheme"
-               if disputes == 1 else "; nothing was sent out within hours, but disputes "
-               "repeat"),
+            + (f"; the money left the account within {CASH_OUT_WINDOW.days * 24} h" if quick
+               else f"; nothing left the account within {CASH_OUT_WINDOW.days * 24} h of it: "
+               "alone, such a dispute is more often a mistaken or friendly one than a scheme"
+               if disputes == 1 else f"; nothing left within {CASH_OUT_WINDOW.days * 24} h, "
+               "but disputes repeat"),
             ts=charged[0].ts if charged else None,
             evidence={"charged_back": [_tx_ref(t) for t in charged],
                       "alerts": [a.alert_id for a in alerts],
@@ -519,6 +533,18 @@ def _tx_ref(tx: Transaction) -> dict[str, Any]:
     return {"tx_id": tx.tx_id, "ts": tx.ts.isoformat(), "kind": tx.kind, "asset": tx.asset,
             "amount": str(tx.amount), "usd": str(tx.usd_value) if tx.usd_value else None,
             "address": tx.address, "payment_method": tx.payment_method}
+
+
+def _spent_after(ctx: _Ctx, charged: list[Transaction]
+                 ) -> Iterable[tuple[Transaction, Transaction]]:
+    """(charged-back deposit, outflow of half its value or more within CASH_OUT_WINDOW):
+    sent on-chain, to another account, sold on P2P or withdrawn to a bank."""
+    outflows = [t for t in ctx.records.transactions if t.is_outflow and t.settled]
+    for dep in charged:
+        for out in outflows:
+            if timedelta(0) <= out.ts - dep.ts <= CASH_OUT_WINDOW and _usd(out) * 2 >= _usd(dep):
+                yield dep, out
+                break
 
 
 def _cash_outs(ctx: _Ctx, fiat: list[Transaction]) -> Iterable[tuple[Transaction, Transaction]]:
@@ -681,7 +707,7 @@ def fraud_actions(signals: Iterable[Signal]) -> list[dict[str, str]]:
     if found.keys() & {"inflow_from_taken_over_accounts", "received_stolen_funds"}:
         actions.append({"action": "return_stolen_funds",
                         "reason": "funds came from taken-over accounts; trace and return them"})
-    if "chargeback_fraud" in found:
+    if found.keys() & {"chargeback_fraud", "chargeback_dispute"}:
         actions.append({"action": "block_payment_instrument",
                         "reason": "the card or bank account was used for charged-back deposits"})
     return actions

@@ -116,15 +116,17 @@ def attach_to_actors(findings: list[ActorFindings], signals: list[Signal]) -> li
 
 def run(inp: Inputs) -> Report:
     records = in_window(inp.records, inp.until)
+    unborn = _before_creation(records, inp.until)
+    # Before the account existed nothing it did can be judged, the links included.
+    extra = [] if unborn else list(inp.extra_signals)
     accesses = build_accesses(records, inp.ip_info)
     findings = _recent_findings(takeover_findings(records, accesses, inp.ip_info), inp.since)
     patterns = _recent(session_hijack_signals(records, inp.ip_info)
                        + stuffing_signals(records, inp.population, inp.ip_info)
                        + impossible_travel_signals(accesses), inp.since)
-    patterns = attach_to_actors(findings, patterns) + _recent(list(inp.extra_signals), inp.since)
+    patterns = attach_to_actors(findings, patterns) + _recent(extra, inp.since)
     signals = [s for f in findings for s in (*f.access, *f.actions)] + patterns
     scores = score(findings, signals)
-    unborn = _before_creation(records, inp.until)
     not_checked = list(inp.not_checked) + _unattributable(accesses) + unborn
     history_ok = (any(f.baseline.established for f in findings) or len(accesses) >= 3) \
         and not _unattributable(accesses)

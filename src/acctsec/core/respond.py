@@ -94,7 +94,7 @@ def attack_kind(signals: list[Signal], scores: Scores,
             for s in everything or []):
         return "credential_stuffing"
     if any(s.id == "withdrawal_without_sign_in" and "api_key" in s.evidence for s in signals) \
-            or (top is not None and top.actor.key.startswith("api@")):
+            or (top is not None and top.actor.is_api):
         return "leaked_api_key"
     if top is not None and top.actions:
         first_change = min((s.ts for s in top.actions if s.id == "security_change" and s.ts),

@@ -9,7 +9,14 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from acctsec.core.access import NOVELTY_WINDOW, Access, Actor, Baseline, baseline_before
+from acctsec.core.access import (
+    API_ACTOR,
+    NOVELTY_WINDOW,
+    Access,
+    Actor,
+    Baseline,
+    baseline_before,
+)
 from acctsec.core.signals import BENIGN, TAKEOVER, Signal
 from acctsec.model import SecurityEvent, Transaction
 
@@ -105,14 +112,16 @@ def novelty_signals(actor: Actor, baseline: Baseline) -> list[Signal]:
                         f"{first.country}: a replayed device id, or the owner on a VPN abroad",
                         first.ts, actor, **base_ev))
     elif actor.key.startswith("session:"):
-        place = (f"a data centre ({first.info.as_org if first.info else None}) in "
-                 f"{first.country}" if first.network_kind == "hosting" else first.country)
+        org = (first.info.as_org if first.info else None) or first.network
+        place = (" ".join(p for p in ("a data centre", f"({org})" if org else None,
+                                      f"in {first.country}" if first.country else None) if p)
+                 if first.network_kind == "hosting" else first.country or "another place")
         out.append(_sig("session_moved", 1.0, f"session {first.session_id} was used from "
                         f"{place} with no new sign-in, though it was opened elsewhere: "
                         "a stolen session token carries the device id with it",
                         first.ts, actor, **base_ev))
     elif is_device or (first.ua_key and first.ua_key not in baseline.ua_keys
-                       and not actor.key.startswith("api@")):
+                       and not actor.is_api):
         what = f"device {first.device_id}" if is_device else f"browser {first.ua_key}"
         out.append(_sig("new_device", 1.0 * factor,
                         f"{what} never used on this account in {baseline.accesses} earlier "
@@ -161,7 +170,7 @@ def _client_signals(actor: Actor, seen: list[Access], baseline: Baseline) -> lis
     out: list[Signal] = []
     # API keys run on servers, so a cloud network is their home, not a disguise.
     anon = [a for a in seen if a.info is not None and a.info.anonymising
-            and not (actor.key.startswith("api@") and a.network_kind == "hosting")]
+            and not (actor.is_api and a.network_kind == "hosting")]
     if anon:
         a = anon[0]
         reason = a.info.network_reason if a.info else None
@@ -435,13 +444,17 @@ ACTING = 1.0
 
 def owner_like(actor: Actor, actions: list[Signal], baseline: Baseline,
                actors: Mapping[str, Actor]) -> list[Signal]:
-    """Counter-evidence for a new device that behaves as the owner's own."""
+    """Counter-evidence for a new device that behaves as the owner's own. Never for API
+    calls (a leaked key keeps polling), for an actor that emptied the account within
+    the hour (the thief's race), or, before acting, for one that locked the owner out."""
+    if actor.is_api or any(s.id == "early_cashout" for s in actions):
+        return []
     days = {a.ts.date() for a in actor.accesses}
     later = actor.last_seen - actor.first_seen
     locked_out = any(s.id == "security_change" and s.evidence.get("event") in LOCKOUT_EVENTS
                      for s in actions)
     end = actor.first_seen + NOVELTY_WINDOW
-    owner_still_here = any(o is not actor and o.first_seen < actor.first_seen
+    owner_still_here = any(o is not actor and not o.is_api and o.first_seen < actor.first_seen
                            and o.last_seen > end for o in actors.values())
     if later >= TENURE and len(days) >= TENURE_DAYS and (owner_still_here or not locked_out):
         return [_sig("kept_in_use", -1.5, f"in regular use for {later.days} days after it "
@@ -454,8 +467,8 @@ def owner_like(actor: Actor, actions: list[Signal], baseline: Baseline,
     home = [a for a in before if a.network in baseline.networks
             and not (a.info is not None and a.info.anonymising)]
     home_days = {a.ts.date() for a in home}
-    if len(home_days) >= SETTLED_DAYS and home[-1].ts - home[0].ts >= SETTLED_SPAN \
-            and len(home) * 2 >= len(before):
+    if not locked_out and len(home_days) >= SETTLED_DAYS \
+            and home[-1].ts - home[0].ts >= SETTLED_SPAN and len(home) * 2 >= len(before):
         nets = ", ".join(sorted({a.info.as_org or str(a.network) for a in home if a.info}))
         return [_sig("settled_before_acting", -1.0, f"used on {len(home_days)} days from the "
                      f"account's own networks ({nets}) before it changed or paid anything: "
@@ -464,13 +477,17 @@ def owner_like(actor: Actor, actions: list[Signal], baseline: Baseline,
     return []
 
 
+# A bot pinned to a server or two for months that suddenly calls from elsewhere has
+# lost its key; one that already hops between a cloud's addresses has not.
+PINNED_BOT_ADDRESSES = 2
+
+
 def api_key_signals(actor: Actor, actors: Mapping[str, Actor],
                     security: list[SecurityEvent]) -> list[Signal]:
     """API calls from an address an API key's own IP whitelist names (the owner's server),
-    or from a network other than the ones the account's API calls came from before (a
-    leaked key: owners' bots stay on their servers for months; a thief calls from their
-    own)."""
-    if not actor.key.startswith("api@"):
+    or from an address the account's API calls never came from (a leaked key: owners'
+    bots stay on their servers for months; a thief calls from their own)."""
+    if not actor.is_api:
         return []
     first = actor.accesses[0]
     keys = [e for e in security if e.event == "api_key_create" and e.ts <= first.ts]
@@ -482,18 +499,25 @@ def api_key_signals(actor: Actor, actors: Mapping[str, Actor],
                      f"address the IP whitelist of key {key.detail_value('key_id') or '?'} "
                      f"names (set when it was created on {key.ts:%Y-%m-%d}): the owner's "
                      "server", first.ts, actor, BENIGN, access=first.where())]
-    before = sorted({other.key[len("api@"):] for other in actors.values()
-                     if other is not actor and other.key.startswith("api@")
-                     and other.first_seen < actor.first_seen})
-    if not before:
+    earlier = [o for o in actors.values()
+               if o is not actor and o.is_api and o.first_seen < actor.first_seen]
+    if not earlier:
         return []
+    addresses = sorted({o.accesses[0].ip or o.key[len(API_ACTOR):] for o in earlier})
+    networks = {o.accesses[0].network for o in earlier}
+    if len(addresses) <= PINNED_BOT_ADDRESSES:
+        weight, habit = 1.5, f"only from {', '.join(addresses)}"
+    elif first.network not in networks:
+        weight, habit = 1.0, f"only from the networks {', '.join(sorted(map(str, networks)))}"
+    else:
+        weight, habit = 0.5, f"from {len(addresses)} addresses of this network"
     org = first.info.as_org if first.info and first.info.as_org else first.network
     place = ", ".join(p for p in (org, first.country) if p)
-    return [_sig("api_key_moved", 1.0, f"API called from {first.ip}"
+    return [_sig("api_key_moved", weight, f"API called from {first.ip}"
                  + (f" ({place})" if place else "") + f" with {first.session_id or 'a key'}, "
-                 f"though the account's API calls came only from {', '.join(before)} before: "
-                 "a leaked key is used from the thief's own machines", first.ts, actor,
-                 api_key=first.session_id, access=first.where(), earlier_networks=before)]
+                 f"though the account's API calls came {habit} before: a leaked key is used "
+                 "from the thief's own machines", first.ts, actor,
+                 api_key=first.session_id, access=first.where(), earlier_addresses=addresses)]
 
 
 # Someone who takes over an account secures it first: within the hour of first
@@ -531,13 +555,27 @@ def early_cashout(actor: Actor, actions: list[Signal], novel: bool) -> list[Sign
     drain = next((s for s in actions if s.id == "balance_drain"), None)
     first = next((s for s in actions if s.id == "withdrawal_to_new_address" and s.ts), None)
     if not novel or drain is None or first is None or first.ts is None \
-            or first.ts - actor.first_seen > EARLY or not _balance_known(drain):
+            or first.ts - actor.first_seen > EARLY:
+        return []
+    if not _balance_known(drain) and not _added_then_paid(actions, first):
         return []
     return [_sig("early_cashout", 1.0, f"{drain.evidence.get('share', 0):.0%} of the balance "
                  f"moved out, the first of it to a destination never paid before "
                  f"{_span(first.ts - actor.first_seen)} after this device or network first "
                  "appeared: cashing out before the owner notices", first.ts, actor,
                  share=drain.evidence.get("share"))]
+
+
+def _added_then_paid(actions: list[Signal], payment: Signal) -> bool:
+    """The actor whitelisted the destination itself before paying it: with the balance
+    unknown, that still marks the race (an owner pays addresses they already use)."""
+    paid = (payment.evidence.get("transaction") or {}).get("address")
+    return bool(paid) and any(
+        s.id == "security_change" and s.evidence.get("event") == "withdrawal_address_add"
+        and isinstance(s.evidence.get("detail"), dict)
+        and s.evidence["detail"].get("address") == paid
+        and s.ts is not None and payment.ts is not None and s.ts <= payment.ts
+        for s in actions)
 
 
 def _balance_known(drain: Signal) -> bool:
