@@ -77,3 +77,31 @@ def test_a_key_moved_to_another_cloud_in_its_home_country_is_still_caught() -> N
     s.tx(t + 15 * M, "withdrawal", "55000", address="T" + "8" * 33, ip=thief)
     report = s.investigate()
     assert label(report) == "takeover", report.verdict
+
+
+def test_a_key_called_from_another_address_of_the_bots_own_cloud_is_still_caught() -> None:
+    """The owner's bot ran from one AWS address for months; the thief rents another AWS
+    machine. Same network, so only the address says the key moved."""
+    s = trader()
+    thief = s.ip("3.120.0.9", "aws_fra")
+    t = T0 + 121 * DAY
+    s.login(t, thief, None, session="k1", ua="", channel="api")
+    s.tx(t + 15 * M, "withdrawal", "55000", address="T" + "7" * 33, ip=thief)
+    report = s.investigate()
+    moved = next(x for x in report.signals if x.id == "api_key_moved")
+    assert moved.weight == 1.5
+    assert report.verdict.label == "takeover"
+
+
+def test_a_key_moving_to_a_second_whitelisted_server_is_the_owners_move() -> None:
+    second = "3.120.0.10"
+    s = trader(whitelist=[BOT, second])
+    s.ip(second, "aws_fra")
+    t = T0 + 121 * DAY
+    for d in range(5):
+        s.login(t + d * DAY, second, None, session="k1", ua="", channel="api")
+    s.tx(t + 4 * DAY, "withdrawal", "20000", address="T" + "5" * 33, ip=second)
+    report = s.investigate()
+    assert "api_key_moved" not in ids(report)
+    assert "whitelisted_api_address" in ids(report)
+    assert label(report) == "clear"

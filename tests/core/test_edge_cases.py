@@ -390,3 +390,19 @@ def test_a_new_device_that_whitelists_and_pays_within_minutes_races_the_owner() 
     report = s.investigate()
     assert "early_cashout" in ids(report)
     assert report.verdict.label == "takeover"
+
+
+def test_a_thief_on_the_owners_isp_who_waits_days_then_locks_the_owner_out() -> None:
+    """Two visits days apart from the owner's own ISP do not make an intruder 'settled'
+    once it changes the e-mail and empties the account."""
+    s = owner(days=60)
+    proxy = s.ip("84.150.66.6", "berlin")
+    t = T0 + 61 * DAY
+    s.login(t, proxy, "EVIL")
+    s.login(t + 3 * DAY, proxy, "EVIL")
+    s.event(t + 3 * DAY + 2 * M, "email_change", proxy, "EVIL", {"old": "a@x.io", "new": "b@y"})
+    s.tx(t + 3 * DAY + 20 * M, "withdrawal", "9500", address="0x" + "a" * 40, ip=proxy,
+         device="EVIL")
+    report = s.investigate()
+    assert "settled_before_acting" not in ids(report)
+    assert report.verdict.label == "takeover"
