@@ -312,3 +312,35 @@ def test_a_database_source_run_resumes(examples: Path, tmp_path: Path) -> None:
     assert code == 0, err
     code, _, err = run_cli(*args)
     assert code == 0 and "2 skipped as done by an earlier run" in err, err
+
+
+def test_part_files_written_before_the_leaning_column_still_read(tmp_path: Path) -> None:
+    """A run started by a release without `leaning` resumes: its parts read as empty
+    there, in CSV and Parquet; a file with other columns is still refused."""
+    import csv
+
+    import pytest
+
+    from acctsec.batch.output import ADDED_COLUMNS, FLAT_COLUMNS, BatchFormat, read_table
+    from acctsec.errors import InputError
+
+    older = [c for c in FLAT_COLUMNS if c not in ADDED_COLUMNS]
+    row = {c: "" for c in older} | {"uid": "7", "label": "clear", "risk": "0"}
+    part = tmp_path / "old.csv"
+    with part.open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.DictWriter(fh, older)
+        writer.writeheader()
+        writer.writerow(row)
+    table = read_table(part, BatchFormat.csv)
+    assert table["uid"] == ["7"] and table["leaning"] == [None]
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    pq.write_table(pa.table({c: [row[c]] for c in older}), tmp_path / "old.parquet")
+    assert read_table(tmp_path / "old.parquet", BatchFormat.parquet)["leaning"] == [None]
+
+    other = tmp_path / "other.csv"
+    other.write_text("uid,name\n7,x\n", encoding="utf-8")
+    with pytest.raises(InputError, match="columns differ"):
+        read_table(other, BatchFormat.csv)

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from acctsec.errors import UsageError
+from acctsec.errors import InputError, UsageError
 from acctsec.sources import sql_load
 from acctsec.sources.folder import FolderSource
 from sources.test_sql_support import broken_folder, comparable
@@ -180,6 +180,20 @@ def test_a_load_killed_outright_leaves_nothing_after_the_next_load(tmp_path: Pat
     alive = tmp_path / ".x.duckdb.part-1"  # init never ends
     for path in (*dead, live, alive):
         path.write_text("half", encoding="utf-8")
-    sql_load.load(data, str(tmp_path / "x.duckdb"), None)
-    assert not any(p.exists() for p in dead)
+    huge = tmp_path / ".x.duckdb.part-99999999999999999999"  # no PID at all
+    huge.write_text("half", encoding="utf-8")
+    sql_load.load(data, str(tmp_path / "x.duckdb"), None, replace=True)
+    assert not any(p.exists() for p in (*dead, huge))
     assert live.exists() and alive.exists() and (tmp_path / "x.duckdb").exists()
+
+
+def test_a_load_killed_between_its_renames_gets_the_old_copy_back(tmp_path: Path) -> None:
+    data = broken_folder(tmp_path)
+    sql_load.load(data, str(tmp_path / "x.duckdb"), None)
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True).stdout.strip()
+    (tmp_path / "x.duckdb").rename(tmp_path / f".x.duckdb.old-{gone}")
+    with pytest.raises(InputError, match="exists"):  # the old copy is back, not lost
+        sql_load.load(data, str(tmp_path / "x.duckdb"), None)
+    assert (tmp_path / "x.duckdb").exists()
+    assert not (tmp_path / f".x.duckdb.old-{gone}").exists()

@@ -256,6 +256,13 @@ def test_a_shared_wallet_of_accounts_opened_months_apart_is_no_ring() -> None:
     assert _ids(fraud_signals(records, ctx(2)))["shared_payout_address"] == 2.5
     family = _ids(fraud_signals(records, ctx(60)))
     assert family["shared_payout_address"] == 1.5
+    # one account opened long before two that came together: a burst among the payers
+    # weighs the same for each of them
+    late_pair = ctx(60)
+    infos = dict(late_pair.accounts)
+    infos["c"] = AccountInfo("c", created_at=infos["b"].created_at + timedelta(days=2))
+    late_pair = LinkContext("a", 1, infos, late_pair.edges, late_pair.shared)
+    assert _ids(fraud_signals(records, late_pair))["shared_payout_address"] == 2.5
 
 
 def test_stolen_money_sent_on_within_hours_marks_the_receiver() -> None:

@@ -20,6 +20,8 @@ from acctsec.errors import InputError
 
 FLAT_COLUMNS = ("uid", "alert_ids", "label", "risk", "confidence", "attack", "summary",
                 "top_signals", "actions", "signals", "skipped_rows", "error", "leaning")
+# Columns added after the first release: files written before them read as empty there.
+ADDED_COLUMNS = ("leaning",)
 TOP_SIGNALS = 5
 
 
@@ -283,16 +285,24 @@ def read_table(path: Path, fmt: BatchFormat) -> dict[str, list[Any]]:
     if fmt is BatchFormat.parquet:
         import pyarrow.parquet as pq
 
-        return pq.read_table(path).to_pydict()
-    import csv
+        table = pq.read_table(path).to_pydict()
+        _check_columns(path, list(table))
+    else:
+        import csv
 
-    with path.open(encoding="utf-8", newline="") as fh:
-        reader = csv.DictReader(fh)
-        if reader.fieldnames is None or list(reader.fieldnames) != list(FLAT_COLUMNS):
-            raise InputError(f"{path}: not a batch output file (columns differ); "
-                             "choose another --out")
-        out: dict[str, list[Any]] = {c: [] for c in FLAT_COLUMNS}
-        for row in reader:
-            for c in FLAT_COLUMNS:
-                out[c].append(row[c])
-    return out
+        with path.open(encoding="utf-8", newline="") as fh:
+            reader = csv.DictReader(fh)
+            _check_columns(path, list(reader.fieldnames or []))
+            table = {c: [] for c in reader.fieldnames or []}
+            for row in reader:
+                for c in table:
+                    table[c].append(row[c])
+    rows = len(table["uid"])
+    return {c: table.get(c, [None] * rows) for c in FLAT_COLUMNS}
+
+
+def _check_columns(path: Path, columns: list[str]) -> None:
+    older = [c for c in FLAT_COLUMNS if c not in ADDED_COLUMNS]
+    if columns not in (list(FLAT_COLUMNS), older):
+        raise InputError(f"{path}: not a batch output file (columns differ); "
+                         "choose another --out")

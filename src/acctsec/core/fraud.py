@@ -240,8 +240,9 @@ def shared_payout(ctx: _Ctx) -> list[Signal]:
             "shared_payout_address", "high" if weight >= 2.5 else "medium" if weight >= 1.5
             else "low", FRAUD, weight,
             f"{len(payers)} accounts withdraw to the same address {shared.value!r}"
-            + ("; they were opened months apart, as a household's or a group's shared "
-               "wallet is, not in a ring's burst" if apart and len(payers) >= 3 else ""),
+            + (f"; no two of them were opened within {PAYOUT_RING_SPAN.days} days of each "
+               "other, as with a household's or a group's shared wallet, not a ring's burst"
+               if apart and len(payers) >= 3 else ""),
             ts=_member_first(shared, ctx.uid),
             evidence={"address": shared.value, "uids": payers, "accounts_using": shared.accounts},
         ))
@@ -254,12 +255,13 @@ PAYOUT_RING_SPAN = timedelta(days=30)
 
 
 def _opened_apart(ctx: _Ctx, payers: list[str]) -> bool:
-    """Every other payer opened more than PAYOUT_RING_SPAN from this account (known dates)."""
-    mine = _created(ctx, ctx.uid) or ctx.records.account.created_at
-    others = [_created(ctx, u) for u in payers if u != ctx.uid]
-    if mine is None or any(t is None for t in others):
+    """No two payers opened within PAYOUT_RING_SPAN of each other (all dates known), so
+    every account judged in the group gets the same answer."""
+    times = sorted(t for u in payers if (t := _created(ctx, u) or (
+        ctx.records.account.created_at if u == ctx.uid else None)) is not None)
+    if len(times) < len(payers):
         return False
-    return all(abs(t - mine) > PAYOUT_RING_SPAN for t in others if t is not None)
+    return all(b - a > PAYOUT_RING_SPAN for a, b in zip(times, times[1:], strict=False))
 
 
 def _identity_linked(

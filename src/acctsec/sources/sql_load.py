@@ -225,17 +225,24 @@ def _staged(path: Path, replace: bool) -> Iterator[Path]:
 
 def _remove_leftovers(path: Path) -> None:
     """What a load into `path` killed outright (SIGKILL, power loss) left beside it: its
-    `.NAME.part-PID` (and `.wal`) or `.NAME.old-PID`, when process PID is gone."""
-    for left in path.parent.glob(f".{glob.escape(path.name)}.*-*"):
+    `.NAME.part-PID` (and `.wal`) or `.NAME.old-PID`, when process PID is gone. An old
+    copy is put back when it is all there is (the load died between its two renames).
+    On a folder shared between machines a live load elsewhere looks gone: load there
+    from one machine at a time."""
+    for left in sorted(path.parent.glob(f".{glob.escape(path.name)}.*-*")):
         stage, _, pid = left.name[len(path.name) + 2:].removesuffix(".wal").partition("-")
-        if stage in ("part", "old") and pid.isdigit() and not _running(int(pid)):
+        if stage not in ("part", "old") or not pid.isdigit() or _running(int(pid)):
+            continue
+        if stage == "old" and not left.name.endswith(".wal") and not path.exists():
+            os.replace(left, path)  # killed between the two renames: the only copy
+        else:
             _remove(left)
 
 
 def _running(pid: int) -> bool:
     try:
         os.kill(pid, 0)
-    except ProcessLookupError:
+    except (ProcessLookupError, OverflowError, ValueError):  # gone, or no PID at all
         return False
     except OSError:  # someone else's process
         return True
