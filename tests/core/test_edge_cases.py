@@ -406,3 +406,20 @@ def test_a_thief_on_the_owners_isp_who_waits_days_then_locks_the_owner_out() -> 
     report = s.investigate()
     assert "settled_before_acting" not in ids(report)
     assert report.verdict.label == "takeover"
+
+
+def test_a_payment_carrying_only_the_address_of_the_intruders_sign_in_is_theirs() -> None:
+    """No device id anywhere: the stuffing tool's buyer signs in from a phone network
+    abroad and an internal transfer leaves from that address ten minutes later."""
+    s = owner()
+    proxy = s.ip("102.89.2.2", "lagos")
+    s.population[proxy] = KeyStats(events=40, accounts=9, successes=1, success_accounts=1,
+                                   failures=39, failure_accounts=9)
+    t = T0 + 61 * DAY
+    s.login(t, proxy, None, event="login_failure")
+    s.login(t + M, proxy, None)
+    s.tx(t + 11 * M, "internal_out", "9000", counterparty_uid="mule", ip=proxy)
+    report = s.investigate()
+    assert report.verdict.label == "takeover"
+    paid = next(x for x in report.signals if x.id == "withdrawal_to_new_address")
+    assert paid.evidence["actor"].startswith("browser:")

@@ -159,7 +159,8 @@ def build_accesses(records: AccountRecords, infos: Mapping[str, IpInfo]) -> list
 
 
 def _actor_key(access: Access, session_owner: Mapping[str, str],
-               ip_owner: Mapping[str, tuple[datetime, str]], api_keys: set[str]) -> str | None:
+               ip_owner: Mapping[str, tuple[datetime, str]], api_keys: set[str],
+               ip_signer: Mapping[str, tuple[datetime, str]]) -> str | None:
     if access.device_id:
         return f"device:{access.device_id}"
     if is_api(access) or (access.session_id and access.session_id in api_keys):
@@ -172,6 +173,10 @@ def _actor_key(access: Access, session_owner: Mapping[str, str],
         return session_owner[access.session_id]
     if access.ip and access.ip in ip_owner:
         when, key = ip_owner[access.ip]
+        if access.ts - when <= IP_OWNER_SPAN:
+            return key
+    if access.kind in ("security", "transaction") and access.ip in ip_signer:
+        when, key = ip_signer[access.ip]  # a change or payment with only an address
         if access.ts - when <= IP_OWNER_SPAN:
             return key
     if access.ua_key and access.network:
@@ -221,11 +226,12 @@ def group_actors(accesses: Iterable[Access]) -> dict[str, Actor]:
     """Accesses grouped by who made them; an access with no clue at all is left out.
 
     An access without a device id belongs to the device whose login opened its
-    session, else to the device last seen on its IP within a day. A session used
-    from another country than the one it was opened in, with no new sign-in, is
-    an actor of its own until the device signs in again: a stolen session token
-    carries the device id with it. API calls (`channel=api`, and what carries their
-    session ids) are one actor per address they come from.
+    session, else to the device last seen on its IP within a day; a change or a
+    payment with only an IP, to whoever signed in from that IP within the day
+    before. A session used from another country than the one it was opened in,
+    with no new sign-in, is an actor of its own until the device signs in again: a
+    stolen session token carries the device id with it. API calls (`channel=api`, and
+    what carries their session ids) are one actor per address they come from.
     """
     actors: dict[str, Actor] = {}
     session_owner: dict[str, str] = {}
@@ -233,14 +239,17 @@ def group_actors(accesses: Iterable[Access]) -> dict[str, Actor]:
     api_keys: set[str] = set()  # session ids (API keys or API sessions) of API calls
     sessions = _Sessions()
     places = _Places()
+    ip_signer: dict[str, tuple[datetime, str]] = {}  # who last signed in from an address
     for access in accesses:
-        key = _actor_key(access, session_owner, ip_owner, api_keys)
+        key = _actor_key(access, session_owner, ip_owner, api_keys, ip_signer)
         if key is None:
             continue
         if access.kind == "login" and access.session_id:
             session_owner.setdefault(access.session_id, key)
         if access.ip and (access.device_id or key.startswith(API_ACTOR)):
             ip_owner[access.ip] = (access.ts, key)
+        if access.ip and access.kind == "login":
+            ip_signer[access.ip] = (access.ts, key)
         key = places.see(access, sessions.see(access, key))
         actor = actors.get(key)
         if actor is None:

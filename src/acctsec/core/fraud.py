@@ -329,10 +329,11 @@ def _usd(tx: Transaction) -> Decimal:
     return tx.usd_value if tx.usd_value is not None else Decimal(0)
 
 
-def _source(tx: Transaction, merchant: bool) -> str | None:
-    """Who paid this inflow in. A P2P seller counts, unless the holder sells on P2P too:
-    a merchant buys and sells on the market, which is its trade, not passing money on."""
-    if tx.kind == "internal_in" or (tx.kind == "p2p_buy" and not merchant):
+def _source(tx: Transaction) -> str | None:
+    """Who paid this inflow in. Not a P2P seller: buying coins on P2P and sending them to
+    one's own wallet is what retail customers do, and a mule buying with dirty fiat
+    looks the same in the exchange's records."""
+    if tx.kind == "internal_in":
         return f"uid:{tx.counterparty_uid}" if tx.counterparty_uid else None
     if tx.kind == "deposit":
         return f"address:{tx.address}" if tx.address else None
@@ -354,23 +355,40 @@ def _destination(tx: Transaction) -> str | None:
 
 
 def _pass_through(inflows: list[Transaction], txs: list[Transaction]) -> tuple[Decimal, Decimal]:
-    """(value of `inflows`, value out within PASS_THROUGH_WINDOW of one of them), in USD."""
+    """(value of `inflows`, how much of it went out again while payments kept coming, each
+    outflow within PASS_THROUGH_WINDOW of the last of them), in USD. Outflows spend the
+    oldest money first, the holder's own included, so money of one's own leaving is not
+    counted as others' passed on."""
     total_in = sum((_usd(t) for t in inflows), Decimal(0))
-    quick_out = Decimal(0)
-    for out in (t for t in txs if t.is_outflow):
-        if any(timedelta(0) <= out.ts - i.ts <= PASS_THROUGH_WINDOW for i in inflows):
-            quick_out += _usd(out)
-    return total_in, quick_out
+    paid = {id(t) for t in inflows}
+    unspent: list[list[Any]] = []  # [USD left, paid by others] per inflow, oldest first
+    last_paid: datetime | None = None
+    passed = Decimal(0)
+    for t in sorted(txs, key=lambda t: (t.ts, not t.is_inflow)):
+        if t.is_inflow:
+            unspent.append([_usd(t), id(t) in paid])
+            last_paid = t.ts if id(t) in paid else last_paid
+        elif t.is_outflow:
+            amount = _usd(t)
+            quick = last_paid is not None and t.ts - last_paid <= PASS_THROUGH_WINDOW
+            for entry in unspent:
+                if amount <= 0:
+                    break
+                take = min(amount, entry[0])
+                entry[0] -= take
+                amount -= take
+                if entry[1] and quick:
+                    passed += take
+    return total_in, passed
 
 
 def mule_signals(ctx: _Ctx) -> list[Signal]:
     txs = [t for t in ctx.records.transactions if t.settled]
     group = _identity_group(ctx)
-    merchant = any(t.kind == "p2p_sell" for t in txs)
     uses: dict[str, int] = {}
-    sourced = []  # inflows someone identifiable paid in (not the holder's own fiat)
+    sourced = []  # inflows someone identifiable paid in (not the holder's own buying)
     for t in txs:
-        if t.is_inflow and (source := _source(t, merchant)):
+        if t.is_inflow and (source := _source(t)):
             uses[source] = uses.get(source, 0) + 1
             sourced.append(t)
     # A wallet that pays in again and again is the holder's own (a trader's DeFi
