@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -171,6 +172,17 @@ def test_lookalikes_opened_in_one_week_corroborate_only_among_few() -> None:
     few = next(s for s in fraud_signals(records, _lookalike_ctx(5))
                if s.id == "lookalike_identities")
     assert few.evidence["corroborated"] == ["n0", "n1"] and few.weight >= 1.0
+    # the week alone, with no device, mailbox, phone or payout in common: a look, not fraud
+    strong = _lookalike_ctx(5)
+    strong = LinkContext("a", 1, strong.accounts, tuple(
+        dataclasses.replace(e, weight=1.5) for e in strong.edges))
+    week = next(s for s in fraud_signals(records, strong) if s.id == "lookalike_identities")
+    assert week.weight == 1.5
+    device = Edge("a", "n0", "device_id", "dev1", T0, T0, 2.5)
+    ring = LinkContext("a", 1, strong.accounts, (*strong.edges, device))
+    with_device = next(s for s in fraud_signals(records, ring)
+                       if s.id == "lookalike_identities")
+    assert with_device.weight == 3.0
     # A common name: hundreds of namesakes, some of whom sign up in any given week.
     many = next(s for s in fraud_signals(records, _lookalike_ctx(300))
                 if s.id == "lookalike_identities")

@@ -21,6 +21,7 @@ CREATION_BURST = timedelta(days=7)
 # at random over a few years, this account and two of them falling in one week
 # happens by chance to about one account in a hundred; with hundreds, to most.
 LOOKALIKE_BURST_MAX = 20
+SAME_WEEK_ONLY = 1.5
 # A device shared by this many accounts is beyond any household.
 RING_DEVICE_ACCOUNTS = 5
 HOUSEHOLD_MAX = 3
@@ -177,13 +178,16 @@ def lookalike_identities(ctx: _Ctx) -> list[Signal]:
     # Sign-ups in one week mark an operator only among a few look-alikes: hundreds of
     # namesakes (a common name) open accounts in the same week by chance.
     burst = _burst(ctx, [ctx.uid, *others]) if len(others) <= LOOKALIKE_BURST_MAX else []
-    corroborated = sorted(
-        u for u in others if _identity_linked(ctx, u, exclude={"email_lookalike"})
-        or _shared_payout_with(ctx, u) or (u in burst and len(burst) >= 3)
-    )
+    linked = {u for u in others if _identity_linked(ctx, u, exclude={"email_lookalike"})
+              or _shared_payout_with(ctx, u)}
+    corroborated = sorted(linked | {u for u in others if u in burst and len(burst) >= 3})
     if corroborated:
         weight = min(2.5, sum(e.weight for e in edges if e.other(ctx.uid) in corroborated))
         weight += 0.5 if ctx.uid in burst and len(burst) >= 3 else 0.0
+        if not linked:
+            # Namesakes do sign up in the same week now and then; a week alone, without
+            # a device, mailbox, phone or payout in common, is worth a look, not a freeze.
+            weight = min(weight, SAME_WEEK_ONLY)
     else:
         weight = 0.3
     text = f"{len(others)} other account(s) use e-mail addresses made from the same pattern"
