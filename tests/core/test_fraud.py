@@ -301,3 +301,18 @@ def test_coins_bought_from_p2p_sellers_and_sent_to_a_wallet_are_no_payers_money(
         txs.append(_tx(i * 30 + 2, "withdrawal", "1990", address="bc1mywallet"))
     assert "money_mule_pass_through" not in _ids(
         fraud_signals(_records(*txs), LinkContext("a", 1, {}, ())))
+
+
+def test_referrals_inside_one_household_are_farming_only_when_opened_together() -> None:
+    def ctx(days_apart: int) -> LinkContext:
+        created = {"a": T0, "b": T0 + timedelta(days=days_apart),
+                   "c": T0 + timedelta(days=2 * days_apart)}
+        edges = (Edge("a", "b", "device_id", "tablet", T0, T0, 1.0),
+                 Edge("a", "c", "device_id", "tablet", T0, T0, 1.0),
+                 Edge("a", "b", "referral", None, created["b"], created["b"], 0.5))
+        return LinkContext("a", 1, {u: AccountInfo(u, created_at=t) for u, t in created.items()},
+                           edges)
+
+    records = AccountRecords(Account("a", created_at=T0))
+    assert _ids(fraud_signals(records, ctx(2)))["self_referral"] == 1.5
+    assert _ids(fraud_signals(records, ctx(90)))["self_referral"] == 0.4

@@ -293,12 +293,20 @@ def referral_ring(ctx: _Ctx) -> list[Signal]:
     linked = [e.other(ctx.uid) for e in referrals if _identity_linked(ctx, e.other(ctx.uid))]
     if linked:
         group = _identity_group(ctx)
-        weight = 1.5 if len(group) >= 3 else 0.4
+        # Bonus farmers open the referred accounts within weeks; a family that shares a
+        # tablet and invites each other joins over months.
+        mine = _created(ctx, ctx.uid) or ctx.records.account.created_at
+        close = [u for u in linked if mine is None or (t := _created(ctx, u)) is None
+                 or abs(t - mine) <= PAYOUT_RING_SPAN]
+        weight = 1.5 if len(group) >= 3 and close else 0.4
         out.append(Signal(
             "self_referral", "medium" if weight >= 1.5 else "low", FRAUD, weight,
             f"this account and {len(linked)} account(s) it referred or was referred by share a "
-            "device or identity: referral bonuses paid to one hand",
-            evidence={"uids": sorted(linked), "identity_group": sorted(group)},
+            "device or identity" + (": referral bonuses paid to one hand" if close else
+                                    f", but joined more than {PAYOUT_RING_SPAN.days} days "
+                                    "apart, as a family does"),
+            evidence={"uids": sorted(linked), "identity_group": sorted(group),
+                      "opened_within_30_days": sorted(close)},
         ))
     return out
 
