@@ -423,3 +423,23 @@ def test_a_payment_carrying_only_the_address_of_the_intruders_sign_in_is_theirs(
     assert report.verdict.label == "takeover"
     paid = next(x for x in report.signals if x.id == "withdrawal_to_new_address")
     assert paid.evidence["actor"].startswith("browser:")
+
+
+def test_an_intruder_right_after_a_recovery_through_support_names_the_technique() -> None:
+    """Support moved the e-mail to the caller (no address, device or session of the
+    account's); the caller signs in the next day and empties the account."""
+    s = owner()
+    t = T0 + 61 * DAY
+    s.event(t, "email_change", None, None, {"old": "a@x.io", "new": "caller@y.io",
+                                             "by": "support"})
+    evil = s.ip("159.89.1.1", "do_ams")
+    s.login(t + DAY, evil, "EVIL")
+    s.event(t + DAY + 3 * M, "withdrawal_address_add", evil, "EVIL",
+            {"address": "0x" + "b" * 40})
+    s.tx(t + DAY + 9 * M, "withdrawal", "9500", address="0x" + "b" * 40, ip=evil,
+         device="EVIL")
+    report = s.investigate()
+    assert (report.verdict.label, report.verdict.attack) == ("takeover", "account_recovery")
+    actions = [a.action for a in report.actions]
+    assert "review_support_recovery" in actions and "restore_contact_details" in actions
+    assert any("support" in line for line in report.advice)

@@ -10,6 +10,7 @@ from typing import Any
 from acctsec.core.access import Access, Actor, access_of, build_accesses, group_actors
 from acctsec.core.patterns import (
     impossible_travel_signals,
+    recovery_signals,
     session_hijack_signals,
     stuffing_signals,
 )
@@ -122,6 +123,7 @@ def run(inp: Inputs) -> Report:
     accesses = build_accesses(records, inp.ip_info)
     findings = _recent_findings(takeover_findings(records, accesses, inp.ip_info), inp.since)
     patterns = _recent(session_hijack_signals(records, inp.ip_info)
+                       + recovery_signals(records)
                        + stuffing_signals(records, inp.population, inp.ip_info)
                        + impossible_travel_signals(accesses), inp.since)
     patterns = attach_to_actors(findings, patterns) + _recent(extra, inp.since)

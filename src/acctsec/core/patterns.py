@@ -299,3 +299,21 @@ def _travel(prev: Access, cur: Access, ignore_time: bool = False,
 
 def _dur(hours: float) -> str:
     return f"{hours * 60:.0f} min" if hours < 2 else f"{hours:.1f} h"
+
+
+# Changes that hand the account's recovery to whoever asks, made with no address,
+# device or session of the account's: through the exchange's support or back office.
+RECOVERY_EVENTS = frozenset({"email_change", "phone_change", "mfa_reset", "mfa_disable",
+                             "password_reset"})
+
+
+def recovery_signals(records: AccountRecords) -> list[Signal]:
+    """Recovery changes made out of band (support, back office): weightless on their own,
+    they name the technique when an unfamiliar actor follows (see respond.attack_kind)."""
+    return [Signal("out_of_band_recovery", "info", TAKEOVER, 0.0,
+                   f"{e.event.replace('_', ' ')} made with no address, device or session of "
+                   "the account's (through support or the back office)", e.ts,
+                   {"event": e.event, "row": str(e.origin) if e.origin else None,
+                    "user_agent": e.user_agent})
+            for e in records.security_events
+            if e.event in RECOVERY_EVENTS and not (e.ip or e.device_id or e.session_id)]

@@ -56,6 +56,13 @@ ADVICE = {
         "to hide our warnings.",
         "Change your exchange password and review every device and API key on the account.",
     ],
+    "account_recovery": [
+        "Someone convinced our support team to move your account's e-mail or second factor "
+        "to them; we are restoring yours. Expect us to ask for stronger proof next time.",
+        "Secure the e-mail account and phone number on file (new passwords, two-factor "
+        "authentication): they are what a recovery request is checked against.",
+        "Be wary of anyone who contacts you claiming to be our support.",
+    ],
     "leaked_api_key": [
         "Delete every API key and create new ones only where needed, without withdraw "
         "permission unless you must, and always with an IP whitelist.",
@@ -70,6 +77,9 @@ ADVICE = {
 }
 
 
+# Someone who talks support into moving the account's e-mail or 2FA to them signs in
+# within days, before the owner notices.
+RECOVERED_THEN_USED = timedelta(days=3)
 # Stuffing tools only check which passwords work; whoever buys the "hits" signs in
 # with a browser of their own, hours or days later.
 CHECKED_THEN_USED = timedelta(days=14)
@@ -93,6 +103,11 @@ def attack_kind(signals: list[Signal], scores: Scores,
             and timedelta(0) <= top.actor.first_seen - s.ts <= CHECKED_THEN_USED
             for s in everything or []):
         return "credential_stuffing"
+    if top is not None and any(
+            s.id == "out_of_band_recovery" and s.ts is not None
+            and timedelta(0) <= top.actor.first_seen - s.ts <= RECOVERED_THEN_USED
+            for s in everything or signals):
+        return "account_recovery"
     if any(s.id == "withdrawal_without_sign_in" and "api_key" in s.evidence for s in signals) \
             or (top is not None and top.actor.is_api):
         return "leaked_api_key"
@@ -145,8 +160,12 @@ def _takeover_actions(signals: list[Signal], attack: str | None) -> list[Action]
         out.append(Action("revoke_api_keys", "money left through an API key, not a sign-in"))
     if events & {"mfa_disable", "mfa_reset", "mfa_enable", "phone_change"} or attack == "sim_swap":
         out.append(Action("reset_2fa", "the second factor was changed or bypassed"))
-    if events & {"email_change", "phone_change"}:
+    if events & {"email_change", "phone_change"} or attack == "account_recovery":
         out.append(Action("restore_contact_details", "the e-mail or phone was changed"))
+    if attack == "account_recovery":
+        out.append(Action("review_support_recovery", "the account's recovery was changed "
+                          "out of band just before the intruder signed in: review the "
+                          "request, the checks made and who approved it"))
     if "withdrawal_address_add" in events:
         out.append(Action("remove_withdrawal_addresses", "addresses added by the attacker"))
     if "withdrawal_to_new_address" in ids:
@@ -172,6 +191,7 @@ ATTACK_NAMES = {
     "credential_stuffing": "credential stuffing",
     "slow_takeover": "a slow takeover",
     "leaked_api_key": "a leaked API key",
+    "account_recovery": "an account-recovery request through support",
 }
 
 
