@@ -175,7 +175,7 @@ def _actor_key(access: Access, session_owner: Mapping[str, str],
         when, key = ip_owner[access.ip]
         if access.ts - when <= IP_OWNER_SPAN:
             return key
-    if access.kind in ("security", "transaction") and access.ip in ip_signer:
+    if access.kind in ("security", "transaction") and access.ip and access.ip in ip_signer:
         when, key = ip_signer[access.ip]  # a change or payment with only an address
         if access.ts - when <= IP_OWNER_SPAN:
             return key
