@@ -443,3 +443,15 @@ def test_an_intruder_right_after_a_recovery_through_support_names_the_technique(
     actions = [a.action for a in report.actions]
     assert "review_support_recovery" in actions and "restore_contact_details" in actions
     assert any("support" in line for line in report.advice)
+
+
+def test_a_clear_verdicts_risk_stays_below_every_suspicious_one() -> None:
+    """Strong access evidence from an actor that did nothing hostile is explained away:
+    the label is clear, and its risk must not outrank a suspicious account's in a queue."""
+    s = owner()
+    other = s.ip("91.0.0.9", "freiburg")
+    s.login(T0 + 61 * DAY, other, "ELSEWHERE")  # a new device on a new network
+    report = s.investigate()
+    assert report.verdict.label == "clear"
+    assert float(report.stats["takeover_score"]) >= 1.5  # risk 39 or more uncapped
+    assert report.verdict.risk <= 38

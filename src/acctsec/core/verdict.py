@@ -23,6 +23,7 @@ FRAUD_THRESHOLD = 3.0
 SUSPICIOUS_FRAUD = 1.5
 # Risk approaches 100 as evidence grows: score 3 -> 63, 6 -> 86, 9 -> 95.
 RISK_SCALE = 3.0
+CLEAR_RISK_MAX = 38
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +100,9 @@ def decide(s: Scores, not_checked: list[NotChecked], history_ok: bool) -> Verdic
         label = "suspicious"
     else:
         label = "clear"
+        # Below any suspicious verdict (39 and up), so a queue sorted by risk keeps its
+        # order: what was strong here was explained away (a familiar actor, no act).
+        risk = min(risk, CLEAR_RISK_MAX)
     confidence = _confidence(label, strongest, not_checked, history_ok)
     leaning = ("fraud" if s.fraud > s.takeover else "takeover") if label == "suspicious" \
         else None
