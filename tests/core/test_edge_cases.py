@@ -374,7 +374,7 @@ def test_an_address_first_seen_minutes_before_is_not_the_owners_network() -> Non
     s.login(t + 10 * M, proxy, "EVIL2")
     s.tx(t + 20 * M, "withdrawal", "9500", address="0x" + "9" * 40, ip=proxy, device="EVIL2")
     assert "known_network" not in ids(s.investigate())
-    s.login(t + 2 * DAY, proxy, "EVIL3")  # a day on, the address is part of the history
+    s.login(t + 2 * DAY, proxy, "EVIL3")  # days on, the address is part of the history
     assert "known_network" in ids(s.investigate())
 
 

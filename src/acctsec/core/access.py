@@ -20,7 +20,7 @@ NOVELTY_WINDOW = timedelta(days=14)
 # A baseline needs this much history (on at least two days) before the first use
 # of a new device: with less, nothing is "familiar" yet and novelty means little.
 MIN_BASELINE_ACCESSES = 3
-KNOWN_IP_AGE = timedelta(days=1)
+KNOWN_IP_AGE = timedelta(hours=1)
 # An access with no device id is taken to be the device last seen on its IP this recently.
 IP_OWNER_SPAN = timedelta(days=1)
 
@@ -303,8 +303,8 @@ def baseline_before(accesses: list[Access], when: datetime, exclude: str | None,
         days=len(days),
         devices=frozenset(a.device_id for a in prior if a.device_id),
         ua_keys=frozenset(a.ua_key for a in prior if a.ua_key),
-        # An address is the account's own once it was used on an earlier day: one first
-        # seen minutes before is as likely the same intruder's.
+        # An address is the account's own once it was used an hour or more before: one
+        # first seen minutes before is as likely the same intruder's.
         ips=frozenset(a.ip for a in prior if a.ip and a.ts <= when - KNOWN_IP_AGE),
         networks=frozenset(a.network for a in prior if a.network),
         countries=frozenset(a.country for a in prior if a.country),
