@@ -455,3 +455,13 @@ def test_a_clear_verdicts_risk_stays_below_every_suspicious_one() -> None:
     assert report.verdict.label == "clear"
     assert float(report.stats["takeover_score"]) >= 1.5  # risk 39 or more uncapped
     assert report.verdict.risk <= 38
+
+
+def test_changes_from_records_that_never_say_where_they_came_from_are_not_out_of_band() -> None:
+    s = Story()
+    s.ip(HOME, "berlin")
+    s.routine(30, HOME, "DEV")
+    s.event(T0 + 31 * DAY, "email_change", None, None, {"old": "a@x.io", "new": "b@x.io"})
+    assert "out_of_band_recovery" not in ids(s.investigate())
+    s.event(T0 + 5 * DAY, "withdrawal_address_add", HOME, "DEV", {"address": "0xabc"})
+    assert "out_of_band_recovery" in ids(s.investigate())

@@ -20,6 +20,7 @@ NOVELTY_WINDOW = timedelta(days=14)
 # A baseline needs this much history (on at least two days) before the first use
 # of a new device: with less, nothing is "familiar" yet and novelty means little.
 MIN_BASELINE_ACCESSES = 3
+# An address is the account's own ("known") once it was used this long before.
 KNOWN_IP_AGE = timedelta(hours=1)
 # An access with no device id is taken to be the device last seen on its IP this recently.
 IP_OWNER_SPAN = timedelta(days=1)

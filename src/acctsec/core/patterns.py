@@ -309,7 +309,11 @@ RECOVERY_EVENTS = frozenset({"email_change", "phone_change", "mfa_reset", "mfa_d
 
 def recovery_signals(records: AccountRecords) -> list[Signal]:
     """Recovery changes made out of band (support, back office): weightless on their own,
-    they name the technique when an unfamiliar actor follows (see respond.attack_kind)."""
+    they name the technique when an unfamiliar actor follows (see respond.attack_kind).
+    Only where the account's other changes carry where they came from: records that never
+    say it cannot tell a back-office change from any other."""
+    if not any(e.ip or e.device_id or e.session_id for e in records.security_events):
+        return []
     return [Signal("out_of_band_recovery", "info", TAKEOVER, 0.0,
                    f"{e.event.replace('_', ' ')} made with no address, device or session of "
                    "the account's (through support or the back office)", e.ts,
