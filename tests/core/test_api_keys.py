@@ -69,25 +69,25 @@ def test_a_key_called_from_a_new_network_that_drains_the_account_is_a_leaked_key
     assert "known_network" not in ids(report)
 
 
-def test_a_key_moved_to_another_cloud_in_its_home_country_is_still_caught() -> None:
+def drained_by_a_call_from(ip: str, place: str) -> Report:
+    """The trader's key called once from `ip`, which empties the account minutes later."""
     s = trader()
-    thief = s.ip("51.75.1.1", "ovh_fra")
+    thief = s.ip(ip, place)
     t = T0 + 121 * DAY
     s.login(t, thief, None, session="k1", ua="", channel="api")
     s.tx(t + 15 * M, "withdrawal", "55000", address="T" + "8" * 33, ip=thief)
-    report = s.investigate()
+    return s.investigate()
+
+
+def test_a_key_moved_to_another_cloud_in_its_home_country_is_still_caught() -> None:
+    report = drained_by_a_call_from("51.75.1.1", "ovh_fra")
     assert label(report) == "takeover", report.verdict
 
 
 def test_a_key_called_from_another_address_of_the_bots_own_cloud_is_still_caught() -> None:
     """The owner's bot ran from one AWS address for months; the thief rents another AWS
     machine. Same network, so only the address says the key moved."""
-    s = trader()
-    thief = s.ip("3.120.0.9", "aws_fra")
-    t = T0 + 121 * DAY
-    s.login(t, thief, None, session="k1", ua="", channel="api")
-    s.tx(t + 15 * M, "withdrawal", "55000", address="T" + "7" * 33, ip=thief)
-    report = s.investigate()
+    report = drained_by_a_call_from("3.120.0.9", "aws_fra")
     moved = next(x for x in report.signals if x.id == "api_key_moved")
     assert moved.weight == 1.5
     assert report.verdict.label == "takeover"

@@ -283,22 +283,6 @@ def test_a_new_phone_settled_at_home_for_days_before_it_pays_is_the_owners() -> 
     assert report.verdict.label != "takeover"
 
 
-def test_a_session_replayed_from_a_data_centre_at_home_is_a_stolen_session() -> None:
-    """Info-stealer cookies replayed from a server in the victim's own country: no new
-    sign-in, same device id, then the whitelist off and a drain."""
-    s = owner(days=60)
-    t = T0 + 61 * DAY
-    s.login(t, HOME, "DEV", session="live")
-    server = s.ip("51.75.151.165", "ovh_fra")
-    s.login(t + 3 * H, server, "DEV", event="session_refresh", session="live")
-    s.event(t + 3 * H + 4 * M, "withdrawal_whitelist_off", server, "DEV", session="live")
-    s.tx(t + 3 * H + 20 * M, "withdrawal", "9500", address="0x" + "7" * 40, ip=server,
-         device="DEV")
-    report = s.investigate()
-    assert "session_moved" in ids(report)
-    assert report.verdict.label == "takeover"
-
-
 def test_suspicion_of_the_holder_is_reviewed_without_tipping_them_off() -> None:
     """Evidence that leans toward the holder being the bad actor gets a review, not a
     call to the customer or security advice meant for victims."""

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from acctsec.model import KeyStats
 from acctsec_testkit import IPHONE, T0, Story, ids
 
@@ -253,14 +255,20 @@ def test_risk_grows_with_evidence() -> None:
     assert louder.investigate().verdict.risk > quiet.investigate().verdict.risk
 
 
-def test_session_used_abroad_without_sign_in_then_cashout_is_takeover() -> None:
-    # A stolen cookie often carries the exchange's device id with it.
+@pytest.mark.parametrize(("ip", "place"), [
+    ("176.36.0.251", "lagos"),  # abroad
+    ("51.75.151.165", "ovh_fra"),  # a data centre in the victim's own country
+])
+def test_session_used_elsewhere_without_sign_in_then_cashout_is_takeover(
+        ip: str, place: str) -> None:
+    # A stolen cookie often carries the exchange's device id with it; info-stealers
+    # replay it from a server, often through the victim's own country.
     s = owner()
-    kyiv = s.ip("176.36.0.251", "lagos")
+    elsewhere = s.ip(ip, place)
     t = T0 + 45 * DAY
     s.login(t, HOME, "dev-home", session="sess-9")
-    s.login(t + 20 * H, kyiv, "dev-home", event="session_refresh", session="sess-9")
-    s.tx(t + 20 * H + 10 * M, "withdrawal", "11500", address="0x" + "9" * 40, ip=kyiv,
+    s.login(t + 20 * H, elsewhere, "dev-home", event="session_refresh", session="sess-9")
+    s.tx(t + 20 * H + 10 * M, "withdrawal", "11500", address="0x" + "9" * 40, ip=elsewhere,
          device="dev-home")
     report = s.investigate()
     assert "session_moved" in ids(report)
