@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -77,7 +78,7 @@ class Access:
         return out
 
 
-API_ACTOR = "api@"  # key prefix of the actors that are API calls from one address
+API_ACTOR = "api@"  # key prefix of the actors that are API calls from one address block
 
 
 @dataclass
@@ -166,10 +167,11 @@ def _actor_key(access: Access, session_owner: Mapping[str, str],
         return f"device:{access.device_id}"
     if is_api(access) or (access.session_id and access.session_id in api_keys):
         # API calls come from the servers a bot runs on: their actor is the API on one
-        # address, so the API used from somewhere new is somebody new.
+        # block of addresses (a /24, or a /48 for IPv6: a cloud's rotating addresses stay
+        # one actor), so the API used from somewhere new is somebody new.
         if access.session_id:
             api_keys.add(access.session_id)
-        return f"{API_ACTOR}{access.ip or access.network or 'unknown'}"
+        return f"{API_ACTOR}{_block(access.ip) if access.ip else access.network or 'unknown'}"
     if access.session_id and access.session_id in session_owner:
         return session_owner[access.session_id]
     if access.ip and access.ip in ip_owner:
@@ -185,6 +187,17 @@ def _actor_key(access: Access, session_owner: Mapping[str, str],
     if access.ip:
         return f"ip:{access.ip}"
     return None
+
+
+def _block(ip: str) -> str:
+    """The /24 (IPv4) or /48 (IPv6) an address is in, as text; the address itself when it
+    is not one."""
+    if ":" not in ip and ip.count(".") == 3:  # the common case, without parsing
+        return ip.rsplit(".", 1)[0] + ".0/24"
+    try:
+        return str(ipaddress.ip_network(f"{ip}/48", strict=False))
+    except ValueError:
+        return ip
 
 
 def is_api(access: Access) -> bool:
@@ -232,7 +245,7 @@ def group_actors(accesses: Iterable[Access]) -> dict[str, Actor]:
     before. A session used from another country than the one it was opened in,
     with no new sign-in, is an actor of its own until the device signs in again: a
     stolen session token carries the device id with it. API calls (`channel=api`, and
-    what carries their session ids) are one actor per address they come from.
+    what carries their session ids) are one actor per address block they come from.
     """
     actors: dict[str, Actor] = {}
     session_owner: dict[str, str] = {}

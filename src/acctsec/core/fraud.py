@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -373,7 +374,7 @@ def _pass_through(inflows: list[Transaction], txs: list[Transaction]) -> tuple[D
     counted as others' passed on."""
     total_in = sum((_usd(t) for t in inflows), Decimal(0))
     paid = {id(t) for t in inflows}
-    unspent: list[list[Any]] = []  # [USD left, paid by others] per inflow, oldest first
+    unspent: deque[list[Any]] = deque()  # [USD left, paid by others] per inflow, oldest first
     last_paid: datetime | None = None
     passed = Decimal(0)
     for t in sorted(txs, key=lambda t: (t.ts, not t.is_inflow)):
@@ -383,14 +384,15 @@ def _pass_through(inflows: list[Transaction], txs: list[Transaction]) -> tuple[D
         elif t.is_outflow:
             amount = _usd(t)
             quick = last_paid is not None and t.ts - last_paid <= PASS_THROUGH_WINDOW
-            for entry in unspent:
-                if amount <= 0:
-                    break
+            while amount > 0 and unspent:
+                entry = unspent[0]
                 take = min(amount, entry[0])
                 entry[0] -= take
                 amount -= take
                 if entry[1] and quick:
                     passed += take
+                if entry[0] <= 0:
+                    unspent.popleft()
     return total_in, passed
 
 

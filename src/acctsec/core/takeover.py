@@ -477,8 +477,8 @@ def owner_like(actor: Actor, actions: list[Signal], baseline: Baseline,
     return []
 
 
-# A bot pinned to a server or two for months that suddenly calls from elsewhere has
-# lost its key; one that already hops between a cloud's addresses has not.
+# A bot pinned to a server or two (address blocks) for months that suddenly calls from
+# elsewhere has lost its key; one that already hops between a cloud's blocks has not.
 PINNED_BOT_ADDRESSES = 2
 
 
@@ -503,7 +503,7 @@ def api_key_signals(actor: Actor, actors: Mapping[str, Actor],
                if o is not actor and o.is_api and o.first_seen < actor.first_seen]
     if not earlier:
         return []
-    addresses = sorted({o.accesses[0].ip or o.key[len(API_ACTOR):] for o in earlier})
+    addresses = sorted({o.key[len(API_ACTOR):] for o in earlier})
     networks = {o.accesses[0].network for o in earlier}
     if len(addresses) <= PINNED_BOT_ADDRESSES:
         weight, habit = 1.5, f"only from {', '.join(addresses)}"
