@@ -105,3 +105,10 @@ def test_a_key_moving_to_a_second_whitelisted_server_is_the_owners_move() -> Non
     assert "api_key_moved" not in ids(report)
     assert "whitelisted_api_address" in ids(report)
     assert label(report) == "clear"
+
+
+def test_ipv4_mapped_addresses_are_their_ipv4_blocks() -> None:
+    from acctsec.core.access import _block
+
+    assert _block("::ffff:3.121.91.205") == _block("3.121.91.205") == "3.121.91.0/24"
+    assert _block("2a01:4f8:1c1c:abcd::1") == "2a01:4f8:1c1c::/48"

@@ -449,3 +449,17 @@ def test_changes_from_records_that_never_say_where_they_came_from_are_not_out_of
     assert "out_of_band_recovery" not in ids(s.investigate())
     s.event(T0 + 5 * DAY, "withdrawal_address_add", HOME, "DEV", {"address": "0xabc"})
     assert "out_of_band_recovery" in ids(s.investigate())
+
+
+def test_an_intruder_who_races_to_empty_the_account_is_not_laundered_by_staying() -> None:
+    s = owner(days=60)
+    proxy = s.ip("84.150.77.7", "berlin")
+    t = T0 + 61 * DAY
+    s.login(t, proxy, "EVIL")
+    s.event(t + 7 * M, "withdrawal_address_add", proxy, "EVIL", {"address": "T" + "6" * 33})
+    s.tx(t + 12 * M, "withdrawal", "37000", address="T" + "6" * 33, ip=proxy, device="EVIL")
+    for d in range(1, 60, 2):
+        s.login(t + d * DAY, proxy, "EVIL")
+    report = s.investigate()
+    assert "kept_in_use" not in ids(report)
+    assert report.verdict.label == "takeover"

@@ -316,3 +316,23 @@ def test_referrals_inside_one_household_are_farming_only_when_opened_together() 
     records = AccountRecords(Account("a", created_at=T0))
     assert _ids(fraud_signals(records, ctx(2)))["self_referral"] == 1.5
     assert _ids(fraud_signals(records, ctx(90)))["self_referral"] == 0.4
+
+
+def test_a_charge_back_without_usd_values_is_judged_in_the_asset() -> None:
+    """With no USD values, a $3 transfer out is no cash-out of a 5,000 deposit."""
+    dep = Transaction(ts=_t(0), uid="a", kind="fiat_deposit", asset="USDT",
+                      amount=Decimal("5000"), payment_method="card", chargeback=True)
+    small = Transaction(ts=_t(1), uid="a", kind="internal_out", asset="USDT",
+                        amount=Decimal("3"), counterparty_uid="x")
+    [signal] = fraud_signals(_records(dep, small), LinkContext("a", 1, {}, ()))
+    assert signal.id == "chargeback_dispute" and signal.weight == 1.5
+
+
+def test_the_holders_own_wallet_passing_money_on_is_no_payer() -> None:
+    """A DeFi wallet that pays in again and again is the holder's; three friends' small
+    transfers do not make its flows someone else's money."""
+    txs = [_tx(i * 30, "deposit", "10000", address="0xmine") for i in range(5)]
+    txs += [_tx(i * 30 + 2, "withdrawal", "9990", address="0xexit") for i in range(5)]
+    txs += [_tx(200 + i, "internal_in", "50", counterparty_uid=f"friend{i}") for i in range(3)]
+    assert "money_mule_pass_through" not in _ids(
+        fraud_signals(_records(*txs), LinkContext("a", 1, {}, ())))

@@ -195,9 +195,13 @@ def _block(ip: str) -> str:
     if ":" not in ip and ip.count(".") == 3:  # the common case, without parsing
         return ip.rsplit(".", 1)[0] + ".0/24"
     try:
-        return str(ipaddress.ip_network(f"{ip}/48", strict=False))
+        address = ipaddress.ip_address(ip)
     except ValueError:
         return ip
+    mapped = getattr(address, "ipv4_mapped", None)  # ::ffff:a.b.c.d is IPv4
+    if mapped is not None:
+        return _block(str(mapped))
+    return str(ipaddress.ip_network(f"{address}/48", strict=False))
 
 
 def is_api(access: Access) -> bool:

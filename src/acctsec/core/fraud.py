@@ -400,17 +400,17 @@ def mule_signals(ctx: _Ctx) -> list[Signal]:
     txs = [t for t in ctx.records.transactions if t.settled]
     group = _identity_group(ctx)
     uses: dict[str, int] = {}
-    sourced = []  # inflows someone identifiable paid in (not the holder's own buying)
     for t in txs:
         if t.is_inflow and (source := _source(t)):
             uses[source] = uses.get(source, 0) + 1
-            sourced.append(t)
     # A wallet that pays in again and again is the holder's own (a trader's DeFi
     # wallets); a mule's senders are different victims or customers each time.
     recurring = {s for s, n in uses.items() if s.startswith("address:") and n >= 3}
     unrelated = {s for s in uses if s not in recurring
                  and not (s.startswith("uid:") and s[4:] in group)}
     destinations = {d for t in txs if t.is_outflow and (d := _destination(t))}
+    # what unrelated payers paid in (not the holder's own wallets or linked accounts)
+    sourced = [t for t in txs if t.is_inflow and _source(t) in unrelated]
     total_in, quick_out = _pass_through(sourced, txs)
     everything_in = sum((_usd(t) for t in txs if t.is_inflow), Decimal(0))
     out = list(taken_over_inflows(ctx))
@@ -576,9 +576,17 @@ def _spent_after(ctx: _Ctx, charged: list[Transaction]
     outflows = [t for t in ctx.records.transactions if t.is_outflow and t.settled]
     for dep in charged:
         for out in outflows:
-            if timedelta(0) <= out.ts - dep.ts <= CASH_OUT_WINDOW and _usd(out) * 2 >= _usd(dep):
+            if timedelta(0) <= out.ts - dep.ts <= CASH_OUT_WINDOW and _half_or_more(out, dep):
                 yield dep, out
                 break
+
+
+def _half_or_more(out: Transaction, dep: Transaction) -> bool:
+    """`out` is worth half of `dep` or more: in USD when both have it, else in units of one
+    asset; with neither, it cannot be told, so no."""
+    if out.usd_value is not None and dep.usd_value is not None:
+        return out.usd_value * 2 >= dep.usd_value
+    return out.asset == dep.asset and out.amount * 2 >= dep.amount
 
 
 def _cash_outs(ctx: _Ctx, fiat: list[Transaction]) -> Iterable[tuple[Transaction, Transaction]]:

@@ -423,7 +423,7 @@ def findings_for(actor: Actor, accesses: list[Access], actors: Mapping[str, Acto
     found.access.extend(early_lockout(actor, found.actions, novel and baseline.established))
     found.access.extend(early_cashout(actor, found.actions, novel and baseline.established))
     found.access.extend(without_sign_in(actor, found.actions, security))
-    if novel:
+    if novel and not any(s.id == "early_cashout" for s in found.access):
         found.access.extend(owner_like(actor, found.actions, baseline, actors))
     return found
 
@@ -447,7 +447,7 @@ def owner_like(actor: Actor, actions: list[Signal], baseline: Baseline,
     """Counter-evidence for a new device that behaves as the owner's own. Never for API
     calls (a leaked key keeps polling), for an actor that emptied the account within
     the hour (the thief's race), or, before acting, for one that locked the owner out."""
-    if actor.is_api or any(s.id == "early_cashout" for s in actions):
+    if actor.is_api:
         return []
     days = {a.ts.date() for a in actor.accesses}
     later = actor.last_seen - actor.first_seen
@@ -487,9 +487,9 @@ def api_key_signals(actor: Actor, actors: Mapping[str, Actor],
     """API calls from an address an API key's own IP whitelist names (the owner's server),
     or from an address the account's API calls never came from (a leaked key: owners'
     bots stay on their servers for months; a thief calls from their own)."""
-    if not actor.is_api:
-        return []
     first = actor.accesses[0]
+    if not actor.is_api or not first.ip:
+        return []
     keys = [e for e in security if e.event == "api_key_create" and e.ts <= first.ts]
     whitelisting = [e for e in keys if first.ip and first.ip in
                     {str(ip) for ip in (e.detail_value("ip_whitelist") or [])}]
