@@ -260,8 +260,7 @@ def test_a_thief_who_keeps_a_locked_out_account_is_no_owner() -> None:
     s.login(t, evil, "EVIL")
     s.event(t + 2 * M, "email_change", evil, "EVIL", {"old": "a@x.io", "new": "b@y.io"})
     s.tx(t + 20 * M, "withdrawal", "9000", address="0x" + "5" * 40, ip=evil, device="EVIL")
-    for d in range(1, 60, 2):
-        s.login(t + d * DAY, evil, "EVIL")
+    keeps_coming_back(s, evil, "EVIL", t)
     report = s.investigate()
     assert "kept_in_use" not in ids(report)
     assert report.verdict.label == "takeover"
@@ -362,16 +361,28 @@ def test_an_address_first_seen_minutes_before_is_not_the_owners_network() -> Non
     assert "known_network" in ids(s.investigate())
 
 
-def test_a_new_device_that_whitelists_and_pays_within_minutes_races_the_owner() -> None:
-    """On the owner's own ISP, with the records not showing the whole balance: adding a
-    destination and emptying the account to it within the hour is still the race."""
+def racing_intruder() -> Story:
+    """A new device on the owner's own ISP that whitelists a destination and empties the
+    account to it within minutes (the records show less than the money that left)."""
     s = owner(days=60)
     proxy = s.ip("84.150.77.7", "berlin")
     t = T0 + 61 * DAY
     s.login(t, proxy, "EVIL")
     s.event(t + 7 * M, "withdrawal_address_add", proxy, "EVIL", {"address": "T" + "6" * 33})
     s.tx(t + 12 * M, "withdrawal", "37000", address="T" + "6" * 33, ip=proxy, device="EVIL")
-    report = s.investigate()
+    return s
+
+
+def keeps_coming_back(s: Story, ip: str, device: str, since: datetime) -> None:
+    """The device signs in every other day for two months after `since`."""
+    for d in range(1, 60, 2):
+        s.login(since + d * DAY, ip, device)
+
+
+def test_a_new_device_that_whitelists_and_pays_within_minutes_races_the_owner() -> None:
+    """On the owner's own ISP, with the records not showing the whole balance: adding a
+    destination and emptying the account to it within the hour is still the race."""
+    report = racing_intruder().investigate()
     assert "early_cashout" in ids(report)
     assert report.verdict.label == "takeover"
 
@@ -452,14 +463,8 @@ def test_changes_from_records_that_never_say_where_they_came_from_are_not_out_of
 
 
 def test_an_intruder_who_races_to_empty_the_account_is_not_laundered_by_staying() -> None:
-    s = owner(days=60)
-    proxy = s.ip("84.150.77.7", "berlin")
-    t = T0 + 61 * DAY
-    s.login(t, proxy, "EVIL")
-    s.event(t + 7 * M, "withdrawal_address_add", proxy, "EVIL", {"address": "T" + "6" * 33})
-    s.tx(t + 12 * M, "withdrawal", "37000", address="T" + "6" * 33, ip=proxy, device="EVIL")
-    for d in range(1, 60, 2):
-        s.login(t + d * DAY, proxy, "EVIL")
+    s = racing_intruder()
+    keeps_coming_back(s, "84.150.77.7", "EVIL", T0 + 61 * DAY)
     report = s.investigate()
     assert "kept_in_use" not in ids(report)
     assert report.verdict.label == "takeover"
