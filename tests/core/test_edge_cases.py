@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from acctsec.core.report import Report
 from acctsec.model import KeyStats
 from acctsec_testkit import CHROME, T0, Story, ids
 
@@ -383,8 +384,11 @@ def test_a_new_device_that_whitelists_and_pays_within_minutes_races_the_owner() 
     """On the owner's own ISP, with the records not showing the whole balance: adding a
     destination and emptying the account to it within the hour is still the race."""
     report = racing_intruder().investigate()
-    assert "early_cashout" in ids(report)
+    race = next(x for x in report.signals if x.id == "early_cashout")
     assert report.verdict.label == "takeover"
+    # what the records show it held is less than it paid: no share of "the balance"
+    assert "%" not in race.explanation and "37000 USD moved out" in race.explanation
+    assert race.evidence["share"] is None
 
 
 def test_a_thief_on_the_owners_isp_who_waits_days_then_locks_the_owner_out() -> None:
@@ -420,24 +424,47 @@ def test_a_payment_carrying_only_the_address_of_the_intruders_sign_in_is_theirs(
     assert paid.evidence["actor"].startswith("browser:")
 
 
-def test_an_intruder_right_after_a_recovery_through_support_names_the_technique() -> None:
-    """Support moved the e-mail to the caller (no address, device or session of the
-    account's); the caller signs in the next day and empties the account."""
+def _recovered_through_support(event: str, detail: dict[str, str], after: timedelta
+                               ) -> Report:
+    """Support made `event` for a caller (no address, device or session of the
+    account's); `after` it, the caller signs in and empties the account."""
     s = owner()
     t = T0 + 61 * DAY
-    s.event(t, "email_change", None, None, {"old": "a@x.io", "new": "caller@y.io",
-                                             "by": "support"})
+    s.event(t, event, None, None, {**detail, "by": "support"})
     evil = s.ip("159.89.1.1", "do_ams")
-    s.login(t + DAY, evil, "EVIL")
-    s.event(t + DAY + 3 * M, "withdrawal_address_add", evil, "EVIL",
+    s.login(t + after, evil, "EVIL")
+    s.event(t + after + 3 * M, "withdrawal_address_add", evil, "EVIL",
             {"address": "0x" + "b" * 40})
-    s.tx(t + DAY + 9 * M, "withdrawal", "9500", address="0x" + "b" * 40, ip=evil,
+    s.tx(t + after + 9 * M, "withdrawal", "9500", address="0x" + "b" * 40, ip=evil,
          device="EVIL")
-    report = s.investigate()
+    return s.investigate()
+
+
+def test_an_intruder_right_after_a_recovery_through_support_names_the_technique() -> None:
+    report = _recovered_through_support(
+        "email_change", {"old": "a@x.io", "new": "caller@y.io"}, DAY)
     assert (report.verdict.label, report.verdict.attack) == ("takeover", "account_recovery")
     actions = [a.action for a in report.actions]
     assert "review_support_recovery" in actions and "restore_contact_details" in actions
+    assert "reset_2fa" not in actions
     assert any("support" in line for line in report.advice)
+
+
+def test_a_second_factor_reset_by_support_is_reset_again_and_no_contact_is_restored() -> None:
+    report = _recovered_through_support("mfa_reset", {"method": "totp"}, DAY)
+    assert report.verdict.attack == "account_recovery"
+    actions = [a.action for a in report.actions]
+    assert "reset_2fa" in actions and "review_support_recovery" in actions
+    assert "restore_contact_details" not in actions  # the e-mail and phone were not changed
+
+
+def test_a_support_recovery_names_the_technique_only_within_three_days() -> None:
+    change = {"old": "a@x.io", "new": "caller@y.io"}
+    late = _recovered_through_support("email_change", change, 5 * DAY)
+    assert late.verdict.label == "takeover"
+    assert late.verdict.attack != "account_recovery"
+    assert _recovered_through_support("email_change", change, 2 * DAY + 23 * H
+                                      ).verdict.attack == "account_recovery"
 
 
 def test_a_clear_verdicts_risk_stays_below_every_suspicious_one() -> None:

@@ -336,3 +336,14 @@ def test_the_holders_own_wallet_passing_money_on_is_no_payer() -> None:
     txs += [_tx(200 + i, "internal_in", "50", counterparty_uid=f"friend{i}") for i in range(3)]
     assert "money_mule_pass_through" not in _ids(
         fraud_signals(_records(*txs), LinkContext("a", 1, {}, ())))
+
+
+def test_outflows_spend_the_holders_own_older_money_first() -> None:
+    """Savings of the holder's own, then five payers whose money each stays put while a
+    like amount leaves: the money leaving is the savings (oldest first), not passed on.
+    Without the savings, the same flows are a mule's."""
+    flows = _mule_txs(5, out_after_h=2)
+    savings = _tx(-24 * 30, "fiat_deposit", "3000")
+    ctx = LinkContext("a", 1, {}, ())
+    assert "money_mule_pass_through" not in _ids(fraud_signals(_records(savings, *flows), ctx))
+    assert "money_mule_pass_through" in _ids(fraud_signals(_records(*flows), ctx))

@@ -152,6 +152,9 @@ def _stuffing_target(signals: list[Signal]) -> bool:
 def _takeover_actions(signals: list[Signal], attack: str | None) -> list[Action]:
     ids = {s.id for s in signals}
     events = {str(s.evidence.get("event")) for s in signals if s.id == "security_change"}
+    if attack == "account_recovery":  # what support changed counts as changed
+        events |= {str(s.evidence.get("event")) for s in signals
+                   if s.id == "out_of_band_recovery"}
     out = [Action("restrict_withdrawals", "someone other than the owner used the account"),
            Action("revoke_sessions", "end every session, including the attacker's")]
     if "api_key_create" in events:
@@ -160,7 +163,7 @@ def _takeover_actions(signals: list[Signal], attack: str | None) -> list[Action]
         out.append(Action("revoke_api_keys", "money left through an API key, not a sign-in"))
     if events & {"mfa_disable", "mfa_reset", "mfa_enable", "phone_change"} or attack == "sim_swap":
         out.append(Action("reset_2fa", "the second factor was changed or bypassed"))
-    if events & {"email_change", "phone_change"} or attack == "account_recovery":
+    if events & {"email_change", "phone_change"}:
         out.append(Action("restore_contact_details", "the e-mail or phone was changed"))
     if attack == "account_recovery":
         out.append(Action("review_support_recovery", "the account's recovery was changed "

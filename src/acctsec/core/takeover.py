@@ -557,13 +557,18 @@ def early_cashout(actor: Actor, actions: list[Signal], novel: bool) -> list[Sign
     if not novel or drain is None or first is None or first.ts is None \
             or first.ts - actor.first_seen > EARLY:
         return []
-    if not _balance_known(drain) and not _added_then_paid(actions, first):
+    known = _balance_known(drain)
+    if not known and not _added_then_paid(actions, first):
         return []
-    return [_sig("early_cashout", 1.0, f"{drain.evidence.get('share', 0):.0%} of the balance "
-                 f"moved out, the first of it to a destination never paid before "
-                 f"{_span(first.ts - actor.first_seen)} after this device or network first "
-                 "appeared: cashing out before the owner notices", first.ts, actor,
-                 share=drain.evidence.get("share"))]
+    span = _span(first.ts - actor.first_seen)
+    what = (f"{drain.evidence.get('share', 0):.0%} of the balance moved out, the first of it "
+            f"to a destination never paid before {span}" if known else
+            f"{drain.evidence['moved']} {drain.evidence['unit']} moved out (the records do not "
+            f"show all the account held), the first of it to an address this actor whitelisted "
+            f"itself {span}")
+    return [_sig("early_cashout", 1.0, f"{what} after this device or network first appeared: "
+                 "cashing out before the owner notices", first.ts, actor,
+                 share=drain.evidence.get("share") if known else None)]
 
 
 def _added_then_paid(actions: list[Signal], payment: Signal) -> bool:
