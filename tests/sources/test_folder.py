@@ -141,6 +141,20 @@ def test_malformed_lines_do_not_stop_the_run(tmp_path: Path) -> None:
     assert {p.line for p in records.problems} >= {3}
 
 
+def test_an_address_that_is_no_ip_is_a_row_problem_naming_it(tmp_path: Path) -> None:
+    """A placeholder such as "unknown" would otherwise be one 'IP' shared by every
+    account that logged it: a stuffing campaign and a ring out of a logging gap."""
+    write_csv(tmp_path / "accounts.csv", ACCOUNTS)
+    good = {"ts": "2026-10-01T10:00:00Z", "uid": "7", "event": "login_success"}
+    write_csv(tmp_path / "logins.csv", [{**good, "ip": "2001:db8::1"}, {**good, "ip": ""},
+                                        {**good, "ip": "unknown"}, {**good, "ip": "1.2.3.400"}])
+    records = FolderSource(tmp_path).account("7")
+    assert [lg.ip for lg in records.logins] == ["2001:db8::1", None]
+    assert [(p.line, p.reason) for p in records.problems] == [
+        (4, "ip 'unknown' is not an IPv4 or IPv6 address"),
+        (5, "ip '1.2.3.400' is not an IPv4 or IPv6 address")]
+
+
 def test_times_accept_iso_epoch_seconds_and_milliseconds() -> None:
     assert parse_time("2026-11-20T10:00:00Z") == datetime(2026, 11, 20, 10, tzinfo=UTC)
     assert parse_time("2026-11-20 10:00:00") == datetime(2026, 11, 20, 10, tzinfo=UTC)
