@@ -102,6 +102,22 @@ def test_placeholder_device_never_links(tmp_path: Path) -> None:
     assert not build_link_context(folder, "1").edges
 
 
+def test_an_ip_that_is_no_address_never_links(tmp_path: Path) -> None:
+    """Exchanges log `unknown` or `-` where the address was lost: that is no network
+    two accounts share. A real address shared (the control) is a link."""
+    folder = tmp_path / "p"
+    folder.mkdir()
+    (folder / "accounts.csv").write_text("uid,email\n1,a@x.com\n2,b@y.com\n")
+    rows = "".join(f"2026-01-01T00:00:00Z,{uid},login_success,{ip}\n"
+                   for ip in ("unknown", "-", "1.2.3.400", "Unknown") for uid in (1, 2))
+    (folder / "logins.csv").write_text("ts,uid,event,ip\n" + rows)
+    assert not build_link_context(folder, "1").edges
+    with (folder / "logins.csv").open("a") as fh:
+        fh.write("2026-01-01T00:00:00Z,1,login_success,2A02:8109:9A00::1\n"
+                 "2026-01-01T00:00:00Z,2,login_success,2a02:8109:9a00::1\n")
+    assert [e.b for e in build_link_context(folder, "1").edges] == ["2"]
+
+
 def test_a_look_alike_pair_is_one_edge_at_depth_two() -> None:
     """At depth 2 both accounts of a look-alike pair ask for their look-alikes, and the
     pair came back twice ("a ~ b" and "b ~ a"). Example account 10012 has such a pair."""

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from acctsec.link import query
 from acctsec.link.query import Queries, Row
-from acctsec.link.sql import device_ok_sql, open_read_only
+from acctsec.link.sql import open_read_only, value_ok_sql
 from acctsec.sources.files import sql_path
 
 if TYPE_CHECKING:
@@ -98,7 +98,7 @@ class ChunkQueries(Queries):
         uses = con.execute(f"""
             WITH wanted AS (SELECT DISTINCT vid FROM {usage} WHERE uid IN
                             (SELECT unnest($uids::VARCHAR[]))
-                            AND (family <> 'device_id' OR {device_ok_sql('value')}))
+                            AND {value_ok_sql('family', 'value')})
             SELECT family, via, value, uid, first_seen, last_seen, n, org, accounts
             FROM {usage} SEMI JOIN wanted USING (vid)
             WHERE accounts <= {query.hub_case()} OR uid IN (SELECT unnest($uids::VARCHAR[]))

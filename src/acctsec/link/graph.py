@@ -16,8 +16,8 @@ from acctsec.link.query import hub_case
 from acctsec.link.sql import (
     create_emails,
     create_usage_agg,
-    device_ok_sql,
     open_source,
+    value_ok_sql,
 )
 from acctsec.link.weights import IpClassifier
 
@@ -117,7 +117,7 @@ def _pairs(con: duckdb.DuckDBPyConnection) -> None:
         JOIN value_counts c USING (family, value)
         WHERE u.family IN ({families}) AND c.accounts BETWEEN 2 AND {hub_case()}
           AND (u.family <> 'address' OR u.via = 'withdrawal_address')
-          AND (u.family <> 'device_id' OR {device_ok_sql('u.value')}))
+          AND {value_ok_sql('u.family', 'u.value')})
     SELECT DISTINCT g1.uid AS a, g2.uid AS b, g1.family, g1.value
     FROM g g1 JOIN g g2 ON g1.family = g2.family AND g1.value = g2.value AND g1.uid < g2.uid
     """)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from acctsec.link.sql import device_ok_sql
+from acctsec.link.sql import value_ok_sql
 from acctsec.link.weights import HUB_LIMIT
 
 if TYPE_CHECKING:
@@ -40,7 +40,7 @@ def shared_values(con: duckdb.DuckDBPyConnection, usage: str, uids: Sequence[str
     """
     sql = f"""
     WITH mine AS (SELECT DISTINCT family, value FROM {usage} WHERE uid IN {_IN}
-                  AND (family <> 'device_id' OR {device_ok_sql('value')})),
+                  AND {value_ok_sql('family', 'value')}),
     hits AS (
         SELECT u.family, u.via, u.value, u.uid, min(u.first_seen) AS first_seen,
                max(u.last_seen) AS last_seen, sum(u.n) AS n, max(u.org) AS org
