@@ -328,6 +328,22 @@ def test_a_charge_back_without_usd_values_is_judged_in_the_asset() -> None:
     assert signal.id == "chargeback_dispute" and signal.weight == 1.5
 
 
+def test_a_card_deposit_without_usd_values_is_cashed_out_only_in_its_own_asset() -> None:
+    """No USD values: a withdrawal of another asset cannot be told to be worth half the
+    deposit, and a small one of the same asset is not; a large one is."""
+    def tx(hours: float, kind: str, asset: str, amount: str, **kw: object) -> Transaction:
+        return Transaction(ts=_t(hours), uid="a", kind=kind, asset=asset,
+                           amount=Decimal(amount), **kw)  # type: ignore[arg-type]
+
+    dep = tx(0, "fiat_deposit", "EUR", "1000", payment_method="card")
+    ctx = LinkContext("a", 1, {}, ())
+    for out in (tx(5, "withdrawal", "BTC", "0.01", address="bc1qxyz"),
+                tx(5, "withdrawal", "EUR", "20", address="bc1qxyz")):
+        assert "fiat_in_crypto_out" not in _ids(fraud_signals(_records(dep, out), ctx))
+    large = tx(5, "withdrawal", "EUR", "990", address="bc1qxyz")
+    assert "fiat_in_crypto_out" in _ids(fraud_signals(_records(dep, large), ctx))
+
+
 def test_the_holders_own_wallet_passing_money_on_is_no_payer() -> None:
     """A DeFi wallet that pays in again and again is the holder's; three friends' small
     transfers do not make its flows someone else's money."""

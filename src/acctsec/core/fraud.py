@@ -598,7 +598,7 @@ def _cash_outs(ctx: _Ctx, fiat: list[Transaction]) -> Iterable[tuple[Transaction
             if not dep.chargeback:
                 continue
         for w in withdrawals:
-            if timedelta(0) <= w.ts - dep.ts <= CASH_OUT_WINDOW and _usd(w) * 2 >= _usd(dep):
+            if timedelta(0) <= w.ts - dep.ts <= CASH_OUT_WINDOW and _half_or_more(w, dep):
                 yield dep, w
                 break
 
