@@ -218,8 +218,10 @@ class _Sessions:
         self.opened_in: dict[str, tuple[str | None, bool]] = {}  # sid -> (country, hosting)
         self.moved: dict[str, tuple[str, str]] = {}  # device key -> (actor key, place)
 
-    def see(self, access: Access, key: str) -> str:
-        """The actor key for this access: a moved session is an actor of its own."""
+    def see(self, access: Access, key: str, habitual_anonymiser: bool = False) -> str:
+        """The actor key for this access: a moved session is an actor of its own. Not
+        for an account that habitually goes through VPNs and data centres, when this
+        access does: such an owner's sessions hop between exit countries all the time."""
         sid, country = access.session_id, access.country
         hosting = access.network_kind == "hosting"
         place = (access.network if hosting else country) or ""
@@ -229,7 +231,8 @@ class _Sessions:
                 self.opened_in.setdefault(sid, (country, hosting))
             return key
         opened = self.opened_in.get(sid) if sid else None
-        if access.kind == "session_refresh" and opened is not None and place:
+        hopping = habitual_anonymiser and access.info is not None and access.info.anonymising
+        if access.kind == "session_refresh" and opened is not None and place and not hopping:
             opened_country, opened_hosting = opened
             if (opened_country and country and country != opened_country) \
                     or (hosting and not opened_hosting):
@@ -268,12 +271,15 @@ def group_actors(accesses: Iterable[Access]) -> dict[str, Actor]:
             ip_owner[access.ip] = (access.ts, key)
         if access.ip and access.kind == "login":
             ip_signer[access.ip] = (access.ts, key)
-        key = places.see(access, sessions.see(access, key))
+        key = places.see(access, sessions.see(access, key, places.habitual_anonymiser()))
         actor = actors.get(key)
         if actor is None:
             actor = actors[key] = Actor(key)
         actor.accesses.append(access)
     return actors
+
+
+HABITUAL_ANONYMISED = 0.2
 
 
 class _Places:
@@ -288,13 +294,18 @@ class _Places:
         self.displaced: dict[str, str] = {}  # device key -> displaced actor key
         self.devices: set[str] = set()
 
+    def habitual_anonymiser(self) -> bool:
+        """A fifth or more of the account's accesses so far came through VPNs, Tor or
+        data centres (and there were some)."""
+        return self.seen > 0 and self.anonymised / self.seen >= HABITUAL_ANONYMISED
+
     def see(self, access: Access, key: str) -> str:
         info = access.info
         country = access.country
         anonymising = info is not None and info.anonymising
         if anonymising and country and country not in self.countries \
                 and key.startswith("device:") and key in self.devices \
-                and self.anonymised / self.seen < 0.2:
+                and not self.habitual_anonymiser():
             self.displaced[key] = f"{key}@{access.network or country}"
         moved = self.displaced.get(key)
         if moved and info is not None and moved.endswith(f"@{access.network or country}"):

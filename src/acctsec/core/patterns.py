@@ -49,8 +49,12 @@ def session_hijack_signals(records: AccountRecords,
     opened: dict[str, Login] = {}
     out: list[Signal] = []
     flagged: set[tuple[str, str | None]] = set()
+    signed_in: dict[int, int] = {}  # sign-ins with password (and 2FA) per network so far
     for login in records.logins:
         sid = login.session_id
+        if login.event == "login_success" and (info := infos.get(login.ip or "")) \
+                and info.asn is not None:
+            signed_in[info.asn] = signed_in.get(info.asn, 0) + 1
         if not sid or login.failed:
             continue
         if login.event == "login_success":
@@ -59,7 +63,7 @@ def session_hijack_signals(records: AccountRecords,
         origin = opened.get(sid)
         if origin is None or login.event != "session_refresh":
             continue
-        found = _elsewhere(origin, login, infos)
+        found = _elsewhere(origin, login, infos, signed_in)
         place = login.device_id or login.ip
         if found and (sid, place) not in flagged:
             why, weight = found
@@ -80,9 +84,14 @@ def _browser(user_agent: str) -> str:
     return parse_user_agent(user_agent).family_key
 
 
+# The owner who signed in through a VPN this often turns it on and off mid-session.
+HABITUAL_SIGN_INS = 2
+
+
 def _elsewhere(origin: Login, later: Login, infos: Mapping[str, IpInfo],
-               ) -> tuple[str, float] | None:
-    """Why `later` cannot be the device that opened the session, and how sure, or None."""
+               signed_in: Mapping[int, int]) -> tuple[str, float] | None:
+    """Why `later` cannot be the device that opened the session, and how sure, or None.
+    `signed_in`: the account's sign-ins so far per network (ASN)."""
     if origin.device_id and later.device_id and origin.device_id != later.device_id:
         return f"from another device ({later.device_id})", 3.0
     if origin.user_agent and later.user_agent and not later.device_id \
@@ -93,7 +102,10 @@ def _elsewhere(origin: Login, later: Login, infos: Mapping[str, IpInfo],
         return None
     if b.anonymising and not a.anonymising:
         # A stolen cookie carries the device id with it; a phone moving between
-        # networks does not jump into a data centre abroad.
+        # networks does not jump into a data centre abroad, unless its owner signs in
+        # through that VPN too and switches it on mid-session.
+        if b.asn is not None and signed_in.get(b.asn, 0) >= HABITUAL_SIGN_INS:
+            return None
         return (f"from a {b.network_kind} network in {b.country} ({b.as_org or '?'}), "
                 f"though it was opened in {a.country}"), 2.0
     if a.asn != b.asn and not (origin.device_id and origin.device_id == later.device_id):

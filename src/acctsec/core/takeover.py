@@ -227,8 +227,10 @@ def in_action_window(actor: Actor, ts: datetime) -> bool:
     return ts <= actor.first_seen + NOVELTY_WINDOW
 
 
-def security_signals(actor: Actor, novel: bool) -> list[Signal]:
-    """Control and money-path changes this actor made while it was new."""
+def security_signals(actor: Actor, novel: bool, home_ips: frozenset[str] = frozenset()
+                     ) -> list[Signal]:
+    """Control and money-path changes this actor made while it was new. `home_ips`: the
+    addresses the account used before the actor appeared."""
     out: list[Signal] = []
     for access in actor.actions():
         event = access.record
@@ -241,11 +243,22 @@ def security_signals(actor: Actor, novel: bool) -> list[Signal]:
                         event.ts, actor, event=event.event, detail=_detail(event),
                         row=str(event.origin) if event.origin else None))
         if novel and _via_sms(event, actor) and event.event in ("password_reset", "mfa_reset",
-                                                               "phone_change"):
+                                                               "phone_change") \
+                and not _at_home(access, home_ips):
             out.append(_sig("sms_reset_new_device", 2.0, f"{event.event} completed over SMS "
                             "from a device or network never used before: the pattern of a SIM "
                             "swap", event.ts, actor, event=event.event, detail=_detail(event)))
     return out
+
+
+def _at_home(access: Access, home_ips: frozenset[str]) -> bool:
+    """Made from the very address the account used before (an hour or more earlier), not
+    a data centre or anonymiser: a SIM swapper works from their own network, while an
+    owner sets up a new phone on the home Wi-Fi. (Network lists cannot tell a home line
+    from a carrier that also sells them, so a carrier's address counts too: the same
+    address, not just the same carrier.)"""
+    return bool(access.ip) and access.ip in home_ips and access.network_kind != "hosting" \
+        and not (access.info is not None and access.info.anonymising)
 
 
 def _security_weight(event: SecurityEvent) -> tuple[float, str]:
@@ -416,7 +429,7 @@ def findings_for(actor: Actor, accesses: list[Access], actors: Mapping[str, Acto
     found.access.extend(novelty_signals(actor, baseline))
     found.access.extend(api_key_signals(actor, actors, security))
     novel = any(s.weight > 0 for s in found.access)
-    for s in security_signals(actor, novel):
+    for s in security_signals(actor, novel, baseline.ips):
         (found.access if s.id == "sms_reset_new_device" else found.actions).append(s)
     found.actions.extend(money_signals(actor, outflows, history, security))
     found.access.extend(control_then_cashout(actor, found.actions))
@@ -462,6 +475,8 @@ def owner_like(actor: Actor, actions: list[Signal], baseline: Baseline,
                      "cash out and leave; a device kept for months is the owner's",
                      actor.first_seen, actor, BENIGN, days_used=len(days),
                      last_seen=actor.last_seen.isoformat())]
+    if actor.key.startswith("session:") and not locked_out:
+        return travelled(actor, actors)
     acted = [s.ts for s in actions if s.weight >= ACTING and s.ts is not None]
     before = [a for a in actor.accesses if not acted or a.ts < min(acted)]
     home = [a for a in before if a.network in baseline.networks
@@ -475,6 +490,31 @@ def owner_like(actor: Actor, actions: list[Signal], baseline: Baseline,
                      "how an owner's new phone settles in; a thief races the owner",
                      home[0].ts, actor, BENIGN, days=len(home_days))]
     return []
+
+
+# A session carried abroad stays in use there, day after day, and nothing of the account
+# is used back home meanwhile: a traveller with their phone. A stolen cookie is replayed
+# in one sitting to cash out, often while the owner goes on using the account at home.
+TRAVEL_DAYS = 4
+TRAVEL_SPAN = timedelta(hours=72)
+
+
+def travelled(actor: Actor, actors: Mapping[str, Actor]) -> list[Signal]:
+    """Counter-evidence for a session used in another country with no new sign-in."""
+    days = {a.ts.date() for a in actor.accesses}
+    span = actor.last_seen - actor.first_seen
+    there = actor.accesses[0].country
+    meanwhile = [a for o in actors.values() if o is not actor and not o.is_api
+                 for a in o.accesses if actor.first_seen <= a.ts <= actor.last_seen
+                 and a.country and a.country != there]
+    if len(days) < TRAVEL_DAYS or span < TRAVEL_SPAN or meanwhile:
+        return []
+    return [_sig("travelled_with_session", -1.5, f"the session stayed in use in {there or '?'} "
+                 f"on {len(days)} days over {span.days} days, and nothing of the account was "
+                 "used from anywhere else meanwhile: a traveller with their phone; a stolen "
+                 "cookie is replayed in one sitting to cash out, often while the owner goes "
+                 "on using the account at home", actor.first_seen, actor, BENIGN,
+                 days_used=len(days), country=there)]
 
 
 # A bot pinned to a server or two (address blocks) for months that suddenly calls from

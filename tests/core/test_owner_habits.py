@@ -1,0 +1,137 @@
+"""Owners' own habits that look like a takeover's first steps: a new phone set up on the
+home Wi-Fi, a phone carried abroad, a VPN switched on mid-session. Each test has its
+attacker twin, which must still be a takeover."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from acctsec_testkit import IPHONE, T0, Story, ids
+
+HOME = "84.150.3.4"
+DAY, H, M = timedelta(days=1), timedelta(hours=1), timedelta(minutes=1)
+
+
+def owner(days: int = 60) -> Story:
+    s = Story()
+    s.ip(HOME, "berlin")
+    s.routine(days, HOME, "DEV")
+    s.tx(T0 + DAY, "deposit", "10000", address="0x" + "1" * 40)
+    return s
+
+
+def _new_phone_resets_over_sms(ip: str, place: str) -> Story:
+    """A phone never seen before signs in with an SMS code, resets the second factor and
+    moves the phone number to itself; the next day it pays the wallet that funded the
+    account."""
+    s = owner()
+    s.ip(ip, place)
+    t = T0 + 61 * DAY
+    s.login(t, ip, "PHONE", mfa_method="sms", ua=IPHONE)
+    s.event(t + 5 * M, "mfa_reset", ip, "PHONE", {"method": "sms"})
+    s.event(t + 9 * M, "phone_change", ip, "PHONE", {"old": "+491511", "new": "+491522"})
+    s.tx(t + DAY, "withdrawal", "900", address="0x" + "1" * 40, ip=ip, device="PHONE")
+    return s
+
+
+def test_a_new_phone_reset_over_sms_on_the_home_connection_is_no_sim_swap() -> None:
+    report = _new_phone_resets_over_sms(HOME, "berlin").investigate()
+    assert "sms_reset_new_device" not in ids(report)
+    assert report.verdict.label != "takeover"
+
+
+def test_the_same_reset_from_a_network_the_account_never_used_is_a_sim_swap() -> None:
+    report = _new_phone_resets_over_sms("176.0.9.9", "berlin_mobile").investigate()
+    assert "sms_reset_new_device" in ids(report)
+    assert (report.verdict.label, report.verdict.attack) == ("takeover", "sim_swap")
+
+
+BANGKOK = "171.97.1.1"
+
+
+def _session_carried_abroad(days_there: int, owner_at_home: bool = False) -> Story:
+    """The owner's phone keeps its session (no new sign-in) from Lisbon for
+    `days_there` days; on the first, it whitelists and pays a new address."""
+    s = owner()
+    s.ip("85.240.1.1", "lisbon")
+    t = T0 + 60 * DAY + 6 * H
+    s.login(t, HOME, "DEV", session="trip")
+    there = t + 14 * H
+    for d in range(days_there):
+        s.login(there + d * DAY, "85.240.1.1", "DEV", event="session_refresh", session="trip")
+        if owner_at_home:
+            s.login(there + d * DAY + 2 * H, HOME, "DEV", event="session_refresh",
+                    session="trip")
+    s.event(there + 2 * H, "withdrawal_address_add", "85.240.1.1", "DEV",
+            {"address": "0x" + "c" * 40}, session="trip")
+    s.tx(there + 2 * H + 3 * M, "withdrawal", "800", address="0x" + "c" * 40, ip="85.240.1.1",
+         device="DEV")
+    return s
+
+
+def test_a_session_that_stays_in_use_abroad_for_days_is_a_traveller() -> None:
+    report = _session_carried_abroad(days_there=6).investigate()
+    assert "travelled_with_session" in ids(report)
+    assert report.verdict.label != "takeover"
+
+
+def test_a_session_replayed_abroad_in_one_sitting_is_a_stolen_session() -> None:
+    report = _session_carried_abroad(days_there=1).investigate()
+    assert "travelled_with_session" not in ids(report)
+    assert report.verdict.label == "takeover"
+
+
+def test_a_session_used_abroad_while_the_owner_is_still_at_home_is_stolen() -> None:
+    report = _session_carried_abroad(days_there=6, owner_at_home=True).investigate()
+    assert "travelled_with_session" not in ids(report)
+    assert report.verdict.label == "takeover"
+
+
+VPN = "185.94.1.1"
+
+
+def _session_into_a_vpn(signs_in_through_it: int) -> Story:
+    """Sessions opened at home and, later, refreshed through a VPN exit in Frankfurt;
+    before that the owner signed in through that VPN `signs_in_through_it` times."""
+    s = Story()
+    s.ip(HOME, "lisbon")
+    s.ip(VPN, "m247_fra")
+    start = datetime(2026, 8, 1, 8, 0, tzinfo=T0.tzinfo)
+    for d in range(40):
+        s.login(start + d * DAY, HOME, "DEV", session=f"s{d}")
+    for n in range(signs_in_through_it):
+        s.login(start + (40 + n) * DAY, VPN, "DEV", session=f"v{n}")
+    t = start + 50 * DAY
+    s.login(t, HOME, "DEV", session="later")
+    s.login(t + 2 * H, VPN, "DEV", event="session_refresh", session="later")
+    return s
+
+
+def test_a_session_switched_onto_the_owners_own_vpn_is_no_hijack() -> None:
+    assert "session_hijack" not in ids(_session_into_a_vpn(signs_in_through_it=3).investigate())
+
+
+def test_a_session_turning_up_in_a_vpn_the_owner_never_signed_in_through_is_a_hijack() -> None:
+    assert "session_hijack" in ids(_session_into_a_vpn(signs_in_through_it=0).investigate())
+
+
+def _vpn_habit(every: int | None) -> Story:
+    """The owner signs in daily, every `every`-th day through a VPN exit abroad (never
+    when None); then a session opened at home is refreshed through that exit."""
+    s = Story()
+    s.ip(HOME, "lisbon")
+    s.ip(VPN, "m247_fra")
+    for d in range(40):
+        through = every is not None and d % every == 0
+        s.login(T0 + d * DAY, VPN if through else HOME, "DEV", session=f"s{d}")
+    t = T0 + 41 * DAY
+    s.login(t, HOME, "DEV", session="later")
+    s.login(t + 2 * H, VPN, "DEV", event="session_refresh", session="later")
+    return s
+
+
+def test_an_owner_who_often_goes_through_vpns_keeps_their_sessions() -> None:
+    """A fifth or more of the account's accesses came through VPN exits: a session
+    refreshed through one abroad is the owner's VPN again, not an actor of its own."""
+    assert "session_moved" not in ids(_vpn_habit(every=3).investigate())
+    assert "session_moved" in ids(_vpn_habit(every=None).investigate())
