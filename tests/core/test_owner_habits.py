@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from acctsec.core.report import Report
+from acctsec.model import PopulationStats
 from acctsec_testkit import IPHONE, T0, Story, ids
 
 HOME = "84.150.3.4"
@@ -135,3 +137,49 @@ def test_an_owner_who_often_goes_through_vpns_keeps_their_sessions() -> None:
     refreshed through one abroad is the owner's VPN again, not an actor of its own."""
     assert "session_moved" not in ids(_vpn_habit(every=3).investigate())
     assert "session_moved" in ids(_vpn_habit(every=None).investigate())
+
+
+def _card_cashed_out_through_a_vpn(history_days: int) -> Report:
+    """`history_days` days of sign-ins from home, then through a VPN exit abroad: a card
+    deposit, a new address, and the money out to it within the hour; the card issuer
+    later charged the deposit back. Decided with the fraud evidence, as `investigate`
+    does."""
+    from dataclasses import replace
+
+    from acctsec.core.fraud import fraud_signals
+    from acctsec.core.investigation import Inputs, run
+    from acctsec.link.model import LinkContext
+
+    s = Story()
+    s.ip(HOME, "lisbon")
+    s.ip(VPN, "m247_fra")
+    for d in range(history_days):
+        s.login(T0 + d * DAY, HOME, "DEV", session=f"s{d}")
+    t = T0 + (history_days + 14) * DAY
+    s.login(t, VPN, "NEWDEV", session="cash")
+    s.tx(t + 5 * M, "fiat_deposit", "1500", asset="EUR", payment_method="card",
+         chargeback=True)
+    s.event(t + 10 * M, "withdrawal_address_add", VPN, "NEWDEV", {"address": "bc1q" + "9" * 38})
+    s.tx(t + 20 * M, "withdrawal", "1450", asset="BTC", address="bc1q" + "9" * 38, ip=VPN,
+         device="NEWDEV", usd="1450")
+    records = s.records()
+    records = replace(records, account=replace(records.account, created_at=T0 - H))
+    fraud = fraud_signals(records, LinkContext(s.uid, 1, {}, ()))
+    return run(Inputs(records=records, ip_info=s.infos, population=PopulationStats(),
+                      generated_at=t + 60 * DAY, extra_signals=fraud))
+
+
+def test_a_charged_back_card_cashed_out_from_a_new_account_is_the_holders_fraud() -> None:
+    """One sign-in of history: nothing tells an intruder from the holder, and the
+    charge-back says whose scheme it was."""
+    report = _card_cashed_out_through_a_vpn(history_days=1)
+    assert "chargeback_fraud" in ids(report)
+    assert report.verdict.label == "fraud"
+
+
+def test_the_same_on_an_account_with_months_of_history_is_a_takeover() -> None:
+    """An intruder buying coins with the owner's saved card and withdrawing them: the
+    owner disputes the payment."""
+    report = _card_cashed_out_through_a_vpn(history_days=60)
+    assert "chargeback_fraud" in ids(report)
+    assert report.verdict.label == "takeover"

@@ -47,6 +47,7 @@ class Scores:
     top_actor: ActorFindings | None
     hijack: bool
     hijack_then_acted: bool
+    fraud_on_record: bool = False  # a finding of ON_RECORD among the fraud evidence
 
 
 def actor_score(found: ActorFindings) -> float:
@@ -68,7 +69,8 @@ def score(findings: list[ActorFindings], signals: list[Signal]) -> Scores:
                     and s.direction == TAKEOVER)
     fraud = sum(s.weight for s in signals if s.direction == FRAUD)
     acted = bool(hijacks) and _acted_after_hijack(findings, hijacks)
-    return Scores(takeover, max(fraud, 0.0), top, bool(hijacks), acted)
+    on_record = any(s.id in ON_RECORD and s.direction == FRAUD for s in signals)
+    return Scores(takeover, max(fraud, 0.0), top, bool(hijacks), acted, on_record)
 
 
 def _acted_after_hijack(findings: list[ActorFindings], hijacks: list[Signal]) -> bool:
@@ -82,7 +84,17 @@ def _acted_after_hijack(findings: list[ActorFindings], hijacks: list[Signal]) ->
     )
 
 
+# Fraud on record: a bank or card issuer took the money back, or attribution data names
+# where the money came from. On an account with too little history to tell an intruder
+# from the holder, that outweighs the "intruder": the holder's own VPN and new browser.
+ON_RECORD = frozenset({"chargeback_fraud", "received_stolen_funds",
+                       "deposit_from_flagged_address"})
+
+
 def _is_takeover(s: Scores) -> bool:
+    if s.fraud >= FRAUD_THRESHOLD and s.fraud_on_record and s.top_actor is not None \
+            and not s.top_actor.baseline.established:
+        return False
     return (s.top_actor is not None and chained(s.top_actor)) or s.hijack_then_acted
 
 
