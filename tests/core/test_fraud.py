@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from acctsec.core.fraud import fraud_actions, fraud_signals, linked_accounts
-from acctsec.core.signals import BENIGN, FRAUD
+from acctsec.core.signals import BENIGN, FRAUD, Signal
 from acctsec.link.model import AccountInfo, Edge, LinkContext, Member, SharedValue
 from acctsec.model import Account, AccountRecords, Alert, Transaction
 
@@ -228,27 +228,78 @@ def test_a_p2p_merchant_buying_and_selling_on_the_marketplace_is_no_mule() -> No
 
 
 
+def _shared(family: str, value: str, accounts: int, victim_first: float) -> SharedValue:
+    """`value` used by the receiver "a" for months and by the sender "v" from
+    `victim_first` hours on."""
+    return SharedValue(family, value, accounts, (
+        Member("a", _t(-24 * 90), _t(0), 40, family),
+        Member("v", _t(victim_first), _t(victim_first + 1), 2, family)))
+
+
 def test_a_receiver_whose_own_device_took_the_victims_account_is_the_thief() -> None:
     victim = AccountInfo("v", security_changes=((_t(-3), "password_reset"),))
     transfer = Edge("v", "a", "internal_transfer", None, _t(0), _t(0), 1.0)
     records = _records(_tx(0, "internal_in", "900", counterparty_uid="v"))
-    plain = next(s for s in fraud_signals(records, LinkContext("a", 1, {"v": victim},
-                                                               (transfer,)))
-                 if s.id == "inflow_from_taken_over_accounts")
-    device = Edge("a", "v", "device_id", "dev-thief", _t(-3), _t(-2), 2.5)
-    cgnat = Edge("a", "v", "ip", "10.0.0.1", _t(-3), _t(-2), 0.3, accounts_sharing=900)
-    own = next(s for s in fraud_signals(records, LinkContext("a", 1, {"v": victim},
-                                                             (transfer, device, cgnat)))
-               if s.id == "inflow_from_taken_over_accounts")
+
+    def signal(*shared: tuple[Edge, SharedValue]) -> Signal:
+        ctx = LinkContext("a", 1, {"v": victim}, (transfer, *(e for e, _ in shared)),
+                          shared=tuple(v for _, v in shared))
+        return next(s for s in fraud_signals(records, ctx)
+                    if s.id == "inflow_from_taken_over_accounts")
+
+    plain = signal()
+    device = (Edge("a", "v", "device_id", "dev-thief", _t(-3), _t(-2), 2.5),
+              _shared("device_id", "dev-thief", 2, victim_first=-3))
+    cgnat = (Edge("a", "v", "ip", "10.0.0.1", _t(-3), _t(-2), 0.3, accounts_sharing=900),
+             _shared("ip", "10.0.0.1", 900, victim_first=-3))
+    own = signal(device, cgnat)
     assert (plain.weight, plain.severity) == (2.0, "high")
     assert (own.weight, own.severity) == (3.5, "critical")
     assert own.evidence["senders"]["v"]["shared_with_receiver"] == ["device_id dev-thief"]
-    # a device id on hundreds of accounts, or last seen a year before, is no one's own
-    for stale in (Edge("a", "v", "device_id", "d", _t(-3), _t(-2), 0.5, accounts_sharing=900),
-                  Edge("a", "v", "device_id", "d", _t(-24 * 400), _t(-24 * 380), 2.5)):
-        signal = next(s for s in fraud_signals(records, LinkContext(
-            "a", 1, {"v": victim}, (transfer, stale))) if s.id == "inflow_from_taken_over_accounts")
-        assert signal.weight == 2.0
+    # a device id on hundreds of accounts, or one the sender had used for a year (a
+    # household's), is no thief's own
+    crowded = (Edge("a", "v", "device_id", "d", _t(-3), _t(-2), 0.5, accounts_sharing=900),
+               _shared("device_id", "d", 900, victim_first=-3))
+    household = (Edge("a", "v", "device_id", "d", _t(-24 * 400), _t(0), 2.5),
+                 _shared("device_id", "d", 2, victim_first=-24 * 400))
+    for stale in (crowded, household):
+        assert signal(stale).weight == 2.0
+
+
+def test_a_senders_account_used_through_the_receivers_address_alone_is_a_look() -> None:
+    """No takeover shows on the sender, but its account was used, minutes before it
+    sent, from an address the receiver has used for months: a look, not a verdict
+    (a friend visiting may pay from the receiver's Wi-Fi)."""
+    transfer = Edge("v", "a", "internal_transfer", None, _t(0), _t(0), 1.0)
+    records = _records(_tx(0, "internal_in", "900", counterparty_uid="v"),
+                       _tx(2, "withdrawal", "890", address="0xexit"))
+    ip = Edge("a", "v", "ip", "185.206.1.1", _t(-0.2), _t(0), 1.0)
+    ctx = LinkContext("a", 1, {"v": AccountInfo("v")}, (transfer, ip),
+                      shared=(_shared("ip", "185.206.1.1", 2, victim_first=-0.2),))
+    found = next(s for s in fraud_signals(records, ctx)
+                 if s.id == "inflow_from_taken_over_accounts")
+    assert (found.weight, found.severity) == (2.5, "medium")  # 1.5, +1.0 passed on at once
+    quiet = LinkContext("a", 1, {"v": AccountInfo("v")}, (transfer, ip),
+                        shared=(_shared("ip", "185.206.1.1", 2, victim_first=-24 * 200),))
+    assert "inflow_from_taken_over_accounts" not in _ids(fraud_signals(records, quiet))
+    # a couple sharing the family laptop for months: their router's new address is theirs
+    laptop = Edge("a", "v", "device_id", "laptop", _t(-24 * 90), _t(0), 2.5)
+    home = LinkContext("a", 1, {"v": AccountInfo("v")}, (transfer, ip, laptop),
+                       shared=(_shared("ip", "185.206.1.1", 2, victim_first=-0.2),))
+    assert "inflow_from_taken_over_accounts" not in _ids(fraud_signals(records, home))
+
+
+def test_a_victims_report_of_a_theft_soon_after_marks_the_receiver() -> None:
+    """The sender's owner reported an unauthorised withdrawal two days after a sham P2P
+    sale to this account; a report of a transaction the owner does not recognise (as
+    families file about each other) does not count."""
+    records = _records(_tx(0, "p2p_buy", "900", counterparty_uid="v"))
+    sale = Edge("v", "a", "p2p", None, _t(0), _t(0), 1.0)
+    for alert, marked in (("ticket: unauthorized_withdrawal", True),
+                          ("ticket: unrecognised_transaction", False)):
+        victim = AccountInfo("v", alerts=((_t(48), alert),))
+        found = _ids(fraud_signals(records, LinkContext("a", 1, {"v": victim}, (sale,))))
+        assert ("inflow_from_taken_over_accounts" in found) is marked
 
 
 def test_a_shared_wallet_of_accounts_opened_months_apart_is_no_ring() -> None:

@@ -446,47 +446,77 @@ def takeover_hint(info: AccountInfo | None, at: datetime, labels: Mapping[str, s
         for ts, event in info.security_changes
         if event in TAKEOVER_EVENTS and timedelta(0) <= at - ts <= TAKEOVER_LEAD
     ]
-    return "; ".join(changes) if changes else None
+    reports = [
+        f"alert '{what}' {((ts - at).total_seconds() / 86400):.0f} days after"
+        for ts, what in info.alerts
+        if ts is not None and timedelta(0) <= ts - at <= VICTIM_REPORT and _reports_theft(what)
+    ]
+    return "; ".join(changes + reports) if changes or reports else None
+
+
+# A victim reports the theft within days of it; a receiver of that money is the thief,
+# their mule, or a sham buyer. Words of the alert's source and kind (not its free-text
+# note) that name a theft; "can't access my account" or "a transaction I don't
+# recognise" do not, as owners file those about their own family's doings too.
+VICTIM_REPORT = timedelta(days=14)
+_THEFT_WORDS = ("unauthorized", "unauthorised", "hacked", "compromised", "takeover",
+                "stolen")
+
+
+def _reports_theft(what: str) -> bool:
+    text = what.lower().replace("_", " ")
+    return any(w in text for w in _THEFT_WORDS) or "ato" in text.replace(":", " ").split()
 
 
 def taken_over_inflows(ctx: _Ctx) -> Iterable[Signal]:
-    """Internal transfers in from accounts that had just lost control of their protection."""
-    found: dict[str, tuple[Transaction, str]] = {}
+    """Internal transfers in (and P2P "purchases") from accounts that had just lost control
+    of their protection, or whose owner reported a theft soon after (a sham P2P sale is a
+    thief's way to move a victim's coins to their own account), or whose sender's account
+    was used, just before, through this account's own device or address."""
+    found: dict[str, tuple[Transaction, str | None, list[str]]] = {}
     for tx in ctx.records.transactions:
-        if tx.kind != "internal_in" or not tx.counterparty_uid or not tx.settled:
+        sender = tx.counterparty_uid
+        if tx.kind not in ("internal_in", "p2p_buy") or not sender or not tx.settled \
+                or sender in found:
             continue
-        hint = takeover_hint(ctx.links.accounts.get(tx.counterparty_uid), tx.ts, ctx.labels)
-        if hint and tx.counterparty_uid not in found:
-            found[tx.counterparty_uid] = (tx, hint)
+        hint = takeover_hint(ctx.links.accounts.get(sender), tx.ts, ctx.labels)
+        # The sender's account used from this account's own device (or from an address
+        # only the two share, the sharing begun around the transfer): the receiver holds
+        # the sender's account, as its thief, not as a bystander.
+        edges = ctx.between.get(sender, [])
+        own = [] if _household(edges, tx.ts) else sorted(
+            {f"{e.via} {e.value}" for e in edges if _thiefs_own(ctx, e, sender, tx.ts)})
+        if hint or own:
+            found[sender] = (tx, hint, own)
     if not found:
         return []
-    total = sum((_usd(t) for t, _ in found.values()), Decimal(0))
-    weight = min(4.0, 2.0 + 0.5 * (len(found) - 1))
-    first = min(t.ts for t, _ in found.values())
-    # The victim's account used from this account's own device (or from an address only
-    # the two share, around the transfer): the receiver is the thief, not a bystander.
-    own = {u: sorted({f"{e.via} {e.value}" for e in ctx.between.get(u, [])
-                      if _thiefs_own(e, tx.ts)}) for u, (tx, _) in found.items()}
-    own = {u: hows for u, hows in own.items() if hows}
-    if own:
-        weight += 1.5
-    passed_on = _passed_on(ctx, [tx for tx, _ in found.values()])
+    total = sum((_usd(t) for t, _, _ in found.values()), Decimal(0))
+    hinted = [u for u, (_, hint, _) in found.items() if hint]
+    owned = sorted({h for _, _, own in found.values() for h in own})
+    if hinted:
+        weight = min(4.0, 2.0 + 0.5 * (len(hinted) - 1)) + (1.5 if owned else 0.0)
+        why = "that show a takeover around sending"
+    else:  # only the shared device or address: a friend visiting may send from it too
+        weight = 1.5
+        why = "whose accounts were used just before from this account's own device or address"
+    passed_on = _passed_on(ctx, [tx for tx, _, _ in found.values()])
     if passed_on:
         weight += 1.0
     return [Signal(
-        "inflow_from_taken_over_accounts", "critical" if own else "high", FRAUD, weight,
-        f"received ${total:,.0f} by internal transfer from {len(found)} account(s) that "
-        "show a takeover just before sending"
-        + (f"; {', '.join(sorted(own))} was used through this account's own "
-           f"{'; '.join(h for hows in own.values() for h in hows)}: the receiver is the thief"
-           if own else "")
+        "inflow_from_taken_over_accounts",
+        "critical" if hinted and owned else "high" if hinted else "medium", FRAUD, weight,
+        f"received ${total:,.0f} by internal transfer or P2P trade from {len(found)} "
+        f"account(s) {why}"
+        + (f"; {', '.join(sorted(found))} was used through this account's own "
+           f"{'; '.join(owned)}: the receiver is the thief" if owned and hinted else
+           f" ({'; '.join(owned)})" if owned else "")
         + (f"; {passed_on} of it left to outside addresses within "
            f"{STOLEN_PASS_ON.total_seconds() / 3600:.0f} h: passed on at once, as a mule or "
            "the thief's cash-out does" if passed_on else ""),
-        ts=first,
+        ts=min(t.ts for t, _, _ in found.values()),
         evidence={"senders": {u: {"hint": h, "tx_id": t.tx_id, "usd": str(_usd(t)),
-                                  "ts": t.ts.isoformat(), "shared_with_receiver": own.get(u, [])}
-                              for u, (t, h) in found.items()}},
+                                  "ts": t.ts.isoformat(), "shared_with_receiver": own}
+                              for u, (t, h, own) in found.items()}},
     )]
 
 
@@ -512,14 +542,28 @@ def _passed_on(ctx: _Ctx, received: list[Transaction]) -> str | None:
 THIEF_SHARED_MAX = 5
 
 
-def _thiefs_own(edge: Edge, when: datetime) -> bool:
-    """A device or IP the receiver shares with the sender, on few accounts, in use
-    around the transfer."""
-    if edge.via not in ("device_id", "ip") or edge.accounts_sharing > THIEF_SHARED_MAX \
-            or edge.first_seen is None:
+# Two accounts that shared a device or address this long before a transfer live
+# together: a new address of theirs (a router's new IP) is the household's.
+HOUSEHOLD_SPAN = timedelta(days=30)
+
+
+def _household(edges: list[Edge], when: datetime) -> bool:
+    return any(e.via in ("device_id", "ip") and e.first_seen is not None
+               and when - e.first_seen >= HOUSEHOLD_SPAN for e in edges)
+
+
+def _thiefs_own(ctx: _Ctx, edge: Edge, sender: str, when: datetime) -> bool:
+    """A device or IP the receiver shares with the sender, on few accounts, that the
+    sender's account first used within TAKEOVER_LEAD before the transfer: whoever held
+    it then came in through the receiver's device or address. A household's router,
+    used by both for months, is no sign."""
+    if edge.via not in ("device_id", "ip") or edge.accounts_sharing > THIEF_SHARED_MAX:
         return False
-    last = edge.last_seen or edge.first_seen
-    return edge.first_seen - TAKEOVER_LEAD <= when <= last + TAKEOVER_LEAD
+    shared = next((v for v in ctx.links.shared
+                   if v.family == edge.via and v.value == edge.value), None)
+    member = shared.member(sender) if shared else None
+    first = member.first_seen if member else None
+    return first is not None and timedelta(0) <= when - first <= TAKEOVER_LEAD
 
 
 # --- chargeback fraud -----------------------------------------------------------------
