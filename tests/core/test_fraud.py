@@ -414,3 +414,21 @@ def test_outflows_spend_the_holders_own_older_money_first() -> None:
     ctx = LinkContext("a", 1, {}, ())
     assert "money_mule_pass_through" not in _ids(fraud_signals(_records(savings, *flows), ctx))
     assert "money_mule_pass_through" in _ids(fraud_signals(_records(*flows), ctx))
+
+
+def _phone_ctx(created_apart_days: float) -> tuple[AccountRecords, LinkContext]:
+    """This account on +905324410003, linked by an IP to two accounts on ...0000 and
+    ...0002, opened `created_apart_days` apart from it."""
+    records = AccountRecords(Account("a", phone="+90 532 441 00 03", created_at=_t(0)))
+    others = {u: AccountInfo(u, phone=p, created_at=_t(24 * created_apart_days))
+              for u, p in (("b", "+905324410000"), ("c", "+905324410002"))}
+    edges = tuple(Edge("a", u, "ip", "88.224.1.1", _t(0), _t(1), 0.6) for u in others)
+    return records, LinkContext("a", 1, {"a": AccountInfo("a"), **others}, edges)
+
+
+def test_linked_accounts_opened_together_on_consecutive_phone_numbers_are_one_operators() -> None:
+    found = _ids(fraud_signals(*_phone_ctx(created_apart_days=2)))
+    assert found.get("phone_batch") == 2.0
+    assert "household_scale_sharing" not in found  # not "nothing more" than a home
+    # numbers bought months apart are a coincidence of a carrier's blocks
+    assert "phone_batch" not in _ids(fraud_signals(*_phone_ctx(created_apart_days=200)))

@@ -101,6 +101,7 @@ def ring_signals(ctx: _Ctx) -> list[Signal]:
             out.append(signal)
     out += lookalike_identities(ctx)
     out += shared_mailbox_or_phone(ctx)
+    out += phone_batch(ctx)
     out += shared_payout(ctx)
     out += referral_ring(ctx)
     return out
@@ -232,6 +233,47 @@ def shared_mailbox_or_phone(ctx: _Ctx) -> list[Signal]:
     return out
 
 
+# SIM cards bought together carry consecutive numbers: linked accounts opened within
+# weeks of each other on numbers this close are one operator's (a phone farm).
+PHONE_BATCH_GAP = 20
+
+
+def _phone_key(phone: str | None) -> int | None:
+    from acctsec.intel.identity import normalize_phone
+
+    digits = (normalize_phone(phone) or "").lstrip("+")
+    return int(digits) if len(digits) >= 8 and digits.isdigit() else None
+
+
+def _phone_batch_of(ctx: _Ctx) -> list[str]:
+    """Linked accounts opened within PAYOUT_RING_SPAN of this one whose phone number is
+    a different one within PHONE_BATCH_GAP of this account's, of as many digits."""
+    mine = _phone_key(ctx.records.account.phone)
+    opened = ctx.records.account.created_at
+    if mine is None or opened is None:
+        return []
+    return sorted(
+        uid for uid, info in ctx.links.accounts.items()
+        if uid != ctx.uid and (theirs := _phone_key(info.phone)) is not None
+        and theirs != mine and abs(theirs - mine) <= PHONE_BATCH_GAP
+        and len(str(theirs)) == len(str(mine))
+        and info.created_at is not None and abs(info.created_at - opened) <= PAYOUT_RING_SPAN)
+
+
+def phone_batch(ctx: _Ctx) -> list[Signal]:
+    batch = _phone_batch_of(ctx)
+    if not batch:
+        return []
+    weight = 2.0 if len(batch) >= 2 else 1.5
+    return [Signal(
+        "phone_batch", "medium", FRAUD, weight,
+        f"{len(batch)} linked account(s) opened within {PAYOUT_RING_SPAN.days} days of this "
+        f"one have phone numbers within {PHONE_BATCH_GAP} of this account's: SIM cards "
+        "bought in one batch, one operator's accounts",
+        evidence={"uids": batch, "phones": {u: ctx.links.accounts[u].phone for u in batch}},
+    )]
+
+
 def shared_payout(ctx: _Ctx) -> list[Signal]:
     out = []
     for shared in ctx.links.shared_by("address", ctx.uid):
@@ -291,9 +333,11 @@ def referral_ring(ctx: _Ctx) -> list[Signal]:
             evidence={"cycle": loop},
         ))
     referrals = [e for e in ctx.links.edges_of(ctx.uid) if e.via == "referral"]
-    linked = [e.other(ctx.uid) for e in referrals if _identity_linked(ctx, e.other(ctx.uid))]
+    batch = set(_phone_batch_of(ctx))
+    linked = [e.other(ctx.uid) for e in referrals
+              if _identity_linked(ctx, e.other(ctx.uid)) or e.other(ctx.uid) in batch]
     if linked:
-        group = _identity_group(ctx)
+        group = _identity_group(ctx) | batch
         # Bonus farmers open the referred accounts within weeks; a family that shares a
         # tablet and invites each other joins over months.
         mine = _created(ctx, ctx.uid) or ctx.records.account.created_at
@@ -322,7 +366,7 @@ def household_scale(ctx: _Ctx) -> list[Signal]:
     """Sharing only a device or an IP with a few others, and nothing else: a home."""
     neighbours = ctx.between
     identity = {u for u, es in neighbours.items() if any(e.via in IDENTITY_VIAS for e in es)}
-    if not neighbours or len(identity) >= HOUSEHOLD_MAX:
+    if not neighbours or len(identity) >= HOUSEHOLD_MAX or _phone_batch_of(ctx):
         return []
     vias = sorted({e.via for es in neighbours.values() for e in es})
     if not set(vias) <= {"device_id", "ip", "referral", "internal_transfer"}:
