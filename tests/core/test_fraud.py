@@ -432,3 +432,25 @@ def test_linked_accounts_opened_together_on_consecutive_phone_numbers_are_one_op
     assert "household_scale_sharing" not in found  # not "nothing more" than a home
     # numbers bought months apart are a coincidence of a carrier's blocks
     assert "phone_batch" not in _ids(fraud_signals(*_phone_ctx(created_apart_days=200)))
+
+
+def _p2p_bought_then(out_after_h: float, disputes: int) -> AccountRecords:
+    """Three P2P purchases in a day, everything withdrawn `out_after_h` hours after the
+    last, then `disputes` sellers' disputes about recalled bank payments."""
+    buys = [_tx(h, "p2p_buy", "1400", counterparty_uid=f"m{h}") for h in (0, 2, 4)]
+    out = _tx(4 + out_after_h, "withdrawal", "4150", address="bc1qexit")
+    alerts = tuple(Alert(f"al{i}", "a", ts=_t(24 * (3 + i)), source="ticket",
+                         kind="p2p_dispute") for i in range(disputes))
+    return _records(*buys, out, alerts=alerts)
+
+
+def test_p2p_purchases_cashed_out_then_disputed_by_their_sellers_are_fraud() -> None:
+    ctx = LinkContext("a", 1, {}, ())
+    assert _ids(fraud_signals(_p2p_bought_then(5, disputes=3), ctx)).get(
+        "p2p_payment_reversed") == 4.5
+    # one seller's dispute is a look; coins kept for weeks are no cash-out
+    assert _ids(fraud_signals(_p2p_bought_then(5, disputes=1), ctx)).get(
+        "p2p_payment_reversed") == 2.5
+    assert _ids(fraud_signals(_p2p_bought_then(24 * 20, disputes=1), ctx)).get(
+        "p2p_payment_reversed") == 1.0
+    assert "p2p_payment_reversed" not in _ids(fraud_signals(_p2p_bought_then(5, 0), ctx))

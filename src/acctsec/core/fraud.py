@@ -84,6 +84,7 @@ def fraud_signals(
     signals += ring_signals(ctx)
     signals += mule_signals(ctx)
     signals += chargeback_signals(ctx)
+    signals += p2p_reversal_signals(ctx)
     signals += stolen_funds_signals(ctx)
     if not any(s.direction == FRAUD and s.weight >= 1.0 for s in signals):
         signals += household_scale(ctx)
@@ -649,6 +650,47 @@ def chargeback_signals(ctx: _Ctx) -> list[Signal]:
     elif cash_outs:
         out.append(_fast_cash_out(ctx, cash_outs))
     return out
+
+
+# A P2P seller whose buyer's bank payment is recalled after the coins were released
+# disputes the trade: the charge-back of the P2P market. Triangulation fraud buys from
+# several sellers with stolen bank access and withdraws the coins at once.
+P2P_DISPUTE_LOOKBACK = timedelta(days=30)
+
+
+def _p2p_dispute(source: str | None, kind: str | None) -> bool:
+    text = f"{source or ''} {kind or ''}".lower().replace("_", " ")
+    return "p2p" in text and any(w in text for w in ("dispute", "recall", "revers",
+                                                      "chargeback"))
+
+
+def p2p_reversal_signals(ctx: _Ctx) -> list[Signal]:
+    disputes = [a for a in ctx.records.alerts if a.ts and _p2p_dispute(a.source, a.kind)]
+    if not disputes:
+        return []
+    first = min(a.ts for a in disputes if a.ts)
+    bought = [t for t in ctx.records.transactions if t.kind == "p2p_buy" and t.settled
+              and timedelta(0) <= first - t.ts <= P2P_DISPUTE_LOOKBACK]
+    quick = list(_spent_after(ctx, bought))
+    n = len(disputes)
+    # one seller's dispute after the coins left is a look (banks recall payments in
+    # error too); several sellers' are the scheme
+    weight = (min(4.5, 4.0 + 0.5 * (n - 2)) if n >= 2 else 2.5) if quick \
+        else min(3.0, 1.0 + 1.0 * (n - 1))
+    return [Signal(
+        "p2p_payment_reversed", "critical" if quick and n >= 2 else "high" if quick
+        else "medium", FRAUD, weight,
+        f"{n} P2P dispute(s) after {len(bought)} P2P purchase(s) in the {P2P_DISPUTE_LOOKBACK.days}"
+        " days before"
+        + (f"; the coins left the account within {CASH_OUT_WINDOW.days * 24} h of buying: paid "
+           "with money that was taken back, as in triangulation fraud" if quick else
+           f"; nothing left within {CASH_OUT_WINDOW.days * 24} h of buying"),
+        ts=first,
+        evidence={"alerts": [a.alert_id for a in disputes],
+                  "purchases": [_tx_ref(t) for t in bought],
+                  "cashed_out": [{"purchase": _tx_ref(d), "outflow": _tx_ref(w)}
+                                 for d, w in quick]},
+    )]
 
 
 def _tx_ref(tx: Transaction) -> dict[str, Any]:

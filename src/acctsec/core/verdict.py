@@ -87,7 +87,7 @@ def _acted_after_hijack(findings: list[ActorFindings], hijacks: list[Signal]) ->
 # Fraud on record: a bank or card issuer took the money back, or attribution data names
 # where the money came from. On an account with too little history to tell an intruder
 # from the holder, that outweighs the "intruder": the holder's own VPN and new browser.
-ON_RECORD = frozenset({"chargeback_fraud", "received_stolen_funds",
+ON_RECORD = frozenset({"chargeback_fraud", "p2p_payment_reversed", "received_stolen_funds",
                        "deposit_from_flagged_address"})
 
 
