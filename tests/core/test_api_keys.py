@@ -112,3 +112,22 @@ def test_ipv4_mapped_addresses_are_their_ipv4_blocks() -> None:
 
     assert _block("::ffff:3.121.91.205") == _block("3.121.91.205") == "3.121.91.0/24"
     assert _block("2a01:4f8:1c1c:abcd::1") == "2a01:4f8:1c1c::/48"
+
+
+@pytest.mark.parametrize("created_after, owners", [(18 * M, True), (3 * H, False)])
+def test_a_new_keys_calls_logged_minutes_before_its_creation_are_still_whitelisted(
+        created_after: timedelta, owners: bool) -> None:
+    """The bot moves to a new server with a new key whose whitelist names it; the
+    gateway's clock logs its first calls 18 minutes before the account's records the
+    key (two systems, two clocks). Hours apart is no clock's drift."""
+    new = "3.120.0.10"
+    s = trader(whitelist=[BOT])
+    s.ip(new, "ovh_fra")
+    t = T0 + 121 * DAY
+    for d in range(5):
+        s.login(t + d * DAY, new, None, session="k2", ua="", channel="api")
+    s.event(t + created_after, "api_key_create", HOME, "DEV",
+            {"key_id": "k2", "permissions": ["read", "trade"], "ip_whitelist": [new]})
+    assert ("whitelisted_api_address" in {x.id for x in s.investigate().signals
+                                          if x.evidence.get("actor", "").startswith("api@3.120")}
+            ) is owners

@@ -517,6 +517,9 @@ def travelled(actor: Actor, actors: Mapping[str, Actor]) -> list[Signal]:
                  days_used=len(days), country=there)]
 
 
+CLOCK_SKEW = timedelta(hours=1)
+
+
 # A bot pinned to a server or two (address blocks) for months that suddenly calls from
 # elsewhere has lost its key; one that already hops between a cloud's blocks has not.
 PINNED_BOT_ADDRESSES = 2
@@ -530,7 +533,11 @@ def api_key_signals(actor: Actor, actors: Mapping[str, Actor],
     first = actor.accesses[0]
     if not actor.is_api or not first.ip:
         return []
-    keys = [e for e in security if e.event == "api_key_create" and e.ts <= first.ts]
+    # A key's first calls may be logged minutes before its creation (the API gateway's
+    # clock and the account's are different systems): its own creation counts then.
+    keys = [e for e in security if e.event == "api_key_create" and (
+        e.ts <= first.ts or (e.ts <= first.ts + CLOCK_SKEW and first.session_id is not None
+                             and e.detail_value("key_id") == first.session_id))]
     whitelisting = [e for e in keys if first.ip and first.ip in
                     {str(ip) for ip in (e.detail_value("ip_whitelist") or [])}]
     if whitelisting:
