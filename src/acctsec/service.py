@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gc
 import os
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -144,7 +144,8 @@ def investigate_records(settings: Settings, records: AccountRecords,
     from acctsec.core.fraud import fraud_signals, linked_accounts
 
     records = in_window(records, until)
-    labels, unchecked = deposit_attribution(settings, records)
+    payouts = [v.value for v in links.shared if v.family == "address"] if links else []
+    labels, unchecked = deposit_attribution(settings, records, payouts)
     if links is None:
         fraud = FraudEvidence(not_checked=[NotChecked(
             "linking", unlinked or "the source cannot link accounts")])
@@ -178,26 +179,37 @@ def assess(records: AccountRecords, population: PopulationStats, intel: IpIntel,
 
 
 def deposit_attribution(settings: Settings, records: AccountRecords,
-                        ) -> tuple[dict[str, str], list[NotChecked]]:
-    """Attribution categories (hack, scam, mixer, sanctioned, …) of deposit source addresses."""
-    deposits = [t for t in records.transactions if t.kind == "deposit" and t.address]
-    if not deposits:
+                        shared: Sequence[str] = ()) -> tuple[dict[str, str], list[NotChecked]]:
+    """Attribution categories (hack, scam, mixer, sanctioned, exchange, …) of deposit source
+    addresses, and of the `shared` addresses other accounts pay too (an exchange's
+    omnibus deposit address is no ring's payout)."""
+    deposits = [(t.address, t.network or t.asset) for t in records.transactions
+                if t.kind == "deposit" and t.address]
+    # the network each shared address was paid on here (links hold hex addresses
+    # lower-cased)
+    paid_on = {t.address.lower(): t.network or t.asset for t in records.transactions
+               if t.kind == "withdrawal" and t.address}
+    payouts = [(a, paid_on[a.lower()]) for a in shared if a.lower() in paid_on]
+    if not deposits and not payouts:
         return {}, []
     from acctsec.chain.report import attribute_address, attribution_paths
 
     if not any(attribution_paths(settings)):
+        # only deposits' sources are worth saying so: without data, a shared payout
+        # address is judged as it always was
         return {}, [NotChecked("attribution", "no TagPack, OFAC or Forta data: run `acctsec "
-                               "intel update` or set tagpacks/ofac in the config")]
+                               "intel update` or set tagpacks/ofac in the config")
+                    ] if deposits else []
     labels: dict[str, str] = {}
     problems: set[str] = set()
-    for tx in deposits:
+    for address, network in deposits + payouts:
         try:
-            found = attribute_address(settings, str(tx.address), tx.network or tx.asset)
+            found = attribute_address(settings, str(address), network)
         except InputError as exc:
             problems.add(str(exc))
             continue
         if found is not None:
-            labels[str(tx.address)] = found.category
+            labels[str(address)] = found.category
     return labels, [NotChecked("attribution", p) for p in sorted(problems)]
 
 

@@ -326,6 +326,10 @@ def test_a_shared_wallet_of_accounts_opened_months_apart_is_no_ring() -> None:
     infos["c"] = AccountInfo("c", created_at=infos["b"].created_at + timedelta(days=2))
     late_pair = LinkContext("a", 1, infos, late_pair.edges, late_pair.shared)
     assert _ids(fraud_signals(records, late_pair))["shared_payout_address"] == 2.5
+    # an exchange's deposit address (attribution data says so) takes many customers' money
+    for category, ring in (("exchange", False), ("service", False), ("scam", True)):
+        found = _ids(fraud_signals(records, ctx(2), address_labels={"BC1FAMILY": category}))
+        assert ("shared_payout_address" in found) is ring
 
 
 def test_stolen_money_sent_on_within_hours_marks_the_receiver() -> None:

@@ -66,3 +66,23 @@ def test_real_tagpacks_ofac_and_forta() -> None:
     assert attribute_address(settings, "0x" + "12" * 20, "ETH") is None
     with pytest.raises(InputError, match="unknown network"):
         attribute_address(settings, "0x" + "12" * 20, "NOPE")
+
+
+def test_a_shared_payout_address_is_attributed_on_the_network_it_was_paid_on() -> None:
+    """Binance's hot wallet, which three accounts pay: links give it lower-cased, the
+    records as written; without attribution data nothing is said of payouts."""
+    from datetime import UTC, datetime
+    from decimal import Decimal
+
+    from acctsec.model import Account, AccountRecords, Transaction
+    from acctsec.service import deposit_attribution
+
+    binance = "0x28C6c06298d514Db089934071355E5743bf21d60"
+    paid = Transaction(ts=datetime(2026, 9, 1, tzinfo=UTC), uid="a", kind="withdrawal",
+                       asset="USDT", amount=Decimal(5), network="ETH", address=binance)
+    records = AccountRecords(Account("a"), transactions=(paid,))
+    settings = Settings(tagpacks=(_real("tagpacks"),), data_dir=Path("/nonexistent-acctsec"))
+    labels, unchecked = deposit_attribution(settings, records, [binance.lower()])
+    assert labels == {binance.lower(): "exchange"} and not unchecked
+    bare = Settings(data_dir=Path("/nonexistent-acctsec"))
+    assert deposit_attribution(bare, records, [binance.lower()]) == ({}, [])

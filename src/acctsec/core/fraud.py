@@ -279,7 +279,8 @@ def shared_payout(ctx: _Ctx) -> list[Signal]:
     out = []
     for shared in ctx.links.shared_by("address", ctx.uid):
         payers = sorted({m.uid for m in shared.members if m.role == "withdrawal_address"})
-        if ctx.uid not in payers or len(payers) < 2:
+        if ctx.uid not in payers or len(payers) < 2 \
+                or ctx.address_labels.get(shared.value.lower()) in CUSTODIAL:
             continue
         identity = [u for u in payers if u != ctx.uid and _identity_linked(ctx, u)]
         apart = _opened_apart(ctx, payers)
@@ -295,6 +296,11 @@ def shared_payout(ctx: _Ctx) -> list[Signal]:
             evidence={"address": shared.value, "uids": payers, "accounts_using": shared.accounts},
         ))
     return out
+
+
+# Attribution categories of addresses that hold many customers' money (an exchange's
+# or a payment service's deposit address): many accounts paying one is no ring.
+CUSTODIAL = frozenset({"exchange", "service", "bridge"})
 
 
 # Ring operators open their payout accounts within weeks; a family or a club that
