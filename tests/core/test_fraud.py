@@ -450,11 +450,27 @@ def _p2p_bought_then(out_after_h: float, disputes: int) -> AccountRecords:
 
 def test_p2p_purchases_cashed_out_then_disputed_by_their_sellers_are_fraud() -> None:
     ctx = LinkContext("a", 1, {}, ())
-    assert _ids(fraud_signals(_p2p_bought_then(5, disputes=3), ctx)).get(
-        "p2p_payment_reversed") == 4.5
+    scheme = fraud_signals(_p2p_bought_then(5, disputes=3), ctx)
+    assert _ids(scheme).get("p2p_payment_reversed") == 4.5
+    assert "suspend_p2p" in [a["action"] for a in fraud_actions(scheme)]
     # one seller's dispute is a look; coins kept for weeks are no cash-out
     assert _ids(fraud_signals(_p2p_bought_then(5, disputes=1), ctx)).get(
         "p2p_payment_reversed") == 2.5
     assert _ids(fraud_signals(_p2p_bought_then(24 * 20, disputes=1), ctx)).get(
         "p2p_payment_reversed") == 1.0
     assert "p2p_payment_reversed" not in _ids(fraud_signals(_p2p_bought_then(5, 0), ctx))
+
+
+def test_p2p_trades_again_and_again_with_accounts_of_the_same_hand_are_self_dealing() -> None:
+    """Six trades with an account that pays the same wallet: trading with oneself. The
+    same trades with a stranger are a market's."""
+    def ctx(shared_wallet: bool) -> LinkContext:
+        edges = [Edge("a", "b", "p2p", None, _t(0), _t(48), 0.5, detail={"transfers": 3}),
+                 Edge("b", "a", "p2p", None, _t(1), _t(49), 0.5, detail={"transfers": 3})]
+        if shared_wallet:
+            edges.append(Edge("a", "b", "withdrawal_address", "TWallet", _t(0), _t(0), 2.0))
+        return LinkContext("a", 1, {"b": AccountInfo("b")}, tuple(edges))
+
+    records = _records()
+    assert _ids(fraud_signals(records, ctx(shared_wallet=True))).get("p2p_self_dealing") == 1.5
+    assert "p2p_self_dealing" not in _ids(fraud_signals(records, ctx(shared_wallet=False)))

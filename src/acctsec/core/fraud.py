@@ -105,7 +105,34 @@ def ring_signals(ctx: _Ctx) -> list[Signal]:
     out += phone_batch(ctx)
     out += shared_payout(ctx)
     out += referral_ring(ctx)
+    out += self_dealing(ctx)
     return out
+
+
+# P2P trades are between strangers; trades again and again with accounts of the same
+# hand (a device, mailbox, phone or payout address in common) fake a merchant's volume
+# and reputation, or launder money between one operator's accounts.
+SELF_DEALING_TRADES = 5
+
+
+def self_dealing(ctx: _Ctx) -> list[Signal]:
+    trades: dict[str, int] = {}
+    for e in ctx.links.edges_of(ctx.uid):
+        if e.via == "p2p":
+            other = e.other(ctx.uid)
+            trades[other] = trades.get(other, 0) + int(e.detail.get("transfers") or 1)
+    same_hand = sorted(u for u in trades
+                       if _identity_linked(ctx, u) or _shared_payout_with(ctx, u))
+    total = sum(trades[u] for u in same_hand)
+    if total < SELF_DEALING_TRADES:
+        return []
+    return [Signal(
+        "p2p_self_dealing", "medium", FRAUD, 1.5,
+        f"{total} P2P trades with {len(same_hand)} account(s) that share a device, mailbox, "
+        "phone or payout address with this one: trading with oneself, to fake a merchant's "
+        "volume and reputation or to move money between one operator's accounts",
+        evidence={"uids": same_hand, "trades": {u: trades[u] for u in same_hand}},
+    )]
 
 
 def _created(ctx: _Ctx, uid: str) -> datetime | None:
@@ -878,7 +905,8 @@ def fraud_actions(signals: Iterable[Signal]) -> list[dict[str, str]]:
         {"action": "report", "reason": "file a suspicious-activity report with the evidence"},
     ]
     ring = {"shared_device_ring", "lookalike_identities", "shared_email", "shared_phone",
-            "shared_payout_address", "referral_cycle", "self_referral"}
+            "shared_payout_address", "referral_cycle", "self_referral", "phone_batch",
+            "p2p_self_dealing"}
     if found.keys() & ring:
         actions.append({"action": "review_linked_accounts",
                         "reason": "the linked accounts are likely held by the same hand"})
@@ -888,4 +916,8 @@ def fraud_actions(signals: Iterable[Signal]) -> list[dict[str, str]]:
     if found.keys() & {"chargeback_fraud", "chargeback_dispute"}:
         actions.append({"action": "block_payment_instrument",
                         "reason": "the card or bank account was used for charged-back deposits"})
+    if "p2p_payment_reversed" in found:
+        actions.append({"action": "suspend_p2p",
+                        "reason": "P2P sellers were paid with money their banks took back; "
+                        "settle with the sellers before the coins are released again"})
     return actions
