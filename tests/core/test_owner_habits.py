@@ -48,12 +48,28 @@ def test_the_same_reset_from_a_network_the_account_never_used_is_a_sim_swap() ->
     assert (report.verdict.label, report.verdict.attack) == ("takeover", "sim_swap")
 
 
+def test_an_address_the_intruders_laptop_used_an_hour_before_is_no_home() -> None:
+    """The swapper's laptop signs in from their network 70 minutes before their phone
+    resets the second factor over SMS from the same address: one visit is no home."""
+    s = owner()
+    s.ip("176.0.9.9", "berlin_mobile")
+    s.login(T0 + 61 * DAY - 70 * M, "176.0.9.9", "LAPTOP", mfa_method="sms")
+    s.login(T0 + 61 * DAY, "176.0.9.9", "PHONE", mfa_method="sms", ua=IPHONE)
+    s.event(T0 + 61 * DAY + 5 * M, "mfa_reset", "176.0.9.9", "PHONE", {"method": "sms"})
+    s.event(T0 + 61 * DAY + 9 * M, "phone_change", "176.0.9.9", "PHONE",
+            {"old": "+491511", "new": "+491522"})
+    s.tx(T0 + 62 * DAY, "withdrawal", "900", address="0x" + "1" * 40, ip="176.0.9.9",
+         device="PHONE")
+    assert "sms_reset_new_device" in ids(s.investigate())
+
+
 BANGKOK = "171.97.1.1"
 
 
-def _session_carried_abroad(days_there: int, owner_at_home: bool = False) -> Story:
+def _session_carried_abroad(days_there: int, owner_at_home: bool = False,
+                            paid: str = "800") -> Story:
     """The owner's phone keeps its session (no new sign-in) from Lisbon for
-    `days_there` days; on the first, it whitelists and pays a new address."""
+    `days_there` days; on the first, it whitelists and pays `paid` to a new address."""
     s = owner()
     s.ip("85.240.1.1", "lisbon")
     t = T0 + 60 * DAY + 6 * H
@@ -66,7 +82,7 @@ def _session_carried_abroad(days_there: int, owner_at_home: bool = False) -> Sto
                     session="trip")
     s.event(there + 2 * H, "withdrawal_address_add", "85.240.1.1", "DEV",
             {"address": "0x" + "c" * 40}, session="trip")
-    s.tx(there + 2 * H + 3 * M, "withdrawal", "800", address="0x" + "c" * 40, ip="85.240.1.1",
+    s.tx(there + 2 * H + 3 * M, "withdrawal", paid, address="0x" + "c" * 40, ip="85.240.1.1",
          device="DEV")
     return s
 
@@ -79,6 +95,12 @@ def test_a_session_that_stays_in_use_abroad_for_days_is_a_traveller() -> None:
 
 def test_a_session_replayed_abroad_in_one_sitting_is_a_stolen_session() -> None:
     report = _session_carried_abroad(days_there=1).investigate()
+    assert "travelled_with_session" not in ids(report)
+    assert report.verdict.label == "takeover"
+
+
+def test_a_stolen_session_kept_alive_for_days_after_draining_the_account_is_stolen() -> None:
+    report = _session_carried_abroad(days_there=6, paid="9500").investigate()
     assert "travelled_with_session" not in ids(report)
     assert report.verdict.label == "takeover"
 
@@ -183,3 +205,23 @@ def test_the_same_on_an_account_with_months_of_history_is_a_takeover() -> None:
     report = _card_cashed_out_through_a_vpn(history_days=60)
     assert "chargeback_fraud" in ids(report)
     assert report.verdict.label == "takeover"
+
+
+def test_a_thiefs_own_replays_do_not_make_the_account_a_vpn_habit() -> None:
+    """Nine sign-ins from home, never a VPN; the thief replays the session three times
+    from one data centre, then drains the account from another."""
+    s = Story()
+    s.ip(HOME, "lisbon")
+    do, aws = s.ip("159.89.1.1", "do_ams"), s.ip("3.120.9.9", "aws_fra")
+    for d in range(9):
+        s.login(T0 + d * DAY, HOME, "DEV", session=f"s{d}")
+    s.tx(T0 + DAY, "deposit", "10000", address="0x" + "1" * 40)
+    t = T0 + 10 * DAY
+    s.login(t, HOME, "DEV", session="stolen")
+    for i in range(3):
+        s.login(t + (2 + i) * H, do, "DEV", event="session_refresh", session="stolen")
+    s.login(t + 6 * H, aws, "DEV", event="session_refresh", session="stolen")
+    s.event(t + 6 * H + 2 * M, "withdrawal_address_add", aws, "DEV",
+            {"address": "0x" + "e" * 40}, session="stolen")
+    s.tx(t + 6 * H + 6 * M, "withdrawal", "9500", address="0x" + "e" * 40, ip=aws, device="DEV")
+    assert s.investigate().verdict.label == "takeover"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from acctsec.intel.interface import IpInfo
@@ -218,10 +218,11 @@ class _Sessions:
         self.opened_in: dict[str, tuple[str | None, bool]] = {}  # sid -> (country, hosting)
         self.moved: dict[str, tuple[str, str]] = {}  # device key -> (actor key, place)
 
-    def see(self, access: Access, key: str, habitual_anonymiser: bool = False) -> str:
+    def see(self, access: Access, key: str, habitual_exit: bool = False) -> str:
         """The actor key for this access: a moved session is an actor of its own. Not
         for an account that habitually goes through VPNs and data centres, when this
-        access does: such an owner's sessions hop between exit countries all the time."""
+        access comes through one of the networks it used so (`habitual_exit`): such an
+        owner's sessions hop between exit countries all the time."""
         sid, country = access.session_id, access.country
         hosting = access.network_kind == "hosting"
         place = (access.network if hosting else country) or ""
@@ -231,7 +232,7 @@ class _Sessions:
                 self.opened_in.setdefault(sid, (country, hosting))
             return key
         opened = self.opened_in.get(sid) if sid else None
-        hopping = habitual_anonymiser and access.info is not None and access.info.anonymising
+        hopping = habitual_exit
         if access.kind == "session_refresh" and opened is not None and place and not hopping:
             opened_country, opened_hosting = opened
             if (opened_country and country and country != opened_country) \
@@ -271,7 +272,7 @@ def group_actors(accesses: Iterable[Access]) -> dict[str, Actor]:
             ip_owner[access.ip] = (access.ts, key)
         if access.ip and access.kind == "login":
             ip_signer[access.ip] = (access.ts, key)
-        key = places.see(access, sessions.see(access, key, places.habitual_anonymiser()))
+        key = places.see(access, sessions.see(access, key, places.habitual_exit(access)))
         actor = actors.get(key)
         if actor is None:
             actor = actors[key] = Actor(key)
@@ -293,11 +294,19 @@ class _Places:
         self.anonymised = 0
         self.displaced: dict[str, str] = {}  # device key -> displaced actor key
         self.devices: set[str] = set()
+        self.exits: dict[str, set[date]] = {}  # anonymising network -> days it was used
 
     def habitual_anonymiser(self) -> bool:
         """A fifth or more of the account's accesses so far came through VPNs, Tor or
         data centres (and there were some)."""
         return self.seen > 0 and self.anonymised / self.seen >= HABITUAL_ANONYMISED
+
+    def habitual_exit(self, access: Access) -> bool:
+        """The account habitually goes through anonymisers, and went through this one on
+        two or more earlier days (a thief's replays come from their own exits, in one
+        sitting)."""
+        days = self.exits.get(access.network or "", set()) - {access.ts.date()}
+        return self.habitual_anonymiser() and len(days) >= 2
 
     def see(self, access: Access, key: str) -> str:
         info = access.info
@@ -314,6 +323,8 @@ class _Places:
             self.seen += 1
             self.anonymised += anonymising
             self.devices.add(key)
+            if anonymising and access.network:
+                self.exits.setdefault(access.network, set()).add(access.ts.date())
             if country:
                 self.countries.add(country)
         return key

@@ -251,9 +251,21 @@ def security_signals(actor: Actor, novel: bool, home_ips: frozenset[str] = froze
     return out
 
 
+def _home_ips(accesses: list[Access], actor: Actor) -> frozenset[str]:
+    """Addresses the account used, before `actor` appeared, on two or more days: a
+    home's, not one an intruder's laptop used an hour before their phone did."""
+    days: dict[str, set[Any]] = {}
+    for a in accesses:
+        if a.ts >= actor.first_seen:
+            break
+        if a.ip:
+            days.setdefault(a.ip, set()).add(a.ts.date())
+    return frozenset(ip for ip, seen in days.items() if len(seen) >= 2)
+
+
 def _at_home(access: Access, home_ips: frozenset[str]) -> bool:
-    """Made from the very address the account used before (an hour or more earlier), not
-    a data centre or anonymiser: a SIM swapper works from their own network, while an
+    """Made from the very address the account used before on two or more days, not a
+    data centre or anonymiser: a SIM swapper works from their own network, while an
     owner sets up a new phone on the home Wi-Fi. (Network lists cannot tell a home line
     from a carrier that also sells them, so a carrier's address counts too: the same
     address, not just the same carrier.)"""
@@ -429,7 +441,7 @@ def findings_for(actor: Actor, accesses: list[Access], actors: Mapping[str, Acto
     found.access.extend(novelty_signals(actor, baseline))
     found.access.extend(api_key_signals(actor, actors, security))
     novel = any(s.weight > 0 for s in found.access)
-    for s in security_signals(actor, novel, baseline.ips):
+    for s in security_signals(actor, novel, _home_ips(accesses, actor)):
         (found.access if s.id == "sms_reset_new_device" else found.actions).append(s)
     found.actions.extend(money_signals(actor, outflows, history, security))
     found.access.extend(control_then_cashout(actor, found.actions))
@@ -476,7 +488,7 @@ def owner_like(actor: Actor, actions: list[Signal], baseline: Baseline,
                      actor.first_seen, actor, BENIGN, days_used=len(days),
                      last_seen=actor.last_seen.isoformat())]
     if actor.key.startswith("session:") and not locked_out:
-        return travelled(actor, actors)
+        return travelled(actor, actions, actors)
     acted = [s.ts for s in actions if s.weight >= ACTING and s.ts is not None]
     before = [a for a in actor.accesses if not acted or a.ts < min(acted)]
     home = [a for a in before if a.network in baseline.networks
@@ -499,14 +511,24 @@ TRAVEL_DAYS = 4
 TRAVEL_SPAN = timedelta(hours=72)
 
 
-def travelled(actor: Actor, actors: Mapping[str, Actor]) -> list[Signal]:
-    """Counter-evidence for a session used in another country with no new sign-in."""
+def travelled(actor: Actor, actions: list[Signal], actors: Mapping[str, Actor]
+              ) -> list[Signal]:
+    """Counter-evidence for a session used in another country with no new sign-in. Not
+    for a session that turned up in a data centre or behind an anonymiser (a thief's
+    replay), nor for one that drained the account (a thief may keep a stolen session
+    alive for days after the cash-out; a traveller spends some of it)."""
+    first = actor.accesses[0]
+    if first.network_kind == "hosting" or (first.info is not None and first.info.anonymising) \
+            or any(s.id == "balance_drain" for s in actions):
+        return []
     days = {a.ts.date() for a in actor.accesses}
     span = actor.last_seen - actor.first_seen
-    there = actor.accesses[0].country
+    there = first.country
+    # anything of the account used from another place meanwhile (the owner at home)
     meanwhile = [a for o in actors.values() if o is not actor and not o.is_api
                  for a in o.accesses if actor.first_seen <= a.ts <= actor.last_seen
-                 and a.country and a.country != there]
+                 and ((a.country and a.country != there)
+                      or (a.network and a.network != first.network))]
     if len(days) < TRAVEL_DAYS or span < TRAVEL_SPAN or meanwhile:
         return []
     return [_sig("travelled_with_session", -1.5, f"the session stayed in use in {there or '?'} "
