@@ -458,6 +458,23 @@ def test_a_second_factor_reset_by_support_is_reset_again_and_no_contact_is_resto
     assert "restore_contact_details" not in actions  # the e-mail and phone were not changed
 
 
+def test_an_old_support_change_does_not_shape_todays_actions() -> None:
+    """A year-old e-mail change by support, then today's 2FA reset by support and the
+    intruder: reset the second factor, but there is no contact detail to restore."""
+    s = owner()
+    s.event(T0 + 2 * DAY, "email_change", None, None, {"old": "o@x.io", "new": "a@x.io"})
+    t = T0 + 61 * DAY
+    s.event(t, "mfa_reset", None, None, {"method": "totp", "by": "support"})
+    evil = s.ip("159.89.1.1", "do_ams")
+    s.login(t + DAY, evil, "EVIL")
+    s.event(t + DAY + 3 * M, "withdrawal_address_add", evil, "EVIL", {"address": "0x" + "b" * 40})
+    s.tx(t + DAY + 9 * M, "withdrawal", "9500", address="0x" + "b" * 40, ip=evil, device="EVIL")
+    report = s.investigate()
+    assert report.verdict.attack == "account_recovery"
+    actions = [a.action for a in report.actions]
+    assert "reset_2fa" in actions and "restore_contact_details" not in actions
+
+
 def test_a_support_recovery_names_the_technique_only_within_three_days() -> None:
     change = {"old": "a@x.io", "new": "caller@y.io"}
     late = _recovered_through_support("email_change", change, 5 * DAY)

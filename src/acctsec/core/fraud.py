@@ -367,11 +367,9 @@ def referral_ring(ctx: _Ctx) -> list[Signal]:
             evidence={"cycle": loop},
         ))
     referrals = [e for e in ctx.links.edges_of(ctx.uid) if e.via == "referral"]
-    batch = set(_phone_batch_of(ctx))
-    linked = [e.other(ctx.uid) for e in referrals
-              if _identity_linked(ctx, e.other(ctx.uid)) or e.other(ctx.uid) in batch]
+    linked = [e.other(ctx.uid) for e in referrals if _identity_linked(ctx, e.other(ctx.uid))]
     if linked:
-        group = _identity_group(ctx) | batch
+        group = _identity_group(ctx)
         # Bonus farmers open the referred accounts within weeks; a family that shares a
         # tablet and invites each other joins over months.
         mine = _created(ctx, ctx.uid) or ctx.records.account.created_at
@@ -400,7 +398,7 @@ def household_scale(ctx: _Ctx) -> list[Signal]:
     """Sharing only a device or an IP with a few others, and nothing else: a home."""
     neighbours = ctx.between
     identity = {u for u, es in neighbours.items() if any(e.via in IDENTITY_VIAS for e in es)}
-    if not neighbours or len(identity) >= HOUSEHOLD_MAX or _phone_batch_of(ctx):
+    if not neighbours or len(identity) >= HOUSEHOLD_MAX:
         return []
     vias = sorted({e.via for es in neighbours.values() for e in es})
     if not set(vias) <= {"device_id", "ip", "referral", "internal_transfer"}:
@@ -533,17 +531,25 @@ def takeover_hint(info: AccountInfo | None, at: datetime, labels: Mapping[str, s
 
 
 # A victim reports the theft within days of it; a receiver of that money is the thief,
-# their mule, or a sham buyer. Words of the alert's source and kind (not its free-text
-# note) that name a theft; "can't access my account" or "a transaction I don't
-# recognise" do not, as owners file those about their own family's doings too.
+# their mule, or a sham buyer. Words of a ticket's or an outside report's kind (not its
+# free-text note, nor an automated rule's alert) that name a theft; "can't access my
+# account" or "a transaction I don't recognise" do not, as owners file those about
+# their own family's doings too.
 VICTIM_REPORT = timedelta(days=14)
 _THEFT_WORDS = ("unauthorized", "unauthorised", "hacked", "compromised", "takeover",
                 "stolen")
 
 
+_REPORTERS = ("ticket", "support", "customer", "complaint", "external")
+
+
 def _reports_theft(what: str) -> bool:
-    text = what.lower().replace("_", " ")
-    return any(w in text for w in _THEFT_WORDS) or "ato" in text.replace(":", " ").split()
+    """`what` is "source: kind": a report filed by a person (the customer's ticket, an
+    outside party's report), not an automated rule, naming a theft."""
+    source, _, kind = what.lower().partition(":")
+    text = kind.replace("_", " ")
+    return any(r in source for r in _REPORTERS) and (
+        any(w in text for w in _THEFT_WORDS) or "ato" in text.split())
 
 
 def taken_over_inflows(ctx: _Ctx) -> Iterable[Signal]:
@@ -564,7 +570,9 @@ def taken_over_inflows(ctx: _Ctx) -> Iterable[Signal]:
         edges = ctx.between.get(sender, [])
         own = [] if _household(edges, tx.ts) else sorted(
             {f"{e.via} {e.value}" for e in edges if _thiefs_own(ctx, e, sender, tx.ts)})
-        if hint or own:
+        # A thief also sells a victim's coins on P2P to real buyers: a purchase counts
+        # only when the receiver's own device or address was in the seller's account.
+        if (hint or own) and (tx.kind != "p2p_buy" or own):
             found[sender] = (tx, hint, own)
     if not found:
         return []
@@ -698,12 +706,16 @@ def _p2p_dispute(source: str | None, kind: str | None) -> bool:
 
 
 def p2p_reversal_signals(ctx: _Ctx) -> list[Signal]:
-    disputes = [a for a in ctx.records.alerts if a.ts and _p2p_dispute(a.source, a.kind)]
+    # (an alert from the card issuer's charge-back feed is counted by chargeback_signals)
+    disputes = [a for a in ctx.records.alerts if a.ts and _p2p_dispute(a.source, a.kind)
+                and (a.source or "").lower() != "chargeback"]
     if not disputes:
         return []
     first = min(a.ts for a in disputes if a.ts)
     bought = [t for t in ctx.records.transactions if t.kind == "p2p_buy" and t.settled
               and timedelta(0) <= first - t.ts <= P2P_DISPUTE_LOOKBACK]
+    if not bought:  # a seller's own disputes against buyers who did not pay
+        return []
     quick = list(_spent_after(ctx, bought))
     n = len(disputes)
     # one seller's dispute after the coins left is a look (banks recall payments in

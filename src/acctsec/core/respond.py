@@ -152,9 +152,13 @@ def _stuffing_target(signals: list[Signal]) -> bool:
 def _takeover_actions(signals: list[Signal], attack: str | None) -> list[Action]:
     ids = {s.id for s in signals}
     events = {str(s.evidence.get("event")) for s in signals if s.id == "security_change"}
-    if attack == "account_recovery":  # what support changed counts as changed
+    if attack == "account_recovery":  # what support changed just before counts as changed
+        acted = [s.ts for s in signals if s.ts is not None and s.weight > 0
+                 and s.id != "out_of_band_recovery"]
+        start = min(acted, default=None)
         events |= {str(s.evidence.get("event")) for s in signals
-                   if s.id == "out_of_band_recovery"}
+                   if s.id == "out_of_band_recovery" and s.ts is not None and start is not None
+                   and timedelta(0) <= start - s.ts <= RECOVERED_THEN_USED}
     out = [Action("restrict_withdrawals", "someone other than the owner used the account"),
            Action("revoke_sessions", "end every session, including the attacker's")]
     if "api_key_create" in events:

@@ -47,7 +47,7 @@ class Scores:
     top_actor: ActorFindings | None
     hijack: bool
     hijack_then_acted: bool
-    fraud_on_record: bool = False  # a finding of ON_RECORD among the fraud evidence
+    fraud_on_record: bool = False  # an ON_RECORD finding that is fraud by itself
 
 
 def actor_score(found: ActorFindings) -> float:
@@ -69,7 +69,8 @@ def score(findings: list[ActorFindings], signals: list[Signal]) -> Scores:
                     and s.direction == TAKEOVER)
     fraud = sum(s.weight for s in signals if s.direction == FRAUD)
     acted = bool(hijacks) and _acted_after_hijack(findings, hijacks)
-    on_record = any(s.id in ON_RECORD and s.direction == FRAUD for s in signals)
+    on_record = any(s.id in ON_RECORD and s.direction == FRAUD
+                    and s.weight >= FRAUD_THRESHOLD for s in signals)
     return Scores(takeover, max(fraud, 0.0), top, bool(hijacks), acted, on_record)
 
 
