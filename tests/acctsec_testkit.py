@@ -107,5 +107,18 @@ class Story:
                           generated_at=datetime(2026, 11, 22, tzinfo=UTC)))
 
 
+HOME = "84.150.3.4"
+
+
+def owner(days: int = 60) -> Story:
+    """An owner signing in daily from home in Berlin on one device (DEV) for `days` days,
+    with 10,000 USDT deposited on the second."""
+    s = Story()
+    s.ip(HOME, "berlin")
+    s.routine(days, HOME, "DEV")
+    s.tx(T0 + timedelta(days=1), "deposit", "10000", address="0x" + "1" * 40)
+    return s
+
+
 def ids(report: Report) -> set[str]:
     return {s.id for s in report.signals}

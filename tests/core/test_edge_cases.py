@@ -6,18 +6,9 @@ from datetime import datetime, timedelta
 
 from acctsec.core.report import Report
 from acctsec.model import KeyStats
-from acctsec_testkit import CHROME, T0, Story, ids
+from acctsec_testkit import CHROME, HOME, T0, Story, ids, owner
 
-HOME = "84.150.3.4"
 DAY, H, M = timedelta(days=1), timedelta(hours=1), timedelta(minutes=1)
-
-
-def owner(days: int = 60) -> Story:
-    s = Story()
-    s.ip(HOME, "berlin")
-    s.routine(days, HOME, "DEV")
-    s.tx(T0 + DAY, "deposit", "10000", address="0x" + "1" * 40)
-    return s
 
 
 def test_attacker_replaying_the_owners_device_id_from_a_data_centre_abroad() -> None:

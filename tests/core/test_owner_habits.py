@@ -8,18 +8,9 @@ from datetime import datetime, timedelta
 
 from acctsec.core.report import Report
 from acctsec.model import PopulationStats
-from acctsec_testkit import IPHONE, T0, Story, ids
+from acctsec_testkit import HOME, IPHONE, T0, Story, ids, owner
 
-HOME = "84.150.3.4"
 DAY, H, M = timedelta(days=1), timedelta(hours=1), timedelta(minutes=1)
-
-
-def owner(days: int = 60) -> Story:
-    s = Story()
-    s.ip(HOME, "berlin")
-    s.routine(days, HOME, "DEV")
-    s.tx(T0 + DAY, "deposit", "10000", address="0x" + "1" * 40)
-    return s
 
 
 def _new_phone_resets_over_sms(ip: str, place: str) -> Story:
