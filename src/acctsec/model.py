@@ -44,11 +44,13 @@ class RowRef:
 
 @dataclass(frozen=True, slots=True)
 class RowProblem:
-    """A row that broke the contract and was skipped."""
+    """A row that broke the contract: skipped, or kept with the bad cell read as unknown
+    (an `ip` that is no address; the reason says so)."""
 
     file: str
     line: int
     reason: str
+    kept: bool = False  # the row's record was kept (RowKept)
 
     def __str__(self) -> str:
         return f"{self.file}:{self.line}: {self.reason}"

@@ -197,3 +197,26 @@ def test_a_load_killed_between_its_renames_gets_the_old_copy_back(tmp_path: Path
         sql_load.load(data, str(tmp_path / "x.duckdb"), None)
     assert (tmp_path / "x.duckdb").exists()
     assert not (tmp_path / f".x.duckdb.old-{gone}").exists()
+
+
+def test_rows_whose_ip_is_no_address_are_loaded_with_the_address_unknown(tmp_path: Path) -> None:
+    """The load says which rows were kept so, apart from those it skipped."""
+    import csv
+    import shutil
+
+    from conftest import EXAMPLES
+
+    data = tmp_path / "data"
+    shutil.copytree(EXAMPLES, data)
+    path = data / "transactions.csv"
+    rows = list(csv.DictReader(path.open(encoding="utf-8")))
+    rows[0]["ip"] = "unknown"
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    done = run("load", str(data), str(tmp_path / "x.duckdb"), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "loaded 1 rows whose ip is no address with the address unknown" in done.stderr
+    assert "skipped" not in done.stderr
+    assert f"{len(rows)} transactions" in done.stderr

@@ -149,10 +149,25 @@ def test_an_address_that_is_no_ip_is_a_row_problem_naming_it(tmp_path: Path) -> 
     write_csv(tmp_path / "logins.csv", [{**good, "ip": "2001:db8::1"}, {**good, "ip": ""},
                                         {**good, "ip": "unknown"}, {**good, "ip": "1.2.3.400"}])
     records = FolderSource(tmp_path).account("7")
-    assert [lg.ip for lg in records.logins] == ["2001:db8::1", None]
+    # the rows are kept (a sign-in happened), their address unknown
+    assert [lg.ip for lg in records.logins] == ["2001:db8::1", None, None, None]
+    kept = "(the row is kept, the address read as unknown)"
     assert [(p.line, p.reason) for p in records.problems] == [
-        (4, "ip 'unknown' is not an IPv4 or IPv6 address"),
-        (5, "ip '1.2.3.400' is not an IPv4 or IPv6 address")]
+        (4, f"ip 'unknown' is not an IPv4 or IPv6 address {kept}"),
+        (5, f"ip '1.2.3.400' is not an IPv4 or IPv6 address {kept}")]
+    with pytest.raises(InputError, match="1.2.3.400|unknown"):
+        FolderSource(tmp_path, strict=True).account("7")
+
+
+def test_a_withdrawal_logged_without_a_real_address_still_moved_the_money(
+        tmp_path: Path) -> None:
+    write_csv(tmp_path / "accounts.csv", ACCOUNTS)
+    write_csv(tmp_path / "transactions.csv", [
+        {"ts": "2026-10-01T10:00:00Z", "uid": "7", "kind": "withdrawal", "asset": "BTC",
+         "amount": "1.5", "ip": "203.0.113.5:51234"}])
+    records = FolderSource(tmp_path).account("7")
+    assert [(t.amount, t.ip) for t in records.transactions] == [(Decimal("1.5"), None)]
+    assert "203.0.113.5:51234" in records.problems[0].reason
 
 
 def test_times_accept_iso_epoch_seconds_and_milliseconds() -> None:

@@ -27,6 +27,11 @@ def load_command(
     result = load(src, dest, fmt.lower() if fmt else None, replace=replace)
     counts = ", ".join(f"{n} {table}" for table, n in result.rows.items())
     say(f"acctsec: loaded {counts} into {result.destination}")
-    if result.problems:
-        say(f"acctsec: skipped {len(result.problems)} rows that break the data contract, "
-            f"not loaded (first: {result.problems[0]})")
+    skipped = [p for p in result.problems if not p.kept]
+    kept = len(result.problems) - len(skipped)
+    if skipped:
+        say(f"acctsec: skipped {len(skipped)} rows that break the data contract, "
+            f"not loaded (first: {skipped[0]})")
+    if kept:
+        say(f"acctsec: loaded {kept} rows whose ip is no address with the address unknown "
+            f"(first: {next(p for p in result.problems if p.kept)})")

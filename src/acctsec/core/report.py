@@ -79,7 +79,7 @@ def to_dict(r: Report) -> dict[str, Any]:
         "account": {"uid": r.account.uid, "email": r.account.email, "phone": r.account.phone,
                     "created_at": _iso(r.account.created_at), "status": r.account.status,
                     "kyc_level": r.account.kyc_level, "kyc_country": r.account.kyc_country},
-        "skipped_rows": [{"file": p.file, "line": p.line, "reason": p.reason}
+        "skipped_rows": [{"file": p.file, "line": p.line, "reason": p.reason, "kept": p.kept}
                          for p in r.skipped_rows],
         "timeline": [{"ts": _iso(e.ts), "kind": e.kind, "what": e.what, "flagged": e.flagged}
                      for e in r.timeline],

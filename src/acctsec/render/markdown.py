@@ -64,6 +64,6 @@ class MarkdownFormatter:
                 "hops)" for e in f.get("endpoints", []))) for f in report.funds])
         lines += _bullets("Not checked", [f"{md_text(n.check)}: {md_text(n.reason)}"
                                           for n in report.not_checked])
-        lines += _bullets(f"Skipped rows ({len(report.skipped_rows)})",
+        lines += _bullets(f"Rows that break the data contract ({len(report.skipped_rows)})",
                           [md_text(str(p)) for p in report.skipped_rows[:20]])
         out.write("\n".join(lines) + "\n")

@@ -110,4 +110,5 @@ class TerminalFormatter:
             more = len(report.skipped_rows) - len(shown)
             if more:
                 shown.append(Text(f"... and {more} more"))
-            console.print(_bullets(f"Skipped rows ({len(report.skipped_rows)})", shown))
+            console.print(_bullets(f"Rows that break the data contract "
+                                   f"({len(report.skipped_rows)})", shown))

@@ -27,7 +27,14 @@ from acctsec.model import (
     RowRef,
 )
 from acctsec.sources.files import file_format, table_files
-from acctsec.sources.parse import BUILDERS, RowError, cells_builder, login_from_row, text
+from acctsec.sources.parse import (
+    BUILDERS,
+    RowError,
+    RowKept,
+    cells_builder,
+    login_from_row,
+    text,
+)
 from acctsec.sources.records import assemble
 from acctsec.sources.tally import KeyCounter
 
@@ -348,10 +355,12 @@ class FolderSource:
             try:
                 out.records.append(build(row, RowRef(name, line)))
             except RowError as exc:
-                problem = RowProblem(name, line, str(exc))
+                problem = RowProblem(name, line, str(exc), isinstance(exc, RowKept))
                 if self.strict:
                     raise InputError(f"{self.folder / problem.file}:{line}: {exc}") from None
                 out.problems.append(problem)
+                if isinstance(exc, RowKept):
+                    out.records.append(exc.record)
         return out
 
     def account(self, uid: str) -> AccountRecords:
@@ -479,6 +488,8 @@ class _PopulationCounter:
         if q.since or q.until:
             try:
                 login = login_from_row(row, RowRef(file, line))
+            except RowKept as kept:
+                login = kept.record
             except RowError:
                 return
             if (q.since and login.ts < q.since) or (q.until and login.ts > q.until):
