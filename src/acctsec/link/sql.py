@@ -160,8 +160,8 @@ _OCTET = "(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
 
 def ip_ok_sql(expr: str) -> str:
     """False for an `ip` that is not an address (`unknown`, `-`, `1.2.3.400`): the reader
-    skips such a row (sources.parse.parse_ip), and as a link it would join every account
-    that logged the placeholder. IPv6 is checked for its characters only. Applied as
+    takes such an address as unknown (sources.parse.RowKept), and as a link it would join
+    every account that logged the placeholder. IPv6 is checked for its characters only. Applied as
     device_ok_sql is, to (lower-cased) values, not to every row."""
     return (f"(regexp_full_match({expr}, '({_OCTET}\\.){{3}}{_OCTET}') "
             f"OR (contains({expr}, ':') AND regexp_full_match({expr}, '[0-9a-f:.]+(%[^%]+)?')))")
