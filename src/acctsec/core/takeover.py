@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -227,10 +227,10 @@ def in_action_window(actor: Actor, ts: datetime) -> bool:
     return ts <= actor.first_seen + NOVELTY_WINDOW
 
 
-def security_signals(actor: Actor, novel: bool, home_ips: frozenset[str] = frozenset()
+def security_signals(actor: Actor, novel: bool, accesses: Sequence[Access] = ()
                      ) -> list[Signal]:
-    """Control and money-path changes this actor made while it was new. `home_ips`: the
-    addresses the account used before the actor appeared."""
+    """Control and money-path changes this actor made while it was new. `accesses`: the
+    account's, in time order (for the addresses it used before the actor appeared)."""
     out: list[Signal] = []
     for access in actor.actions():
         event = access.record
@@ -244,14 +244,14 @@ def security_signals(actor: Actor, novel: bool, home_ips: frozenset[str] = froze
                         row=str(event.origin) if event.origin else None))
         if novel and _via_sms(event, actor) and event.event in ("password_reset", "mfa_reset",
                                                                "phone_change") \
-                and not _at_home(access, home_ips):
+                and not _at_home(access, _home_ips(accesses, actor)):
             out.append(_sig("sms_reset_new_device", 2.0, f"{event.event} completed over SMS "
                             "from a device or network never used before: the pattern of a SIM "
                             "swap", event.ts, actor, event=event.event, detail=_detail(event)))
     return out
 
 
-def _home_ips(accesses: list[Access], actor: Actor) -> frozenset[str]:
+def _home_ips(accesses: Sequence[Access], actor: Actor) -> frozenset[str]:
     """Addresses the account used, before `actor` appeared, on two or more days: a
     home's, not one an intruder's laptop used an hour before their phone did."""
     days: dict[str, set[Any]] = {}
@@ -441,7 +441,7 @@ def findings_for(actor: Actor, accesses: list[Access], actors: Mapping[str, Acto
     found.access.extend(novelty_signals(actor, baseline))
     found.access.extend(api_key_signals(actor, actors, security))
     novel = any(s.weight > 0 for s in found.access)
-    for s in security_signals(actor, novel, _home_ips(accesses, actor)):
+    for s in security_signals(actor, novel, accesses):
         (found.access if s.id == "sms_reset_new_device" else found.actions).append(s)
     found.actions.extend(money_signals(actor, outflows, history, security))
     found.access.extend(control_then_cashout(actor, found.actions))
