@@ -280,12 +280,14 @@ def _phone_batch_of(ctx: _Ctx) -> list[str]:
     opened = ctx.records.account.created_at
     if mine is None or opened is None:
         return []
+    # the opening date first: it rules out most linked accounts without parsing a number
     return sorted(
         uid for uid, info in ctx.links.accounts.items()
-        if uid != ctx.uid and (theirs := _phone_key(info.phone)) is not None
+        if uid != ctx.uid and info.phone and info.created_at is not None
+        and abs(info.created_at - opened) <= PAYOUT_RING_SPAN
+        and (theirs := _phone_key(info.phone)) is not None
         and theirs != mine and abs(theirs - mine) <= PHONE_BATCH_GAP
-        and len(str(theirs)) == len(str(mine))
-        and info.created_at is not None and abs(info.created_at - opened) <= PAYOUT_RING_SPAN)
+        and len(str(theirs)) == len(str(mine)))
 
 
 def phone_batch(ctx: _Ctx) -> list[Signal]:
