@@ -216,3 +216,33 @@ def test_a_thiefs_own_replays_do_not_make_the_account_a_vpn_habit() -> None:
             {"address": "0x" + "e" * 40}, session="stolen")
     s.tx(t + 6 * H + 6 * M, "withdrawal", "9500", address="0x" + "e" * 40, ip=aws, device="DEV")
     assert s.investigate().verdict.label == "takeover"
+
+
+def _password_reset_by_a_new_browser(owner_gets_back_in: bool) -> Story:
+    """On the owner's own (carrier) address, a new browser resets the password over
+    e-mail and pays a new address; two days later the owner's phone fails to sign in
+    three times, and (or not) gets in with the new password."""
+    s = owner()
+    t = T0 + 61 * DAY
+    s.event(t, "password_reset", HOME, "WEB", {"channel": "email"})
+    s.login(t + 4 * M, HOME, "WEB")
+    s.event(t + 12 * M, "withdrawal_address_add", HOME, "WEB", {"address": "0x" + "d" * 40})
+    s.tx(t + 16 * M, "withdrawal", "1200", address="0x" + "d" * 40, ip=HOME, device="WEB")
+    for i in range(3):
+        s.login(t + 2 * DAY + i * M, HOME, "DEV", event="login_failure",
+                failure_reason="bad_password")
+    if owner_gets_back_in:
+        s.login(t + 2 * DAY + 5 * M, HOME, "DEV")
+    return s
+
+
+def test_an_owner_locked_out_after_someone_elses_password_reset_marks_a_takeover() -> None:
+    report = _password_reset_by_a_new_browser(owner_gets_back_in=False).investigate()
+    assert "owner_locked_out" in ids(report)
+    assert report.verdict.label == "takeover"
+
+
+def test_an_owner_who_reset_the_password_and_then_types_the_new_one_is_not_locked_out() -> None:
+    report = _password_reset_by_a_new_browser(owner_gets_back_in=True).investigate()
+    assert "owner_locked_out" not in ids(report)
+    assert report.verdict.label != "takeover"

@@ -70,8 +70,9 @@ def takeover_findings(records: AccountRecords, accesses: list[Access],
                                                     for t in outflows[UNATTRIBUTED]])
     history = list(records.transactions)
     security = list(records.security_events)
-    found = (findings_for(a, accesses, actors, outflows.get(k, []), history, security)
-             for k, a in actors.items())
+    failures = [lg for lg in records.logins if lg.event == "login_failure"]
+    found = (findings_for(a, accesses, actors, outflows.get(k, []), history, security,
+                          failures) for k, a in actors.items())
     return [f for f in found if f is not None]
 
 

@@ -18,7 +18,7 @@ from acctsec.core.access import (
     baseline_before,
 )
 from acctsec.core.signals import BENIGN, TAKEOVER, Signal
-from acctsec.model import SecurityEvent, Transaction
+from acctsec.model import Login, SecurityEvent, Transaction
 
 # Security changes that hand control of the account to whoever makes them.
 CONTROL_EVENTS = {
@@ -432,7 +432,8 @@ def _value(tx: Transaction, use_usd: bool, asset: str) -> Decimal:
 
 def findings_for(actor: Actor, accesses: list[Access], actors: Mapping[str, Actor],
                  outflows: list[Transaction], history: list[Transaction],
-                 security: list[SecurityEvent]) -> ActorFindings | None:
+                 security: list[SecurityEvent], failures: Sequence[Login] = ()
+                 ) -> ActorFindings | None:
     """All signals about one actor, or None when it is part of the account's baseline."""
     baseline = baseline_before(accesses, actor.first_seen, actor.key, actors)
     if not baseline.exists:
@@ -448,6 +449,7 @@ def findings_for(actor: Actor, accesses: list[Access], actors: Mapping[str, Acto
     found.access.extend(early_lockout(actor, found.actions, novel and baseline.established))
     found.access.extend(early_cashout(actor, found.actions, novel and baseline.established))
     found.access.extend(without_sign_in(actor, found.actions, security))
+    found.access.extend(owner_locked_out(actor, found.actions, accesses, failures))
     if novel and not any(s.id == "early_cashout" for s in found.access):
         found.access.extend(owner_like(actor, found.actions, baseline, actors))
     return found
@@ -537,6 +539,40 @@ def travelled(actor: Actor, actions: list[Signal], actors: Mapping[str, Actor]
                  "cookie is replayed in one sitting to cash out, often while the owner goes "
                  "on using the account at home", actor.first_seen, actor, BENIGN,
                  days_used=len(days), country=there)]
+
+
+# After an intruder resets the password, the owner's own device fails to sign in with
+# the password it knew, and does not get back in: the owner no longer holds the account.
+# An owner who reset it themselves types the old one once on their phone, then the new.
+LOCKED_OUT_WINDOW = timedelta(days=7)
+PASSWORD_EVENTS = frozenset({"password_reset", "password_change"})
+
+
+def owner_locked_out(actor: Actor, actions: list[Signal], accesses: Sequence[Access],
+                     failures: Sequence[Login]) -> list[Signal]:
+    reset = min((s.ts for s in actions if s.id == "security_change" and s.ts is not None
+                 and s.evidence.get("event") in PASSWORD_EVENTS), default=None)
+    if reset is None or not failures:
+        return []
+    mine = {a.device_id for a in actor.accesses if a.device_id}
+    owners = {a.device_id for a in accesses
+              if a.ts < actor.first_seen and a.device_id and a.device_id not in mine}
+    failed = [f for f in failures if f.device_id in owners
+              and timedelta(0) < f.ts - reset <= LOCKED_OUT_WINDOW]
+    if not failed:
+        return []
+    devices = {f.device_id for f in failed}
+    back_in = any(a.kind == "login" and a.device_id in devices
+                  and failed[0].ts < a.ts <= failed[0].ts + LOCKED_OUT_WINDOW for a in accesses)
+    if back_in:
+        return []
+    return [_sig("owner_locked_out", 1.5, f"after this device or network changed the password "
+                 f"({reset:%Y-%m-%d %H:%M}), the account's own device(s) "
+                 f"{', '.join(sorted(str(d) for d in devices))} failed to sign in "
+                 f"{len(failed)} time(s) and did not get back in within "
+                 f"{LOCKED_OUT_WINDOW.days} days: the owner no longer knows the password",
+                 failed[0].ts, actor, failures=[str(f.origin) if f.origin else f.ts.isoformat()
+                                                for f in failed])]
 
 
 CLOCK_SKEW = timedelta(hours=1)
