@@ -9,7 +9,7 @@ from typing import Any
 from acctsec.batch.rows import RawRow
 from acctsec.errors import InputError
 from acctsec.model import LOGIN_EVENTS, AccountRecords, RowProblem, RowRef
-from acctsec.sources.parse import BUILDERS, RowError, RowKept, text
+from acctsec.sources.parse import BUILDERS, RowError, RowKept, row_problem, text
 from acctsec.sources.records import assemble
 
 CONTENT_TABLES = ("logins", "security_events", "transactions", "alerts")
@@ -36,7 +36,7 @@ def _collect(table: str, file: str, rows: Sequence[RawRow]) -> tuple[list[Any], 
                 raise RowError(row["__problem__"])
             records.append(build(row, RowRef(file, line)))
         except RowError as exc:
-            problems.append(RowProblem(file, line, str(exc), isinstance(exc, RowKept)))
+            problems.append(row_problem(file, line, exc))
             if isinstance(exc, RowKept):
                 records.append(exc.record)
     return records, problems

@@ -232,8 +232,8 @@ class _Sessions:
                 self.opened_in.setdefault(sid, (country, hosting))
             return key
         opened = self.opened_in.get(sid) if sid else None
-        hopping = habitual_exit
-        if access.kind == "session_refresh" and opened is not None and place and not hopping:
+        if access.kind == "session_refresh" and opened is not None and place \
+                and not habitual_exit:
             opened_country, opened_hosting = opened
             if (opened_country and country and country != opened_country) \
                     or (hosting and not opened_hosting):

@@ -11,6 +11,7 @@ from functools import cached_property
 from typing import Any
 
 from acctsec.core.signals import BENIGN, FRAUD, Signal
+from acctsec.intel.identity import normalize_phone
 from acctsec.link.model import AccountInfo, Edge, LinkContext, SharedValue
 from acctsec.model import AccountRecords, Transaction
 
@@ -267,8 +268,6 @@ PHONE_BATCH_GAP = 20
 
 
 def _phone_key(phone: str | None) -> int | None:
-    from acctsec.intel.identity import normalize_phone
-
     digits = (normalize_phone(phone) or "").lstrip("+")
     return int(digits) if len(digits) >= 8 and digits.isdigit() else None
 

@@ -33,6 +33,7 @@ from acctsec.sources.parse import (
     RowKept,
     cells_builder,
     login_from_row,
+    row_problem,
     text,
 )
 from acctsec.sources.records import assemble
@@ -355,7 +356,7 @@ class FolderSource:
             try:
                 out.records.append(build(row, RowRef(name, line)))
             except RowError as exc:
-                problem = RowProblem(name, line, str(exc), isinstance(exc, RowKept))
+                problem = row_problem(name, line, exc)
                 if self.strict:
                     raise InputError(f"{self.folder / problem.file}:{line}: {exc}") from None
                 out.problems.append(problem)

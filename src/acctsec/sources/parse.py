@@ -19,6 +19,7 @@ from acctsec.model import (
     Alert,
     GeoHint,
     Login,
+    RowProblem,
     RowRef,
     SecurityEvent,
     Transaction,
@@ -74,9 +75,14 @@ class RowKept(RowError):
 def _ip_cell(value: Any) -> tuple[str | None, str | None]:
     """(the address, or None; why the cell was not one, or None)."""
     try:
-        return parse_ip(value), None
+        return checked_ip(value), None
     except RowError as exc:
         return None, str(exc)
+
+
+def row_problem(file: str, line: int, exc: RowError) -> RowProblem:
+    """The problem `exc` reports about a row, `kept` when its record is kept all the same."""
+    return RowProblem(file, line, str(exc), isinstance(exc, RowKept))
 
 
 def _kept(record: Any, problem: str | None) -> Any:
@@ -128,8 +134,9 @@ def parse_time(value: Any, column: str = "ts") -> datetime | None:
 _GOOD_IPS: set[str] = set()
 
 
-def parse_ip(value: Any, column: str = "ip") -> str | None:
-    """An IPv4 or IPv6 address as the records wrote it, or None when empty."""
+def checked_ip(value: Any, column: str = "ip") -> str | None:
+    """An IPv4 or IPv6 address as the records wrote it, or None when empty (intel.ip's
+    parse_ip turns one into an address object for lookups; a reader keeps the text)."""
     raw = text(value)
     if raw is None or raw in _GOOD_IPS:
         return raw

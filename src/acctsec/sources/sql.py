@@ -23,7 +23,7 @@ from acctsec.model import (
     RowProblem,
     RowRef,
 )
-from acctsec.sources.parse import BUILDERS, RowError, RowKept, parse_time, text
+from acctsec.sources.parse import BUILDERS, RowError, RowKept, parse_time, row_problem, text
 from acctsec.sources.records import assemble
 from acctsec.sources.sql_db import Database, Table, connect, quote
 from acctsec.sources.tally import SAMPLE, KeyCounter
@@ -163,8 +163,7 @@ class SqlSource:
             except RowError as exc:
                 if self.strict:
                     raise InputError(f"{self.name} {table_name}:{line}: {exc}") from None
-                collected.problems.append(RowProblem(table_name, line, str(exc),
-                                                     isinstance(exc, RowKept)))
+                collected.problems.append(row_problem(table_name, line, exc))
                 if isinstance(exc, RowKept):
                     collected.records.append(exc.record)
         return out

@@ -20,7 +20,7 @@ from typing import Any
 from acctsec.errors import InputError, UsageError
 from acctsec.model import TABLES, RowProblem, RowRef
 from acctsec.sources.files import table_files
-from acctsec.sources.parse import BUILDERS, KNOWN_COLUMNS, RowError, RowKept
+from acctsec.sources.parse import BUILDERS, KNOWN_COLUMNS, RowError, RowKept, row_problem
 from acctsec.sources.sql_db import file_of, masked_url, quote
 
 FORMATS = ("parquet", "duckdb", "sqlite", "postgresql")
@@ -150,7 +150,7 @@ def _batches(table: str, path: Path, extras: list[str], to_pg: bool,
                 raise RowError(row["__problem__"])
             batch.append(_row_of(table, build(row, RowRef(path.name, line)), extras, to_pg))
         except RowError as exc:
-            problems.append(RowProblem(path.name, line, str(exc), isinstance(exc, RowKept)))
+            problems.append(row_problem(path.name, line, exc))
             if isinstance(exc, RowKept):
                 batch.append(_row_of(table, exc.record, extras, to_pg))
         if len(batch) >= BATCH_ROWS:
